@@ -1,0 +1,5 @@
+"""Entry point for `pulumi up` / `pulumi preview`."""
+
+from secure_api.program import main
+
+main()

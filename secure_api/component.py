@@ -1,0 +1,132 @@
+"""`SecureApi`: an API Gateway REST API behind every layer of the secure API gateway model."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from .config import StackConfig
+from .fingerprint import redeploy_fingerprint
+from .layers.cognito import build_user_pool
+from .layers.context import LayerContext
+from .layers.iam_invoke import build_invoke_policy
+from .layers.integrations import build_lambda_permissions
+from .layers.lambda_authorizer import build_lambda_authorizer, grant_api_gateway_invoke
+from .layers.usage_plans import build_usage_plans
+from .openapi import ApiReferences, render_openapi
+
+TYPE_TOKEN = "secure-api:index:SecureApi"
+
+
+class SecureApi(pulumi.ComponentResource):
+    """Build order: identity, then the API document, then API, deployment and stage, then what hangs off the stage."""
+
+    invoke_url: pulumi.Output[str]
+    stage_arn: pulumi.Output[str]
+    rest_api_id: pulumi.Output[str]
+    fingerprint: pulumi.Output[str]
+    user_pool_id: pulumi.Output[str | None]
+    user_pool_arn: pulumi.Output[str | None]
+    app_client_ids: pulumi.Output[dict[str, str]]
+    issuer_url: pulumi.Output[str | None]
+    jwks_url: pulumi.Output[str | None]
+    api_key_ids: pulumi.Output[dict[str, str]]
+    api_key_values: pulumi.Output[dict[str, str]]
+    iam_invoke_policy_arn: pulumi.Output[str | None]
+
+    def __init__(self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        ctx = LayerContext(
+            name=name,
+            config=config,
+            parent=self,
+            region=aws.get_region().region,
+            account_id=aws.get_caller_identity().account_id,
+            partition=aws.get_partition().partition,
+        )
+        user_pool = build_user_pool(ctx) if config.needs_user_pool else None
+        authorizer = build_lambda_authorizer(ctx, user_pool) if config.uses_auth("custom") else None
+
+        pool_arn: pulumi.Input[str | None] = user_pool.pool.arn if user_pool else None
+        body = pulumi.Output.from_input(pool_arn).apply(
+            lambda arn: render_openapi(
+                config,
+                ApiReferences(
+                    region=ctx.region,
+                    partition=ctx.partition,
+                    user_pool_arn=arn,
+                    authorizer_function_arn=authorizer.function_arn if authorizer else None,
+                ),
+            )
+        )
+        api = aws.apigateway.RestApi(
+            ctx.child("api"),
+            name=ctx.api_name,
+            description=config.api.description,
+            body=body,
+            endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(types=config.api.endpoint_type),
+            api_key_source=config.api.api_key_source,
+            # Overwrite keeps the API exactly the document; fail rather than import half of it.
+            put_rest_api_mode="overwrite",
+            fail_on_warnings=True,
+            tags=ctx.tags(),
+            opts=ctx.opts(),
+        )
+        self.fingerprint = pulumi.Output.all(body=body).apply(
+            lambda parts: redeploy_fingerprint({**parts, "endpointType": config.api.endpoint_type})
+        )
+        deployment = aws.apigateway.Deployment(
+            ctx.child("deployment"),
+            rest_api=api.id,
+            description=self.fingerprint.apply(lambda fp: f"secure-api fingerprint {fp[:16]}"),
+            # Replaced (create-before-delete) exactly when the fingerprint changes; never
+            # delete_before_replace, or the stage would point at a deleted deployment.
+            triggers={"fingerprint": self.fingerprint},
+            opts=ctx.opts(),
+        )
+        stage = aws.apigateway.Stage(
+            ctx.child("stage"),
+            rest_api=api.id,
+            deployment=deployment.id,
+            stage_name=config.api.stage_name,
+            xray_tracing_enabled=True,
+            tags=ctx.tags(),
+            opts=ctx.opts(),
+        )
+        if authorizer:
+            grant_api_gateway_invoke(ctx, authorizer, api.execution_arn)
+        build_lambda_permissions(ctx, api.execution_arn)
+        invoke_policy = build_invoke_policy(ctx, api.execution_arn)
+        usage = build_usage_plans(ctx, api, stage)
+
+        self.invoke_url = stage.invoke_url
+        self.stage_arn = stage.arn
+        self.rest_api_id = api.id
+        self.user_pool_id = user_pool.pool.id if user_pool else pulumi.Output.from_input(None)
+        self.user_pool_arn = user_pool.pool.arn if user_pool else pulumi.Output.from_input(None)
+        self.app_client_ids = pulumi.Output.all(
+            **({n: c.id for n, c in user_pool.clients.items()} if user_pool else {})
+        )
+        self.issuer_url = user_pool.issuer_url if user_pool else pulumi.Output.from_input(None)
+        self.jwks_url = user_pool.jwks_url if user_pool else pulumi.Output.from_input(None)
+        self.api_key_ids = pulumi.Output.all(**{n: k.id for n, k in usage.keys.items()})
+        self.api_key_values = pulumi.Output.secret(pulumi.Output.all(**{n: k.value for n, k in usage.keys.items()}))
+        self.iam_invoke_policy_arn = invoke_policy.arn if invoke_policy else pulumi.Output.from_input(None)
+        self.register_outputs(self.outputs())
+
+    def outputs(self) -> dict[str, pulumi.Output]:
+        """Everything a stack exports, by the names `pulumi stack output` shows."""
+        return {
+            "invokeUrl": self.invoke_url,
+            "stageArn": self.stage_arn,
+            "restApiId": self.rest_api_id,
+            "fingerprint": self.fingerprint,
+            "userPoolId": self.user_pool_id,
+            "userPoolArn": self.user_pool_arn,
+            "appClientIds": self.app_client_ids,
+            "issuerUrl": self.issuer_url,
+            "jwksUrl": self.jwks_url,
+            "apiKeyIds": self.api_key_ids,
+            "apiKeyValues": self.api_key_values,
+            "iamInvokePolicyArn": self.iam_invoke_policy_arn,
+        }

@@ -1,0 +1,18 @@
+"""The REST API itself: name, stage, endpoint type and where API keys come from."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from .base import ConfigModel
+
+
+class ApiSettings(ConfigModel):
+    name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+    description: str = "Secure REST API managed by secure-api"
+    stage_name: str = Field(default="v1", pattern=r"^[A-Za-z0-9_-]{1,128}$")
+    endpoint_type: Literal["REGIONAL", "PRIVATE"] = "REGIONAL"
+    api_key_source: Literal["HEADER", "AUTHORIZER"] = "HEADER"
+    tags: dict[str, str] = Field(default_factory=dict)

@@ -1,0 +1,200 @@
+"""Authentication settings: the Cognito user pool and the custom Lambda authorizer (seed section 1)."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .base import ConfigModel, check_retention_days
+
+_SCOPE_NAME = re.compile(r"^[\x21\x23-\x2E\x30-\x5B\x5D-\x7E]+$")
+_HEX_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class PasswordPolicy(ConfigModel):
+    """Defaults follow NIST 800-63B length guidance plus AWS's Cognito.3 control (all character classes)."""
+
+    minimum_length: int = Field(default=14, ge=12, le=99)
+    require_lowercase: bool = True
+    require_uppercase: bool = True
+    require_numbers: bool = True
+    require_symbols: bool = True
+    temporary_password_validity_days: int = Field(default=3, ge=1, le=7)
+    password_history_size: int = Field(default=5, ge=0, le=24)
+
+
+class Scope(ConfigModel):
+    name: str
+    description: str
+
+    @field_validator("name")
+    @classmethod
+    def _valid_scope(cls, name: str) -> str:
+        if not _SCOPE_NAME.match(name):
+            raise ValueError(f"scope name {name!r} has characters OAuth scopes do not allow")
+        return name
+
+
+class ResourceServer(ConfigModel):
+    """The OAuth resource server whose scopes routes can require."""
+
+    identifier: str
+    name: str
+    scopes: tuple[Scope, ...] = Field(min_length=1)
+
+
+AuthFlow = Literal["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_AUTH", "ALLOW_USER_PASSWORD_AUTH"]
+OAuthFlow = Literal["code", "client_credentials"]
+
+
+class AppClient(ConfigModel):
+    """An app client; the implicit grant is not offered at all (tokens in URLs leak)."""
+
+    name: str
+    generate_secret: bool = False
+    explicit_auth_flows: tuple[AuthFlow, ...] = ("ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH")
+    allow_password_auth: bool = False
+    oauth_flows: tuple[OAuthFlow, ...] = ()
+    allowed_scopes: tuple[str, ...] = ()
+    callback_urls: tuple[str, ...] = ()
+    logout_urls: tuple[str, ...] = ()
+    access_token_validity_minutes: int = Field(default=60, ge=5, le=1440)
+    id_token_validity_minutes: int = Field(default=60, ge=5, le=1440)
+    refresh_token_validity_days: int = Field(default=1, ge=1, le=3650)
+
+    @field_validator("callback_urls", "logout_urls")
+    @classmethod
+    def _https_urls(cls, urls: tuple[str, ...]) -> tuple[str, ...]:
+        for url in urls:
+            if not (url.startswith("https://") or url.startswith("http://localhost")):
+                raise ValueError(f"{url!r} must be https:// (http://localhost only for development)")
+        return urls
+
+    @model_validator(mode="after")
+    def _consistent_flows(self) -> AppClient:
+        if "ALLOW_USER_PASSWORD_AUTH" in self.explicit_auth_flows and not self.allow_password_auth:
+            raise ValueError(
+                "ALLOW_USER_PASSWORD_AUTH sends the plain password to Cognito: "
+                "set allowPasswordAuth: true to accept it, or use ALLOW_USER_SRP_AUTH"
+            )
+        if "client_credentials" in self.oauth_flows:
+            if not self.generate_secret:
+                raise ValueError("the client_credentials flow needs generateSecret: true")
+            if "code" in self.oauth_flows:
+                raise ValueError("client_credentials cannot be combined with code on one app client")
+        if "code" in self.oauth_flows and not self.callback_urls:
+            raise ValueError("the code flow needs at least one callbackUrls entry")
+        if self.oauth_flows and not self.allowed_scopes:
+            raise ValueError("OAuth flows need allowedScopes")
+        return self
+
+
+class CognitoSettings(ConfigModel):
+    """The user pool behind the `cognito` routes."""
+
+    enabled: bool = True
+    mfa: Literal["ON", "OPTIONAL"] = "OPTIONAL"
+    tier: Literal["ESSENTIALS", "PLUS"] = "PLUS"
+    threat_protection: Literal["ENFORCED", "AUDIT", "OFF"] = "ENFORCED"
+    deletion_protection: bool = True
+    password_policy: PasswordPolicy = PasswordPolicy()
+    resource_server: ResourceServer | None = None
+    app_clients: tuple[AppClient, ...] = (AppClient(name="web"),)
+    domain_prefix: str | None = Field(default=None, pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CognitoSettings:
+        if self.threat_protection != "OFF" and self.tier != "PLUS":
+            raise ValueError(
+                f"threatProtection {self.threat_protection} needs tier PLUS; set threatProtection: OFF for {self.tier}"
+            )
+        names = [c.name for c in self.app_clients]
+        if len(set(names)) != len(names):
+            raise ValueError(f"appClients names must be unique, got {names}")
+        known = (
+            {f"{self.resource_server.identifier}/{s.name}" for s in self.resource_server.scopes}
+            if (self.resource_server)
+            else set()
+        )
+        for client in self.app_clients:
+            unknown = sorted(set(client.allowed_scopes) - known - {"openid", "email", "profile", "phone"})
+            if unknown:
+                raise ValueError(f"app client {client.name!r} allows unknown scopes {unknown}; known: {sorted(known)}")
+            if client.oauth_flows and not self.domain_prefix and "client_credentials" not in client.oauth_flows:
+                raise ValueError(f"app client {client.name!r} uses the code flow, which needs domainPrefix")
+        if any("client_credentials" in c.oauth_flows for c in self.app_clients) and not self.domain_prefix:
+            raise ValueError("the client_credentials flow needs domainPrefix (the token endpoint lives there)")
+        return self
+
+    def full_scope(self, scope: str) -> str:
+        """Route scopes may be written short (`orders.read`); the token carries `<identifier>/<name>`."""
+        if self.resource_server and "/" not in scope:
+            return f"{self.resource_server.identifier}/{scope}"
+        return scope
+
+
+class JwtIssuer(ConfigModel):
+    issuer: str
+    jwks_url: str | None = None
+    client_ids: tuple[str, ...] = ()
+    audiences: tuple[str, ...] = ()
+    token_use: Literal["access", "id"] | None = None
+
+    @field_validator("issuer", "jwks_url")
+    @classmethod
+    def _https(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith("https://"):
+            raise ValueError(f"must be an https:// URL, got {url!r}")
+        return url
+
+    @model_validator(mode="after")
+    def _has_allow_list(self) -> JwtIssuer:
+        if not self.client_ids and not self.audiences:
+            raise ValueError(
+                f"issuer {self.issuer!r} needs clientIds or audiences (an allow-list of who tokens are for)"
+            )
+        return self
+
+
+class LambdaAuthorizerSettings(ConfigModel):
+    """The custom authorizer function and how API Gateway calls it; built when a route uses `custom`."""
+
+    type: Literal["TOKEN", "REQUEST"] = "TOKEN"
+    mode: Literal["jwt", "api_key", "header"] = "jwt"
+    identity_header: str = Field(default="Authorization", pattern=r"^[A-Za-z0-9-]+$")
+    result_ttl_seconds: int = Field(default=300, ge=0, le=3600)
+    issuers: tuple[JwtIssuer, ...] = ()
+    use_component_user_pool: bool = True
+    algorithms: tuple[Literal["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"], ...] = ("RS256",)
+    api_key_sha256: dict[str, str | None] = Field(default_factory=dict)
+    architecture: Literal["arm64", "x86_64"] = "arm64"
+    runtime: Literal["python3.12", "python3.13"] = "python3.13"
+    memory_mb: int = Field(default=256, ge=128, le=10_240)
+    timeout_seconds: int = Field(default=5, ge=1, le=30)
+    log_retention_days: int = 365
+
+    _retention = field_validator("log_retention_days")(check_retention_days)
+
+    @field_validator("api_key_sha256")
+    @classmethod
+    def _hex_digests(cls, digests: dict[str, str | None]) -> dict[str, str | None]:
+        bad = [d for d in digests if not _HEX_SHA256.match(d)]
+        if bad:
+            raise ValueError(
+                f"keys must be lowercase hex SHA-256 digests (64 chars), not the API keys themselves: {bad}"
+            )
+        return digests
+
+    @model_validator(mode="after")
+    def _mode_has_credentials(self) -> LambdaAuthorizerSettings:
+        if self.mode == "jwt" and not self.issuers and not self.use_component_user_pool:
+            raise ValueError("mode jwt needs issuers, or useComponentUserPool: true")
+        if self.mode in ("api_key", "header") and not self.api_key_sha256:
+            raise ValueError(f"mode {self.mode} needs apiKeySha256 (SHA-256 digests of the accepted values)")
+        return self
+
+    @property
+    def identity_source(self) -> str:
+        return f"method.request.header.{self.identity_header}"

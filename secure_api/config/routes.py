@@ -1,0 +1,110 @@
+"""Routes: path, method, who may call it (auth), and where it goes (integration)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .base import ConfigModel
+
+HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"]
+AuthType = Literal["cognito", "iam", "custom", "none"]
+
+_SEGMENT = re.compile(r"^(\{[A-Za-z_][A-Za-z0-9_]*\+?\}|[A-Za-z0-9._~-]+)$")
+_LAMBDA_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?$")
+
+
+class HttpIntegration(ConfigModel):
+    """HTTPS proxy to a backend; plain HTTP would leave the gateway-to-backend hop unencrypted."""
+
+    type: Literal["http"]
+    url: str
+    timeout_ms: int = Field(default=29_000, ge=50, le=29_000)
+
+    @field_validator("url")
+    @classmethod
+    def _https_only(cls, url: str) -> str:
+        if not url.startswith("https://") or len(url) <= len("https://"):
+            raise ValueError(f"must be an https:// URL, got {url!r}")
+        return url
+
+
+class LambdaIntegration(ConfigModel):
+    """Lambda proxy integration; the component grants API Gateway invoke rights for this route only."""
+
+    type: Literal["lambda"]
+    function_arn: str
+    timeout_ms: int = Field(default=29_000, ge=50, le=29_000)
+
+    @field_validator("function_arn")
+    @classmethod
+    def _is_function_arn(cls, arn: str) -> str:
+        if not _LAMBDA_ARN.match(arn):
+            raise ValueError(
+                f"must be a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>), got {arn!r}"
+            )
+        return arn
+
+
+class MockIntegration(ConfigModel):
+    """A fixed response from API Gateway itself, e.g. a health check."""
+
+    type: Literal["mock"]
+    status_code: int = Field(default=200, ge=200, le=599)
+    response_body: str = '{"status": "ok"}'
+
+
+Integration = Annotated[HttpIntegration | LambdaIntegration | MockIntegration, Field(discriminator="type")]
+
+
+class Route(ConfigModel):
+    """One method on one resource path."""
+
+    path: str
+    method: HttpMethod
+    auth: AuthType = "cognito"
+    scopes: tuple[str, ...] = ()
+    api_key_required: bool = False
+    allow_unauthenticated: bool = False
+    allow_api_key_only: bool = False
+    integration: Integration
+
+    @field_validator("path")
+    @classmethod
+    def _valid_path(cls, path: str) -> str:
+        if path == "/":
+            return path
+        if not path.startswith("/") or path.endswith("/"):
+            raise ValueError(f"must start with '/' and not end with '/', got {path!r}")
+        segments = path[1:].split("/")
+        for segment in segments:
+            if not _SEGMENT.match(segment):
+                raise ValueError(f"segment {segment!r} of {path!r} is not a literal or a {{parameter}}")
+        if any(s.endswith("+}") for s in segments[:-1]):
+            raise ValueError(f"a greedy {{param+}} may only be the last segment of {path!r}")
+        return path
+
+    @model_validator(mode="after")
+    def _auth_is_explicit(self) -> Route:
+        if self.scopes and self.auth != "cognito":
+            raise ValueError(f"scopes are only valid with auth 'cognito', not {self.auth!r}")
+        if self.auth == "none":
+            if not self.allow_unauthenticated:
+                raise ValueError("auth 'none' makes the route public: set allowUnauthenticated: true to confirm")
+            if self.api_key_required and not self.allow_api_key_only:
+                raise ValueError(
+                    "an API key is never the only control: give the route an authorizer, "
+                    "or set allowApiKeyOnly: true to accept the risk"
+                )
+        return self
+
+    @property
+    def key(self) -> str:
+        """`METHOD /path`, unique per API."""
+        return f"{self.method} {self.path}"
+
+    @property
+    def path_parameters(self) -> list[str]:
+        return [s.strip("{}").rstrip("+") for s in self.path.split("/") if s.startswith("{")]

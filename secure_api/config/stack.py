@@ -1,0 +1,87 @@
+"""The whole stack configuration and the checks that span more than one section."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from .api import ApiSettings
+from .auth import CognitoSettings, LambdaAuthorizerSettings
+from .base import ConfigModel
+from .routes import Route
+from .usage_plans import ApiKey, UsagePlan
+
+
+class StackConfig(ConfigModel):
+    """Everything under the `secure-api:` namespace of a stack file."""
+
+    api: ApiSettings = ApiSettings()
+    routes: tuple[Route, ...] = ()
+    cognito: CognitoSettings = CognitoSettings()
+    lambda_authorizer: LambdaAuthorizerSettings = LambdaAuthorizerSettings()
+    usage_plans: tuple[UsagePlan, ...] = ()
+    api_keys: tuple[ApiKey, ...] = ()
+
+    def uses_auth(self, auth: str) -> bool:
+        return any(r.auth == auth for r in self.routes)
+
+    @property
+    def needs_user_pool(self) -> bool:
+        return self.uses_auth("cognito") or (
+            self.uses_auth("custom")
+            and self.lambda_authorizer.mode == "jwt"
+            and self.lambda_authorizer.use_component_user_pool
+        )
+
+    def cross_problems(self) -> list[tuple[str, str]]:
+        """(key path, message) for every rule that spans sections; empty when the config is coherent."""
+        problems: list[tuple[str, str]] = []
+        if not self.routes:
+            problems.append(("routes", "at least one route is needed"))
+        counts = Counter(r.key for r in self.routes)
+        for index, route in enumerate(self.routes):
+            where = f"routes[{index}]"
+            if counts[route.key] > 1:
+                problems.append((where, f"duplicate route {route.key}: each (path, method) may appear once"))
+            if route.auth == "cognito" and not self.cognito.enabled:
+                problems.append((f"{where}.auth", "auth 'cognito' needs cognito.enabled: true"))
+            if route.scopes:
+                known = self._known_scopes()
+                unknown = sorted({self.cognito.full_scope(s) for s in route.scopes} - known)
+                if unknown:
+                    problems.append(
+                        (f"{where}.scopes", f"unknown scopes {unknown}; declared: {sorted(known) or 'none'}")
+                    )
+            if route.api_key_required and not self.usage_plans:
+                problems.append((f"{where}.apiKeyRequired", "needs at least one entry in usagePlans"))
+        if self.needs_user_pool and not self.cognito.enabled:
+            problems.append(("lambdaAuthorizer.useComponentUserPool", "needs cognito.enabled: true"))
+        if self.api.api_key_source == "AUTHORIZER" and not (
+            self.uses_auth("custom") and self.lambda_authorizer.mode == "api_key"
+        ):
+            problems.append(
+                ("api.apiKeySource", "AUTHORIZER needs a route with auth 'custom' and lambdaAuthorizer.mode: api_key")
+            )
+        plan_counts = Counter(p.name for p in self.usage_plans)
+        plan_names = set(plan_counts)
+        for index, plan in enumerate(self.usage_plans):
+            if plan_counts[plan.name] > 1:
+                problems.append((f"usagePlans[{index}].name", f"duplicate plan name {plan.name!r}"))
+            for t_index, throttle in enumerate(plan.method_throttles):
+                if f"{throttle.method} {throttle.path}" not in counts:
+                    problems.append(
+                        (
+                            f"usagePlans[{index}].methodThrottles[{t_index}]",
+                            f"no route {throttle.method} {throttle.path}; routes: {sorted(counts)}",
+                        )
+                    )
+        key_counts = Counter(k.name for k in self.api_keys)
+        for index, key in enumerate(self.api_keys):
+            if key.plan not in plan_names:
+                problems.append((f"apiKeys[{index}].plan", f"unknown plan {key.plan!r}; plans: {sorted(plan_names)}"))
+            if key_counts[key.name] > 1:
+                problems.append((f"apiKeys[{index}].name", f"duplicate API key name {key.name!r}"))
+        return problems
+
+    def _known_scopes(self) -> set[str]:
+        server = self.cognito.resource_server
+        return {f"{server.identifier}/{s.name}" for s in server.scopes} if server else set()

@@ -1,0 +1,231 @@
+"""Run a Pulumi program in-process on Pulumi's mock runtime and record what it registers.
+
+This is how the project sees its own plan without a Pulumi CLI, provider plugin or AWS account:
+the offline plan, the policy verdict, the tests and the benchmarks all go through `run_program`.
+The recorder keeps each `RegisterResource` request as the engine would receive it (the raw
+protobuf properties, with unknowns during preview, plus parent, dependencies and options), so
+the policy pack can be fed exactly what the CLI would forward to an analyzer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from google.protobuf import struct_pb2
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+ACCOUNT_ID = "123456789012"
+PARTITION = "aws"
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+@dataclass(frozen=True)
+class PlannedResource:
+    """One resource registration, as the engine would have received it."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    inputs: dict[str, Any]
+    properties: struct_pb2.Struct
+    dependencies: tuple[str, ...]
+    property_dependencies: dict[str, tuple[str, ...]]
+    protect: bool
+    retain_on_delete: bool
+    delete_before_replace: bool
+    ignore_changes: tuple[str, ...]
+    provider: str
+
+
+@dataclass
+class PlanResult:
+    """Everything one in-process run produced."""
+
+    preview: bool
+    resources: list[PlannedResource] = field(default_factory=list)
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def of_type(self, type_: str) -> list[PlannedResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str) -> PlannedResource:
+        found = self.of_type(type_)
+        if len(found) != 1:
+            raise AssertionError(f"expected exactly one {type_}, found {len(found)}")
+        return found[0]
+
+    def by_urn(self, urn: str) -> PlannedResource:
+        for resource in self.resources:
+            if resource.urn == urn:
+                return resource
+        raise KeyError(urn)
+
+    def custom_resources(self) -> list[PlannedResource]:
+        return [r for r in self.resources if r.custom]
+
+
+def _fake_outputs(type_: str, name: str, inputs: Mapping[str, Any], region: str) -> dict[str, Any]:
+    """Computed outputs a real provider would return; only used in update mode."""
+    service = type_.split(":")[1].split("/")[0]
+    rid = f"{name}-id"
+    outputs: dict[str, Any] = {
+        "arn": f"arn:{PARTITION}:{service}:{region}:{ACCOUNT_ID}:{name}",
+        "id": rid,
+    }
+    if type_ == "aws:apigateway/restApi:RestApi":
+        outputs["rootResourceId"] = f"{name}-root"
+        outputs["executionArn"] = f"arn:{PARTITION}:execute-api:{region}:{ACCOUNT_ID}:{rid}"
+    elif type_ == "aws:apigateway/stage:Stage":
+        api = inputs.get("restApi", "api")
+        stage = inputs.get("stageName", "stage")
+        outputs["arn"] = f"arn:{PARTITION}:apigateway:{region}::/restapis/{api}/stages/{stage}"
+        outputs["invokeUrl"] = f"https://{api}.execute-api.{region}.amazonaws.com/{stage}"
+        outputs["executionArn"] = f"arn:{PARTITION}:execute-api:{region}:{ACCOUNT_ID}:{api}/{stage}"
+    elif type_ == "aws:cognito/userPool:UserPool":
+        outputs["id"] = f"{region}_{name.replace('-', '')[:9]}"
+        outputs["endpoint"] = f"cognito-idp.{region}.amazonaws.com/{outputs['id']}"
+    elif type_ == "aws:apigateway/apiKey:ApiKey":
+        outputs["value"] = inputs.get("value") or f"{name}-generated-key-value-0123456789"
+    elif type_ == "aws:lambda/function:Function":
+        outputs["invokeArn"] = (
+            f"arn:{PARTITION}:apigateway:{region}:lambda:path/2015-03-31/functions/"
+            f"arn:{PARTITION}:lambda:{region}:{ACCOUNT_ID}:function:{name}/invocations"
+        )
+    elif type_ == "aws:s3/bucketObjectv2:BucketObjectv2":
+        outputs["versionId"] = f"{name}-version-1"
+    elif type_ == "aws:cloudwatch/logGroup:LogGroup":
+        outputs["arn"] = f"arn:{PARTITION}:logs:{region}:{ACCOUNT_ID}:log-group:{inputs.get('name', name)}"
+    elif type_ == "aws:apigateway/domainName:DomainName":
+        outputs["regionalDomainName"] = f"d-{name}.execute-api.{region}.amazonaws.com"
+        outputs["regionalZoneId"] = "Z1UJRXOUMOOFQ8"
+    elif type_ == "aws:acm/certificate:Certificate":
+        outputs["domainValidationOptions"] = [
+            {
+                "domainName": inputs.get("domainName", "example.com"),
+                "resourceRecordName": f"_x.{inputs.get('domainName', 'example.com')}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": "_y.acm-validations.aws.",
+            }
+        ]
+    return outputs
+
+
+class _Mocks(pulumi.runtime.Mocks):
+    """Echo inputs back; in update mode add the computed outputs a provider would fill in."""
+
+    def __init__(self, preview: bool, region: str) -> None:
+        self.preview = preview
+        self.region = region
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        if self.preview:
+            return None, dict(args.inputs)
+        computed = _fake_outputs(args.typ, args.name, args.inputs, self.region)
+        return computed.pop("id"), {**computed, **args.inputs}
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"name": self.region, "region": self.region, "id": self.region}
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": ACCOUNT_ID,
+                "arn": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:user/plan",
+                "userId": "PLAN",
+                "id": ACCOUNT_ID,
+            }
+        if args.token == "aws:index/getPartition:getPartition":
+            return {"partition": PARTITION, "dnsSuffix": "amazonaws.com", "id": PARTITION}
+        raise NotImplementedError(f"the offline plan has no mock for the data source {args.token}")
+
+
+class _RecordingMonitor(pulumi_mocks.MockMonitor):
+    """A mock monitor that keeps every registration request and registered outputs."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks, result: PlanResult) -> None:
+        super().__init__(mocks)
+        self.result = result
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type != STACK_TYPE:
+            properties = struct_pb2.Struct()
+            properties.CopyFrom(request.object)
+            self.result.resources.append(
+                PlannedResource(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    parent=request.parent,
+                    custom=bool(request.custom),
+                    inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+                    properties=properties,
+                    dependencies=tuple(request.dependencies),
+                    property_dependencies={
+                        key: tuple(value.urns) for key, value in request.propertyDependencies.items()
+                    },
+                    protect=bool(request.protect),
+                    retain_on_delete=bool(request.retainOnDelete),
+                    delete_before_replace=bool(request.deleteBeforeReplace),
+                    ignore_changes=tuple(request.ignoreChanges),
+                    provider=request.provider,
+                )
+            )
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        self.result.outputs[request.urn] = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
+        return super().RegisterResourceOutputs(request)
+
+
+class _WarningCollector(logging.Handler):
+    def __init__(self, result: PlanResult) -> None:
+        super().__init__(level=logging.WARNING)
+        self.result = result
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.result.warnings.append(record.getMessage())
+
+
+def run_program(
+    program: Callable[[], Any],
+    *,
+    config: Mapping[str, str],
+    project: str,
+    stack: str,
+    preview: bool,
+    region: str = "us-east-1",
+) -> PlanResult:
+    """Run `program` on the mock runtime with `config` as the stack config; return what it registered.
+
+    An exception raised by the program (a config error, say) propagates unchanged.
+    """
+    result = PlanResult(preview=preview)
+    logger = logging.getLogger(f"secure_api.harness.{id(result)}")
+    logger.propagate = False
+    logger.setLevel(logging.WARNING)
+    logger.addHandler(_WarningCollector(result))
+    mocks = _Mocks(preview=preview, region=region)
+    pulumi.runtime.set_mocks(
+        mocks,
+        project=project,
+        stack=stack,
+        preview=preview,
+        logger=logger,
+        monitor=_RecordingMonitor(mocks, result),
+    )
+    pulumi.runtime.set_all_config(dict(config), [])
+    settings = pulumi.runtime.settings.SETTINGS
+    settings.rpc_manager.clear()
+    settings.outputs.clear()
+    _sync_await(run_pulumi_func(program))
+    return result

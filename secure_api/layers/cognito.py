@@ -1,0 +1,119 @@
+"""Cognito user pool, resource server, app clients and optional hosted domain (seed section 1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from .context import LayerContext
+
+
+@dataclass(frozen=True)
+class UserPoolResources:
+    pool: aws.cognito.UserPool
+    clients: dict[str, aws.cognito.UserPoolClient]
+    resource_server: aws.cognito.ResourceServer | None
+    issuer_url: pulumi.Output[str]
+    jwks_url: pulumi.Output[str]
+
+
+def build_user_pool(ctx: LayerContext) -> UserPoolResources:
+    settings = ctx.config.cognito
+    policy = settings.password_policy
+    if not settings.deletion_protection:
+        pulumi.log.warn("cognito.deletionProtection is off: the user pool can be deleted with all its users")
+    if settings.threat_protection == "OFF":
+        pulumi.log.warn("cognito.threatProtection is OFF: no compromised-credential or adaptive-auth checks")
+    pool = aws.cognito.UserPool(
+        ctx.child("users"),
+        name=f"{ctx.api_name}-users",
+        deletion_protection="ACTIVE" if settings.deletion_protection else "INACTIVE",
+        mfa_configuration=settings.mfa,
+        software_token_mfa_configuration=aws.cognito.UserPoolSoftwareTokenMfaConfigurationArgs(enabled=True),
+        user_pool_tier=settings.tier,
+        user_pool_add_ons=aws.cognito.UserPoolUserPoolAddOnsArgs(advanced_security_mode=settings.threat_protection)
+        if settings.tier == "PLUS"
+        else None,
+        password_policy=aws.cognito.UserPoolPasswordPolicyArgs(
+            minimum_length=policy.minimum_length,
+            require_lowercase=policy.require_lowercase,
+            require_uppercase=policy.require_uppercase,
+            require_numbers=policy.require_numbers,
+            require_symbols=policy.require_symbols,
+            temporary_password_validity_days=policy.temporary_password_validity_days,
+            # Cognito accepts a password history only with threat protection on.
+            password_history_size=policy.password_history_size if settings.threat_protection != "OFF" else None,
+        ),
+        admin_create_user_config=aws.cognito.UserPoolAdminCreateUserConfigArgs(allow_admin_create_user_only=True),
+        account_recovery_setting=aws.cognito.UserPoolAccountRecoverySettingArgs(
+            recovery_mechanisms=[
+                aws.cognito.UserPoolAccountRecoverySettingRecoveryMechanismArgs(name="verified_email", priority=1)
+            ]
+        ),
+        auto_verified_attributes=["email"],
+        username_attributes=["email"],
+        tags=ctx.tags(),
+        # The pool holds the users: a config change must never delete or replace it.
+        opts=ctx.opts(protect=True),
+    )
+    server = _resource_server(ctx, pool)
+    clients = {
+        client.name: aws.cognito.UserPoolClient(
+            ctx.child(f"client-{client.name}"),
+            name=client.name,
+            user_pool_id=pool.id,
+            generate_secret=client.generate_secret,
+            explicit_auth_flows=list(client.explicit_auth_flows),
+            allowed_oauth_flows_user_pool_client=bool(client.oauth_flows),
+            allowed_oauth_flows=list(client.oauth_flows) or None,
+            allowed_oauth_scopes=list(client.allowed_scopes) or None,
+            callback_urls=list(client.callback_urls) or None,
+            logout_urls=list(client.logout_urls) or None,
+            supported_identity_providers=["COGNITO"],
+            prevent_user_existence_errors="ENABLED",
+            enable_token_revocation=True,
+            access_token_validity=client.access_token_validity_minutes,
+            id_token_validity=client.id_token_validity_minutes,
+            refresh_token_validity=client.refresh_token_validity_days,
+            token_validity_units=aws.cognito.UserPoolClientTokenValidityUnitsArgs(
+                access_token="minutes", id_token="minutes", refresh_token="days"
+            ),
+            opts=ctx.opts(depends_on=[server] if server else None),
+        )
+        for client in settings.app_clients
+    }
+    if settings.domain_prefix:
+        aws.cognito.UserPoolDomain(
+            ctx.child("users-domain"),
+            domain=settings.domain_prefix,
+            user_pool_id=pool.id,
+            managed_login_version=2,
+            opts=ctx.opts(),
+        )
+    issuer = pulumi.Output.concat("https://cognito-idp.", ctx.region, ".amazonaws.com/", pool.id)
+    return UserPoolResources(
+        pool=pool,
+        clients=clients,
+        resource_server=server,
+        issuer_url=issuer,
+        jwks_url=issuer.apply(lambda url: f"{url}/.well-known/jwks.json"),
+    )
+
+
+def _resource_server(ctx: LayerContext, pool: aws.cognito.UserPool) -> aws.cognito.ResourceServer | None:
+    server = ctx.config.cognito.resource_server
+    if server is None:
+        return None
+    return aws.cognito.ResourceServer(
+        ctx.child("resource-server"),
+        identifier=server.identifier,
+        name=server.name,
+        user_pool_id=pool.id,
+        scopes=[
+            aws.cognito.ResourceServerScopeArgs(scope_name=s.name, scope_description=s.description)
+            for s in server.scopes
+        ],
+        opts=ctx.opts(),
+    )

@@ -1,0 +1,38 @@
+"""The managed policy callers attach to reach the `iam` routes (and nothing else)."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from ..config.routes import Route
+from .context import LayerContext
+from .policy_document import document_json, statement
+
+
+def route_arn_suffix(stage_name: str, route: Route) -> str:
+    """`/<stage>/<METHOD>/<path>` as execute-api ARNs spell it; path parameters become `*`."""
+    method = "*" if route.method == "ANY" else route.method
+    segments = ["*" if s.startswith("{") else s for s in route.path.split("/") if s]
+    return f"/{stage_name}/{method}/" + "/".join(segments)
+
+
+def build_invoke_policy(ctx: LayerContext, execution_arn: pulumi.Output[str]) -> aws.iam.Policy | None:
+    routes = [r for r in ctx.config.routes if r.auth == "iam"]
+    if not routes:
+        return None
+    stage = ctx.config.api.stage_name
+    return aws.iam.Policy(
+        ctx.child("invoke-policy"),
+        name=f"{ctx.api_name}-{stage}-invoke",
+        description=f"execute-api:Invoke on the AWS_IAM routes of {ctx.api_name}/{stage}",
+        policy=document_json(
+            statement(
+                "Allow",
+                ["execute-api:Invoke"],
+                [execution_arn.apply(lambda arn, r=r: arn + route_arn_suffix(stage, r)) for r in routes],
+            )
+        ),
+        tags=ctx.tags(),
+        opts=ctx.opts(),
+    )

@@ -1,0 +1,67 @@
+"""Usage plans and API keys (seed section 2), bound to the Stage resource, never a literal name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi_aws as aws
+
+from .context import LayerContext
+
+
+@dataclass(frozen=True)
+class UsageResources:
+    plans: dict[str, aws.apigateway.UsagePlan]
+    keys: dict[str, aws.apigateway.ApiKey]
+
+
+def build_usage_plans(ctx: LayerContext, api: aws.apigateway.RestApi, stage: aws.apigateway.Stage) -> UsageResources:
+    plans = {}
+    for plan in ctx.config.usage_plans:
+        plans[plan.name] = aws.apigateway.UsagePlan(
+            ctx.child(f"plan-{plan.name}"),
+            name=f"{ctx.api_name}-{plan.name}",
+            description=plan.description or None,
+            api_stages=[
+                aws.apigateway.UsagePlanApiStageArgs(
+                    api_id=api.id,
+                    # The Stage output, so the plan waits for the stage ("Invalid API Stage" otherwise).
+                    stage=stage.stage_name,
+                    throttles=[
+                        aws.apigateway.UsagePlanApiStageThrottleArgs(
+                            path=f"{t.path}/{t.method}" if t.path != "/" else f"//{t.method}",
+                            rate_limit=t.rate_limit,
+                            burst_limit=t.burst_limit,
+                        )
+                        for t in plan.method_throttles
+                    ]
+                    or None,
+                )
+            ],
+            throttle_settings=aws.apigateway.UsagePlanThrottleSettingsArgs(
+                rate_limit=plan.throttle.rate_limit, burst_limit=plan.throttle.burst_limit
+            ),
+            quota_settings=aws.apigateway.UsagePlanQuotaSettingsArgs(
+                limit=plan.quota.limit, period=plan.quota.period, offset=plan.quota.offset
+            ),
+            tags=ctx.tags(),
+            opts=ctx.opts(),
+        )
+    keys = {}
+    for key in ctx.config.api_keys:
+        keys[key.name] = aws.apigateway.ApiKey(
+            ctx.child(f"key-{key.name}"),
+            name=f"{ctx.api_name}-{key.name}",
+            description=key.description or None,
+            enabled=key.enabled,
+            tags=ctx.tags(),
+            opts=ctx.opts(),
+        )
+        aws.apigateway.UsagePlanKey(
+            ctx.child(f"key-{key.name}-plan"),
+            key_id=keys[key.name].id,
+            key_type="API_KEY",
+            usage_plan_id=plans[key.plan].id,
+            opts=ctx.opts(),
+        )
+    return UsageResources(plans=plans, keys=keys)

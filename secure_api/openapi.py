@@ -1,0 +1,209 @@
+"""The REST API as one OpenAPI 3 document with API Gateway's `x-amazon-apigateway-*` extensions.
+
+One document instead of a Resource/Method/Integration per route keeps the resource count flat as
+routes grow, and makes the whole API one value the redeploy fingerprint can hash.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from .config import StackConfig
+from .config.routes import HttpIntegration, LambdaIntegration, MockIntegration, Route
+
+OPENAPI_VERSION = "3.0.1"
+
+COGNITO_SCHEME = "cognito"
+IAM_SCHEME = "sigv4"
+CUSTOM_SCHEME = "lambda-authorizer"
+API_KEY_SCHEME = "api_key"
+SCHEME_FOR_AUTH = {"cognito": COGNITO_SCHEME, "iam": IAM_SCHEME, "custom": CUSTOM_SCHEME}
+
+# Generic bodies: the caller learns the class of failure and a request id, never internal detail.
+_SECURITY_HEADERS = {
+    "gatewayresponse.header.Strict-Transport-Security": "'max-age=63072000; includeSubDomains'",
+    "gatewayresponse.header.X-Content-Type-Options": "'nosniff'",
+    "gatewayresponse.header.Cache-Control": "'no-store'",
+}
+_GATEWAY_RESPONSES = {
+    "DEFAULT_4XX": (None, "Bad request"),
+    "DEFAULT_5XX": (None, "Internal server error"),
+    "UNAUTHORIZED": (401, "Unauthorized"),
+    "ACCESS_DENIED": (403, "Forbidden"),
+    "MISSING_AUTHENTICATION_TOKEN": (403, "Forbidden"),
+    "INVALID_API_KEY": (403, "Forbidden"),
+    "AUTHORIZER_FAILURE": (500, "Internal server error"),
+    "AUTHORIZER_CONFIGURATION_ERROR": (500, "Internal server error"),
+    "BAD_REQUEST_BODY": (400, "Invalid request body"),
+    "BAD_REQUEST_PARAMETERS": (400, "Invalid request parameters"),
+    "THROTTLED": (429, "Too many requests"),
+    "QUOTA_EXCEEDED": (429, "Too many requests"),
+    "WAF_FILTERED": (403, "Forbidden"),
+    "REQUEST_TOO_LARGE": (413, "Request too large"),
+}
+
+_OPENAPI_METHOD = {m: m.lower() for m in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")}
+_OPENAPI_METHOD["ANY"] = "x-amazon-apigateway-any-method"
+
+
+@dataclass(frozen=True)
+class ApiReferences:
+    """Values from other resources the document embeds (known only after they exist)."""
+
+    region: str
+    partition: str
+    user_pool_arn: str | None = None
+    authorizer_function_arn: str | None = None
+
+
+def lambda_invoke_uri(partition: str, region: str, function_arn: str) -> str:
+    return f"arn:{partition}:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+
+
+def build_openapi(config: StackConfig, refs: ApiReferences) -> dict[str, Any]:
+    """The whole API definition; pure, so it can be validated and hashed without any cloud."""
+    paths: dict[str, dict[str, Any]] = {}
+    for route in config.routes:
+        paths.setdefault(route.path, {})[_OPENAPI_METHOD[route.method]] = _operation(route, config, refs)
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {"title": config.api.name or "secure-api", "description": config.api.description, "version": "1"},
+        "paths": paths,
+        "components": {"securitySchemes": _security_schemes(config, refs)},
+        "x-amazon-apigateway-api-key-source": config.api.api_key_source,
+        "x-amazon-apigateway-request-validators": {
+            "all": {"validateRequestBody": True, "validateRequestParameters": True},
+        },
+        "x-amazon-apigateway-request-validator": "all",
+        "x-amazon-apigateway-gateway-responses": _gateway_responses(),
+    }
+
+
+def render_openapi(config: StackConfig, refs: ApiReferences) -> str:
+    """Canonical JSON (sorted keys, no spaces) so equal APIs hash equal."""
+    return json.dumps(build_openapi(config, refs), sort_keys=True, separators=(",", ":"))
+
+
+def _operation(route: Route, config: StackConfig, refs: ApiReferences) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": _operation_id(route),
+        "responses": {"200": {"description": "Success"}},
+        "security": _security_requirement(route, config),
+        "x-amazon-apigateway-integration": _integration(route, refs),
+    }
+    if route.path_parameters:
+        operation["parameters"] = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in route.path_parameters
+        ]
+    return operation
+
+
+def _operation_id(route: Route) -> str:
+    words = [s.strip("{}+") for s in route.path.split("/") if s]
+    return route.method.lower() + "".join(w[:1].upper() + w[1:] for w in words if w) or "root"
+
+
+def _security_requirement(route: Route, config: StackConfig) -> list[dict[str, list[str]]]:
+    """One requirement object: all its schemes must pass (authorizer AND API key)."""
+    requirement: dict[str, list[str]] = {}
+    if route.auth in SCHEME_FOR_AUTH:
+        scopes = [config.cognito.full_scope(s) for s in route.scopes] if route.auth == "cognito" else []
+        requirement[SCHEME_FOR_AUTH[route.auth]] = scopes
+    if route.api_key_required:
+        requirement[API_KEY_SCHEME] = []
+    return [requirement] if requirement else []
+
+
+def _integration(route: Route, refs: ApiReferences) -> dict[str, Any]:
+    integration = route.integration
+    if isinstance(integration, HttpIntegration):
+        return {
+            "type": "http_proxy",
+            "httpMethod": "ANY" if route.method == "ANY" else route.method,
+            "uri": integration.url,
+            "connectionType": "INTERNET",
+            "passthroughBehavior": "when_no_match",
+            "timeoutInMillis": integration.timeout_ms,
+            "requestParameters": {
+                f"integration.request.path.{name}": f"method.request.path.{name}" for name in route.path_parameters
+            },
+        }
+    if isinstance(integration, LambdaIntegration):
+        return {
+            "type": "aws_proxy",
+            "httpMethod": "POST",
+            "uri": lambda_invoke_uri(refs.partition, refs.region, integration.function_arn),
+            "passthroughBehavior": "when_no_match",
+            "timeoutInMillis": integration.timeout_ms,
+        }
+    assert isinstance(integration, MockIntegration)
+    return {
+        "type": "mock",
+        "passthroughBehavior": "when_no_match",
+        "requestTemplates": {"application/json": '{"statusCode": 200}'},
+        "responses": {
+            "default": {
+                "statusCode": str(integration.status_code),
+                "responseTemplates": {"application/json": integration.response_body},
+            }
+        },
+    }
+
+
+def _security_schemes(config: StackConfig, refs: ApiReferences) -> dict[str, Any]:
+    schemes: dict[str, Any] = {}
+    if config.uses_auth("cognito"):
+        schemes[COGNITO_SCHEME] = {
+            "type": "apiKey",
+            "name": "Authorization",
+            "in": "header",
+            "x-amazon-apigateway-authtype": "cognito_user_pools",
+            "x-amazon-apigateway-authorizer": {
+                "type": "cognito_user_pools",
+                "providerARNs": [refs.user_pool_arn],
+            },
+        }
+    if config.uses_auth("iam"):
+        schemes[IAM_SCHEME] = {
+            "type": "apiKey",
+            "name": "Authorization",
+            "in": "header",
+            "x-amazon-apigateway-authtype": "awsSigv4",
+        }
+    if config.uses_auth("custom"):
+        settings = config.lambda_authorizer
+        authorizer: dict[str, Any] = {
+            "type": settings.type.lower(),
+            "authorizerUri": lambda_invoke_uri(refs.partition, refs.region, refs.authorizer_function_arn or ""),
+            "authorizerResultTtlInSeconds": settings.result_ttl_seconds,
+            "identitySource": settings.identity_source,
+        }
+        if settings.type == "TOKEN" and settings.mode == "jwt":
+            authorizer["identityValidationExpression"] = r"^Bearer [-0-9A-Za-z_]+\.[-0-9A-Za-z_]+\.[-0-9A-Za-z_]+$"
+        schemes[CUSTOM_SCHEME] = {
+            "type": "apiKey",
+            "name": settings.identity_header,
+            "in": "header",
+            "x-amazon-apigateway-authtype": "custom",
+            "x-amazon-apigateway-authorizer": authorizer,
+        }
+    if any(r.api_key_required for r in config.routes):
+        schemes[API_KEY_SCHEME] = {"type": "apiKey", "name": "x-api-key", "in": "header"}
+    return schemes
+
+
+def _gateway_responses() -> dict[str, Any]:
+    responses = {}
+    for response_type, (status, message) in _GATEWAY_RESPONSES.items():
+        body = json.dumps({"message": message, "requestId": "$context.requestId"})
+        response: dict[str, Any] = {
+            "responseParameters": dict(_SECURITY_HEADERS),
+            "responseTemplates": {"application/json": body},
+        }
+        if status is not None:
+            response["statusCode"] = str(status)
+        responses[response_type] = response
+    return responses

@@ -1,0 +1,137 @@
+"""Render an offline plan: resources grouped by layer, a summary line per layer, and the route table."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from .config import StackConfig
+from .config.routes import HttpIntegration, LambdaIntegration
+from .harness import PlannedResource, PlanResult
+
+LAYERS = ("auth", "api", "usage plans", "network", "waf", "observability", "tls")
+
+_LAYER_OF_SERVICE = {
+    "cognito": "auth",
+    "iam": "auth",
+    "lambda": "auth",
+    "apigateway": "api",
+    "wafv2": "waf",
+    "cloudwatch": "observability",
+    "sns": "observability",
+    "kms": "observability",
+    "acm": "tls",
+    "route53": "tls",
+    "s3": "tls",
+    "ec2": "network",
+}
+_LAYER_OF_TYPE = {
+    "aws:apigateway/usagePlan:UsagePlan": "usage plans",
+    "aws:apigateway/usagePlanKey:UsagePlanKey": "usage plans",
+    "aws:apigateway/apiKey:ApiKey": "usage plans",
+    "aws:apigateway/restApiPolicy:RestApiPolicy": "network",
+    "aws:apigateway/domainName:DomainName": "tls",
+    "aws:apigateway/basePathMapping:BasePathMapping": "tls",
+    "aws:apigateway/clientCertificate:ClientCertificate": "tls",
+    "aws:apigateway/methodSettings:MethodSettings": "observability",
+    "aws:apigateway/account:Account": "observability",
+}
+
+
+def layer_of(resource: PlannedResource) -> str:
+    if resource.type in _LAYER_OF_TYPE:
+        return _LAYER_OF_TYPE[resource.type]
+    service = resource.type.split(":")[1].split("/")[0]
+    if service == "lambda" and "route-invoke" in resource.name:
+        return "api"
+    if service == "iam" and "cloudwatch" in resource.name:
+        return "observability"
+    if "authorizer" in resource.name:
+        return "auth"
+    return _LAYER_OF_SERVICE.get(service, "api")
+
+
+def _summary(config: StackConfig) -> dict[str, str]:
+    cognito = config.cognito
+    auth_kinds = sorted({r.auth for r in config.routes})
+    parts = [f"route auth: {', '.join(auth_kinds)}"]
+    if config.needs_user_pool:
+        parts.append(
+            f"user pool MFA {cognito.mfa}, tier {cognito.tier}, threat protection {cognito.threat_protection}, "
+            f"{len(cognito.app_clients)} app client(s)"
+        )
+    if config.uses_auth("custom"):
+        la = config.lambda_authorizer
+        parts.append(
+            f"Lambda authorizer {la.type}/{la.mode}, cache {la.result_ttl_seconds}s, {la.runtime} {la.architecture}"
+        )
+    if config.uses_auth("iam"):
+        parts.append("IAM invoke policy for the iam routes")
+    plans = ", ".join(
+        f"{p.name} {p.throttle.rate_limit:g} rps/{p.throttle.burst_limit} burst/{p.quota.limit} per {p.quota.period}"
+        for p in config.usage_plans
+    )
+    return {
+        "auth": "; ".join(parts),
+        "api": f"{len(config.routes)} route(s) in one OpenAPI document, {config.api.endpoint_type}, "
+        f"stage {config.api.stage_name}, one fingerprinted deployment",
+        "usage plans": f"{len(config.usage_plans)} plan(s) [{plans or 'none'}], {len(config.api_keys)} API key(s)",
+    }
+
+
+def route_table(config: StackConfig) -> list[tuple[str, str, str, str, str, str]]:
+    rows = []
+    for route in config.routes:
+        integration = route.integration
+        if isinstance(integration, HttpIntegration):
+            target = f"https proxy {integration.url}"
+        elif isinstance(integration, LambdaIntegration):
+            target = f"lambda {integration.function_arn.rsplit(':', 1)[-1]}"
+        else:
+            target = f"mock {integration.status_code}"
+        scopes = ", ".join(config.cognito.full_scope(s).rsplit("/", 1)[-1] for s in route.scopes) or "-"
+        rows.append((route.path, route.method, route.auth, scopes, "yes" if route.api_key_required else "no", target))
+    return rows
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(str(v)) for v in column) for column in zip(header, *rows, strict=False)]
+
+    def line(row: tuple[str, ...]) -> str:
+        return "  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
+
+    return [line(header), line(tuple("-" * w for w in widths)), *(line(r) for r in rows)]
+
+
+def render_plan(stack: str, config: StackConfig, result: PlanResult) -> str:
+    by_layer: dict[str, list[PlannedResource]] = defaultdict(list)
+    for resource in result.custom_resources():
+        by_layer[layer_of(resource)].append(resource)
+    summaries = _summary(config)
+    mode = "preview" if result.preview else "update"
+    count = len(result.custom_resources())
+    lines = [f"Offline plan for stack '{stack}' ({mode} mode, mock runtime): {count} resources to create", ""]
+    for layer in LAYERS:
+        resources = sorted(by_layer.get(layer, []), key=lambda r: (r.type, r.name))
+        if not resources and layer not in summaries:
+            continue
+        lines.append(f"[{layer}] {len(resources)} resource(s) - {summaries.get(layer, _types_summary(resources))}")
+        for resource in resources:
+            flags = [f for f, on in (("protect", resource.protect), ("retain", resource.retain_on_delete)) if on]
+            lines.append(f"    + {resource.type:<55} {resource.name}{'  [' + ', '.join(flags) + ']' if flags else ''}")
+        lines.append("")
+    lines.append("Routes")
+    lines.extend(
+        "  " + row
+        for row in _table(("PATH", "METHOD", "AUTH", "SCOPES", "API KEY", "INTEGRATION"), route_table(config))
+    )
+    if result.warnings:
+        lines.extend(["", "Warnings (controls explicitly turned off or needing attention)"])
+        lines.extend(f"  ! {w}" for w in result.warnings)
+    return "\n".join(lines)
+
+
+def _types_summary(resources: list[PlannedResource]) -> str:
+    counts: dict[str, int] = defaultdict(int)
+    for resource in resources:
+        counts[resource.type.rsplit(":", 1)[-1]] += 1
+    return ", ".join(f"{n} {t}" for t, n in sorted(counts.items())) or "nothing"
