@@ -204,12 +204,14 @@ def run_program(
     stack: str,
     preview: bool,
     region: str = "us-east-1",
+    result: PlanResult | None = None,
 ) -> PlanResult:
     """Run `program` on the mock runtime with `config` as the stack config; return what it registered.
 
-    An exception raised by the program (a config error, say) propagates unchanged.
+    An exception raised by the program (a config error, say) propagates unchanged; pass your own
+    `result` to see what had been registered by then.
     """
-    result = PlanResult(preview=preview)
+    result = result if result is not None else PlanResult(preview=preview)
     logger = logging.getLogger(f"secure_api.harness.{id(result)}")
     logger.propagate = False
     logger.setLevel(logging.WARNING)

@@ -69,6 +69,7 @@ def plan_stack(
     preview: bool,
     project_dir: Path | None = None,
     config: dict[str, Any] | None = None,
+    result: PlanResult | None = None,
 ) -> PlanResult:
     """Run the program for `stack`; `config` replaces the stack file's `secure-api:` values."""
     project_dir = project_dir or PROJECT_DIR
@@ -76,4 +77,6 @@ def plan_stack(
     region = stack_region(stack, project_dir)
     pulumi_config = {f"{NAMESPACE}:{key}": json.dumps(value) for key, value in values.items()}
     pulumi_config["aws:region"] = region
-    return run_program(main, config=pulumi_config, project=NAMESPACE, stack=stack, preview=preview, region=region)
+    return run_program(
+        main, config=pulumi_config, project=NAMESPACE, stack=stack, preview=preview, region=region, result=result
+    )
