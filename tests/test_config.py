@@ -1,0 +1,212 @@
+"""Invalid stack configs fail with one message naming every bad key, before any resource exists."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from secure_api.config import ConfigError, parse_config
+from secure_api.harness import PlanResult
+from secure_api.offline import plan_stack
+
+HEALTH = {
+    "path": "/health",
+    "method": "GET",
+    "auth": "none",
+    "allowUnauthenticated": True,
+    "integration": {"type": "mock"},
+}
+ORDERS = {"path": "/orders", "method": "GET", "integration": {"type": "http", "url": "https://backend.example.com"}}
+PLAN = {"name": "basic", "throttle": {"rateLimit": 10, "burstLimit": 20}, "quota": {"limit": 1000, "period": "DAY"}}
+
+
+def with_routes(*routes: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"routes": [copy.deepcopy(r) for r in routes], **extra}
+
+
+INVALID: list[tuple[str, dict[str, Any], str, str]] = [
+    ("unknown top-level key", with_routes(ORDERS, wafEnabled=False), "secure-api:wafEnabled", "unknown key"),
+    (
+        "unknown route key",
+        with_routes({**ORDERS, "scope": ["x"]}),
+        "secure-api:routes[0].scope",
+        "allowed here: allowApiKeyOnly",
+    ),
+    (
+        "http backend",
+        with_routes({**ORDERS, "integration": {"type": "http", "url": "http://backend.example.com"}}),
+        "secure-api:routes[0].integration.url",
+        "https://",
+    ),
+    (
+        "api key without authorizer",
+        with_routes({**HEALTH, "apiKeyRequired": True}, usagePlans=[PLAN]),
+        "secure-api:routes[0]",
+        "never the only control",
+    ),
+    (
+        "public route not acknowledged",
+        with_routes({**HEALTH, "allowUnauthenticated": False}),
+        "secure-api:routes[0]",
+        "allowUnauthenticated",
+    ),
+    (
+        "quota out of range",
+        with_routes(ORDERS, usagePlans=[{**PLAN, "quota": {"limit": 0, "period": "DAY"}}]),
+        "secure-api:usagePlans[0].quota.limit",
+        "greater than or equal to 1",
+    ),
+    (
+        "burst above the AWS ceiling",
+        with_routes(ORDERS, usagePlans=[{**PLAN, "throttle": {"rateLimit": 10, "burstLimit": 9000}}]),
+        "secure-api:usagePlans[0].throttle.burstLimit",
+        "less than or equal to 5000",
+    ),
+    (
+        "quota period",
+        with_routes(ORDERS, usagePlans=[{**PLAN, "quota": {"limit": 5, "period": "YEAR"}}]),
+        "secure-api:usagePlans[0].quota.period",
+        "'DAY', 'WEEK' or 'MONTH'",
+    ),
+    (
+        "quota offset beyond the period",
+        with_routes(ORDERS, usagePlans=[{**PLAN, "quota": {"limit": 5, "period": "WEEK", "offset": 9}}]),
+        "secure-api:usagePlans[0].quota",
+        "between 0 and 6",
+    ),
+    (
+        "scopes on an iam route",
+        with_routes({**ORDERS, "auth": "iam", "scopes": ["orders.read"]}),
+        "secure-api:routes[0]",
+        "only valid with auth 'cognito'",
+    ),
+    (
+        "authorizer TTL over 3600",
+        with_routes(ORDERS, lambdaAuthorizer={"resultTtlSeconds": 3601}),
+        "secure-api:lambdaAuthorizer.resultTtlSeconds",
+        "less than or equal to 3600",
+    ),
+    ("duplicate route", with_routes(ORDERS, ORDERS), "secure-api:routes[1]", "duplicate route GET /orders"),
+    (
+        "undeclared scope",
+        with_routes({**ORDERS, "scopes": ["orders.read"]}),
+        "secure-api:routes[0].scopes",
+        "unknown scopes",
+    ),
+    (
+        "API key route without a usage plan",
+        with_routes({**ORDERS, "apiKeyRequired": True}),
+        "secure-api:routes[0].apiKeyRequired",
+        "usagePlans",
+    ),
+    (
+        "API key bound to an unknown plan",
+        with_routes(ORDERS, usagePlans=[PLAN], apiKeys=[{"name": "acme", "plan": "gold"}]),
+        "secure-api:apiKeys[0].plan",
+        "unknown plan 'gold'",
+    ),
+    (
+        "MFA off",
+        with_routes(ORDERS, cognito={"mfa": "OFF"}),
+        "secure-api:cognito.mfa",
+        "'ON' or 'OPTIONAL'",
+    ),
+    (
+        "weak password length",
+        with_routes(ORDERS, cognito={"passwordPolicy": {"minimumLength": 8}}),
+        "secure-api:cognito.passwordPolicy.minimumLength",
+        "greater than or equal to 12",
+    ),
+    (
+        "plain-password auth flow",
+        with_routes(
+            ORDERS, cognito={"appClients": [{"name": "web", "explicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH"]}]}
+        ),
+        "secure-api:cognito.appClients[0]",
+        "allowPasswordAuth",
+    ),
+    (
+        "threat protection without the PLUS tier",
+        with_routes(ORDERS, cognito={"tier": "ESSENTIALS"}),
+        "secure-api:cognito",
+        "needs tier PLUS",
+    ),
+    (
+        "route path with a bad segment",
+        with_routes({**ORDERS, "path": "/orders/<id>"}),
+        "secure-api:routes[0].path",
+        "not a literal or a {parameter}",
+    ),
+    (
+        "method not HTTP",
+        with_routes({**ORDERS, "method": "FETCH"}),
+        "secure-api:routes[0].method",
+        "'GET'",
+    ),
+    (
+        "lambda integration with a non-ARN",
+        with_routes({**ORDERS, "integration": {"type": "lambda", "functionArn": "my-function"}}),
+        "secure-api:routes[0].integration.functionArn",
+        "Lambda function ARN",
+    ),
+    (
+        "api key digests that are not digests",
+        with_routes({**ORDERS, "auth": "custom"}, lambdaAuthorizer={"mode": "api_key", "apiKeySha256": {"k": None}}),
+        "secure-api:lambdaAuthorizer.apiKeySha256",
+        "SHA-256 digests",
+    ),
+    ("no routes", {}, "secure-api:routes", "at least one route"),
+]
+
+
+@pytest.mark.parametrize(("case", "config", "key", "detail"), INVALID, ids=[c[0] for c in INVALID])
+def test_invalid_config_names_the_key(case: str, config: dict[str, Any], key: str, detail: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config(config)
+    message = str(raised.value)
+    matching = [m for path, m in raised.value.problems if path == key]
+    assert matching, f"{case}: no problem reported at {key}; got:\n{message}"
+    assert any(detail in m for m in matching), f"{case}: {detail!r} not in {matching}"
+    assert "Traceback" not in message
+
+
+def test_every_problem_is_listed_at_once() -> None:
+    config = with_routes(
+        {**ORDERS, "integration": {"type": "http", "url": "http://x.example.com"}},
+        {**HEALTH, "allowUnauthenticated": False},
+        lambdaAuthorizer={"resultTtlSeconds": 9999},
+    )
+    with pytest.raises(ConfigError) as raised:
+        parse_config(config)
+    paths = {path for path, _ in raised.value.problems}
+    assert {
+        "secure-api:routes[0].integration.url",
+        "secure-api:routes[1]",
+        "secure-api:lambdaAuthorizer.resultTtlSeconds",
+    } <= paths
+
+
+def test_api_key_only_route_is_allowed_when_acknowledged() -> None:
+    config = parse_config(with_routes({**HEALTH, "apiKeyRequired": True, "allowApiKeyOnly": True}, usagePlans=[PLAN]))
+    assert config.routes[0].api_key_required
+
+
+def test_defaults_are_secure() -> None:
+    config = parse_config(with_routes(ORDERS))
+    assert config.routes[0].auth == "cognito"
+    assert config.cognito.mfa in ("ON", "OPTIONAL")
+    assert config.cognito.threat_protection == "ENFORCED"
+    assert config.cognito.deletion_protection
+    assert config.cognito.password_policy.minimum_length >= 12
+    assert "ALLOW_USER_PASSWORD_AUTH" not in config.cognito.app_clients[0].explicit_auth_flows
+    assert config.lambda_authorizer.algorithms == ("RS256",)
+
+
+def test_bad_config_registers_no_resource(dev_config: dict[str, Any]) -> None:
+    dev_config["routes"][0]["integration"] = {"type": "http", "url": "http://plain.example.com"}
+    seen = PlanResult(preview=True)
+    with pytest.raises(ConfigError, match=r"routes\[0\]\.integration\.url"):
+        plan_stack("dev", preview=True, config=dev_config, result=seen)
+    assert seen.resources == []

@@ -1,0 +1,54 @@
+"""The offline plan as a new user runs it: `python -m secure_api plan --stack <name>`."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from secure_api.__main__ import main
+from secure_api.offline import PROJECT_DIR
+
+
+def test_dev_plan_prints_layers_and_routes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", "--stack", "dev"]) == 0
+    out = capsys.readouterr().out
+    assert "Offline plan for stack 'dev' (preview mode" in out
+    for layer in ("[auth]", "[api]", "[usage plans]"):
+        assert layer in out
+    assert "+ aws:cognito/userPool:UserPool" in out
+    route_lines = [line.split() for line in out.splitlines() if line.startswith("  /")]
+    assert route_lines[2][:7] == ["/orders", "POST", "cognito", "orders.write", "yes", "https", "proxy"]
+    assert route_lines[0] == ["/health", "GET", "none", "-", "no", "mock", "200"]
+
+
+def test_update_mode_is_offered(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", "--stack", "dev", "--update"]) == 0
+    assert "(update mode" in capsys.readouterr().out
+
+
+def test_invalid_config_exits_nonzero_with_the_key_and_no_traceback(tmp_path: Path) -> None:
+    shutil.copy(PROJECT_DIR / "Pulumi.yaml", tmp_path)
+    text = (PROJECT_DIR / "Pulumi.dev.yaml").read_text().replace("resultTtlSeconds: 300", "resultTtlSeconds: 7200")
+    (tmp_path / "Pulumi.broken.yaml").write_text(text)
+    done = subprocess.run(
+        [sys.executable, "-m", "secure_api", "plan", "--stack", "broken", "--project-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_DIR,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "secure-api:lambdaAuthorizer.resultTtlSeconds" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""
+
+
+def test_unknown_stack_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", "--stack", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "no stack file Pulumi.nope.yaml" in err
+    assert "dev" in err
