@@ -179,9 +179,10 @@ def _security_schemes(config: StackConfig, refs: ApiReferences) -> dict[str, Any
             "type": settings.type.lower(),
             "authorizerUri": lambda_invoke_uri(refs.partition, refs.region, refs.authorizer_function_arn or ""),
             "authorizerResultTtlInSeconds": settings.result_ttl_seconds,
-            "identitySource": settings.identity_source,
         }
-        if settings.type == "TOKEN" and settings.mode == "jwt":
+        if settings.type == "REQUEST":  # a TOKEN authorizer reads the header the scheme names
+            authorizer["identitySource"] = settings.identity_source
+        elif settings.mode == "jwt":
             authorizer["identityValidationExpression"] = r"^Bearer [-0-9A-Za-z_]+\.[-0-9A-Za-z_]+\.[-0-9A-Za-z_]+$"
         schemes[CUSTOM_SCHEME] = {
             "type": "apiKey",

@@ -82,7 +82,9 @@ def test_security_schemes_are_api_gateway_authorizers(document: dict[str, Any]) 
     custom = schemes["lambda-authorizer"]["x-amazon-apigateway-authorizer"]
     assert custom["type"] == "token"
     assert custom["authorizerResultTtlInSeconds"] == 300
-    assert custom["identitySource"] == "method.request.header.Authorization"
+    assert schemes["lambda-authorizer"]["name"] == "Authorization"
+    assert "identitySource" not in custom  # REQUEST authorizers only
+    assert custom["identityValidationExpression"].startswith("^Bearer ")
     assert REFS.authorizer_function_arn in custom["authorizerUri"]
     assert schemes["api_key"] == {"type": "apiKey", "name": "x-api-key", "in": "header"}
     assert document["x-amazon-apigateway-api-key-source"] == "HEADER"
@@ -113,3 +115,12 @@ def test_gateway_responses_do_not_leak_detail(document: dict[str, Any]) -> None:
 def test_render_is_canonical(config: StackConfig) -> None:
     assert render_openapi(config, REFS) == render_openapi(config, REFS)
     assert json.loads(render_openapi(config, REFS)) == build_openapi(config, REFS)
+
+
+def test_request_authorizer_names_its_identity_source(dev_config: dict[str, Any]) -> None:
+    dev_config["lambdaAuthorizer"].update(type="REQUEST", identityHeader="x-partner-token")
+    document = build_openapi(parse_config(dev_config), REFS)
+    custom = document["components"]["securitySchemes"]["lambda-authorizer"]
+    assert custom["x-amazon-apigateway-authorizer"]["type"] == "request"
+    assert custom["x-amazon-apigateway-authorizer"]["identitySource"] == "method.request.header.x-partner-token"
+    assert "identityValidationExpression" not in custom["x-amazon-apigateway-authorizer"]
