@@ -44,6 +44,7 @@ class SecureApi(pulumi.ComponentResource):
             account_id=aws.get_caller_identity().account_id,
             partition=aws.get_partition().partition,
         )
+        _warn_relaxed_routes(config)
         user_pool = build_user_pool(ctx) if config.needs_user_pool else None
         authorizer = build_lambda_authorizer(ctx, user_pool) if config.uses_auth("custom") else None
 
@@ -130,3 +131,15 @@ class SecureApi(pulumi.ComponentResource):
             "apiKeyValues": self.api_key_values,
             "iamInvokePolicyArn": self.iam_invoke_policy_arn,
         }
+
+
+def _warn_relaxed_routes(config: StackConfig) -> None:
+    """Acknowledged exceptions still show in every plan, so nobody forgets they exist."""
+    for route in config.routes:
+        if route.auth == "none" and route.api_key_required:
+            pulumi.log.warn(f"route {route.key} is protected by an API key only (allowApiKeyOnly)")
+        elif route.auth == "none":
+            pulumi.log.warn(f"route {route.key} is public: no authorizer (allowUnauthenticated)")
+    for client in config.cognito.app_clients:
+        if client.allow_password_auth:
+            pulumi.log.warn(f"app client {client.name} accepts plain-password auth (allowPasswordAuth)")

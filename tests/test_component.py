@@ -267,3 +267,7 @@ def test_fingerprint_changes_with_what_a_deployment_snapshots(
     before = fingerprint_of(dev_config, plan)
     change(dev_config)
     assert fingerprint_of(dev_config, plan) != before
+
+
+def test_acknowledged_exceptions_are_warned_about(dev_plan: PlanResult) -> None:
+    assert "route GET /health is public: no authorizer (allowUnauthenticated)" in dev_plan.warnings
