@@ -12,7 +12,9 @@ from .layers.context import LayerContext
 from .layers.iam_invoke import build_invoke_policy
 from .layers.integrations import build_lambda_permissions
 from .layers.lambda_authorizer import build_lambda_authorizer, grant_api_gateway_invoke
+from .layers.observability import build_access_logging, build_monitoring
 from .layers.usage_plans import build_usage_plans
+from .layers.waf import build_waf
 from .openapi import ApiReferences, render_openapi
 
 TYPE_TOKEN = "secure-api:index:SecureApi"
@@ -33,6 +35,10 @@ class SecureApi(pulumi.ComponentResource):
     api_key_ids: pulumi.Output[dict[str, str]]
     api_key_values: pulumi.Output[dict[str, str]]
     iam_invoke_policy_arn: pulumi.Output[str | None]
+    web_acl_arn: pulumi.Output[str | None]
+    access_log_group_name: pulumi.Output[str]
+    alarm_topic_arn: pulumi.Output[str]
+    dashboard_name: pulumi.Output[str | None]
 
     def __init__(self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE_TOKEN, name, None, opts)
@@ -85,20 +91,24 @@ class SecureApi(pulumi.ComponentResource):
             triggers={"fingerprint": self.fingerprint},
             opts=ctx.opts(),
         )
+        access_logging = build_access_logging(ctx)
         stage = aws.apigateway.Stage(
             ctx.child("stage"),
             rest_api=api.id,
             deployment=deployment.id,
             stage_name=config.api.stage_name,
             xray_tracing_enabled=True,
+            access_log_settings=access_logging.stage_settings,
             tags=ctx.tags(),
-            opts=ctx.opts(),
+            opts=ctx.opts(depends_on=access_logging.stage_dependencies),
         )
         if authorizer:
             grant_api_gateway_invoke(ctx, authorizer, api.execution_arn)
         build_lambda_permissions(ctx, api.execution_arn)
         invoke_policy = build_invoke_policy(ctx, api.execution_arn)
         usage = build_usage_plans(ctx, api, stage)
+        waf = build_waf(ctx, stage, access_logging.key)
+        monitoring = build_monitoring(ctx, api, stage, waf, access_logging)
 
         self.invoke_url = stage.invoke_url
         self.stage_arn = stage.arn
@@ -113,6 +123,12 @@ class SecureApi(pulumi.ComponentResource):
         self.api_key_ids = pulumi.Output.all(**{n: k.id for n, k in usage.keys.items()})
         self.api_key_values = pulumi.Output.secret(pulumi.Output.all(**{n: k.value for n, k in usage.keys.items()}))
         self.iam_invoke_policy_arn = invoke_policy.arn if invoke_policy else pulumi.Output.from_input(None)
+        self.web_acl_arn = waf.acl.arn if waf else pulumi.Output.from_input(None)
+        self.access_log_group_name = access_logging.log_group.name
+        self.alarm_topic_arn = monitoring.topic.arn
+        self.dashboard_name = (
+            monitoring.dashboard.dashboard_name if monitoring.dashboard else pulumi.Output.from_input(None)
+        )
         self.register_outputs(self.outputs())
 
     def outputs(self) -> dict[str, pulumi.Output]:
@@ -130,6 +146,10 @@ class SecureApi(pulumi.ComponentResource):
             "apiKeyIds": self.api_key_ids,
             "apiKeyValues": self.api_key_values,
             "iamInvokePolicyArn": self.iam_invoke_policy_arn,
+            "webAclArn": self.web_acl_arn,
+            "accessLogGroupName": self.access_log_group_name,
+            "alarmTopicArn": self.alarm_topic_arn,
+            "dashboardName": self.dashboard_name,
         }
 
 

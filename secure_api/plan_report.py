@@ -47,6 +47,8 @@ def layer_of(resource: PlannedResource) -> str:
         return "observability"
     if "authorizer" in resource.name:
         return "auth"
+    if resource.type == "aws:cloudwatch/logGroup:LogGroup" and "waf" in resource.name:
+        return "waf"
     return _LAYER_OF_SERVICE.get(service, "api")
 
 
@@ -75,7 +77,50 @@ def _summary(config: StackConfig) -> dict[str, str]:
         "api": f"{len(config.routes)} route(s) in one OpenAPI document, {config.api.endpoint_type}, "
         f"stage {config.api.stage_name}, one fingerprinted deployment",
         "usage plans": f"{len(config.usage_plans)} plan(s) [{plans or 'none'}], {len(config.api_keys)} API key(s)",
+        "waf": _waf_summary(config),
+        "observability": _observability_summary(config),
     }
+
+
+def _waf_summary(config: StackConfig) -> str:
+    waf = config.waf
+    if not waf.enabled:
+        return "OFF (waf.enabled: false)"
+    groups = [
+        name.removeprefix("AWSManagedRules") + (" (COUNT)" if group.mode == "COUNT" else "")
+        for name, group in waf.managed_rule_groups.items()
+        if group.enabled
+    ]
+    parts = [
+        f"rate limit {waf.rate_limit.limit}/{waf.rate_limit.evaluation_window_seconds}s per IP"
+        + "".join(f", {p.path_prefix}* {p.limit}/{p.evaluation_window_seconds}s" for p in waf.path_rate_limits),
+        f"managed groups: {', '.join(groups)}",
+        f"SQLi {waf.sql_injection}, XSS {waf.cross_site_scripting}",
+    ]
+    if waf.geo:
+        parts.append(f"geo {waf.geo.mode}-list {', '.join(waf.geo.countries)}")
+    if waf.blocked_ips:
+        parts.append(f"IP blocklist {len(waf.blocked_networks(4))} IPv4 / {len(waf.blocked_networks(6))} IPv6")
+    parts.append(f"logs {waf.log_retention_days} d, credential headers redacted")
+    return "; ".join(parts)
+
+
+def _observability_summary(config: StackConfig) -> str:
+    obs = config.observability
+    alarms = obs.alarms
+    return "; ".join(
+        [
+            f"JSON access logs and {obs.execution_logging} execution logs kept {obs.log_retention_days} d, "
+            + ("KMS customer-managed key" if obs.kms_encryption else "no KMS key"),
+            f"metrics on, data trace off, throttle {obs.throttle.rate_limit:g} rps/{obs.throttle.burst_limit} burst",
+            f"alarms 5XX>{alarms.server_error_percent:g}% 4XX>{alarms.client_error_percent:g}% "
+            f"p99>{alarms.latency_p99_ms}ms traffic>{alarms.traffic_spike_requests}/5min"
+            + (f" WAF blocked>{alarms.waf_blocked_requests}/5min" if config.waf.enabled else "")
+            + f" to SNS ({len(alarms.emails)} e-mail)",
+            "dashboard" if obs.dashboard else "no dashboard",
+            "account CloudWatch role " + ("created" if obs.create_account_role else "must already exist"),
+        ]
+    )
 
 
 def route_table(config: StackConfig) -> list[tuple[str, str, str, str, str, str]]:

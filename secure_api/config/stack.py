@@ -7,8 +7,10 @@ from collections import Counter
 from .api import ApiSettings
 from .auth import CognitoSettings, LambdaAuthorizerSettings
 from .base import ConfigModel
+from .observability import ObservabilitySettings
 from .routes import Route
 from .usage_plans import ApiKey, UsagePlan
+from .waf import WafSettings
 
 
 class StackConfig(ConfigModel):
@@ -20,6 +22,8 @@ class StackConfig(ConfigModel):
     lambda_authorizer: LambdaAuthorizerSettings = LambdaAuthorizerSettings()
     usage_plans: tuple[UsagePlan, ...] = ()
     api_keys: tuple[ApiKey, ...] = ()
+    waf: WafSettings = WafSettings()
+    observability: ObservabilitySettings = ObservabilitySettings()
 
     def uses_auth(self, auth: str) -> bool:
         return any(r.auth == auth for r in self.routes)
@@ -80,6 +84,14 @@ class StackConfig(ConfigModel):
                 problems.append((f"apiKeys[{index}].plan", f"unknown plan {key.plan!r}; plans: {sorted(plan_names)}"))
             if key_counts[key.name] > 1:
                 problems.append((f"apiKeys[{index}].name", f"duplicate API key name {key.name!r}"))
+        problems.extend((f"waf.{path}", message) for path, message in self.waf.problems())
+        if not self.waf.enabled and self.api.endpoint_type == "REGIONAL" and not self.waf.accept_no_waf:
+            problems.append(
+                (
+                    "waf.enabled",
+                    "a REGIONAL API is reachable from the internet: set waf.acceptNoWaf: true to run it without WAF",
+                )
+            )
         return problems
 
     def _known_scopes(self) -> set[str]:

@@ -1,0 +1,332 @@
+"""The regional WAF web ACL on the stage (seed section 4), its IP sets and its redacted logs.
+
+Rules run cheapest and most certain first: IP blocklists, geo, rate limits, AWS managed groups,
+then our own SQL injection and XSS inspection of query string, body, URI path and headers.
+Every rule and the ACL publish CloudWatch metrics and sampled requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+import pulumi
+import pulumi_aws as aws
+from pulumi_aws import wafv2
+
+from ..config.waf import ALWAYS_REDACTED_HEADERS, KNOWN_BAD_INPUTS, LOG4J_RULES, RateLimit, RuleMode, WafSettings
+from .context import LayerContext
+
+# Decoded before inspection, so `%27%20OR%201=1` and `&lt;script&gt;` are seen for what they are.
+INSPECTION_TRANSFORMATIONS = ("URL_DECODE", "HTML_ENTITY_DECODE")
+# Bearer tokens are opaque to the backend's SQL and HTML; inspecting them only risks false positives.
+UNINSPECTED_HEADERS = ["authorization"]
+
+# The v7 SDK names nested Args classes by their full path; shorter local names for the deepest ones.
+_ScopeDownByteMatch = wafv2.WebAclRuleStatementRateBasedStatementScopeDownStatementByteMatchStatementArgs
+_ScopeDownField = wafv2.WebAclRuleStatementRateBasedStatementScopeDownStatementByteMatchStatementFieldToMatchArgs
+_ScopeDownUriPath = (
+    wafv2.WebAclRuleStatementRateBasedStatementScopeDownStatementByteMatchStatementFieldToMatchUriPathArgs
+)
+_ScopeDownTransformation = (
+    wafv2.WebAclRuleStatementRateBasedStatementScopeDownStatementByteMatchStatementTextTransformationArgs
+)
+_RuleOverride = wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideArgs
+_OverrideAction = wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseArgs
+_OverrideCount = wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseCountArgs
+_OverrideBlock = wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseBlockArgs
+
+
+@dataclass(frozen=True)
+class WafResources:
+    acl: wafv2.WebAcl
+    association: wafv2.WebAclAssociation
+    log_group: aws.cloudwatch.LogGroup
+    ip_sets: dict[int, wafv2.IpSet]
+
+
+def waf_log_group_name(ctx: LayerContext) -> str:
+    """WAF only logs to CloudWatch log groups whose name starts with `aws-waf-logs-`."""
+    return f"aws-waf-logs-{ctx.api_name}-{ctx.config.api.stage_name}"
+
+
+def build_waf(ctx: LayerContext, stage: aws.apigateway.Stage, log_key: aws.kms.Key | None) -> WafResources | None:
+    settings = ctx.config.waf
+    if not settings.enabled:
+        pulumi.log.warn(f"WAF is off (waf.enabled: false): the {ctx.config.api.endpoint_type} API has no web ACL")
+        return None
+    _warn_relaxed(settings)
+    name = f"{ctx.api_name}-{ctx.config.api.stage_name}"
+    ip_sets = {
+        version: wafv2.IpSet(
+            ctx.child(f"waf-blocklist-ipv{version}"),
+            name=f"{name}-blocklist-ipv{version}",
+            scope="REGIONAL",
+            ip_address_version=f"IPV{version}",
+            addresses=settings.blocked_networks(version),
+            tags=ctx.tags(),
+            opts=ctx.opts(),
+        )
+        for version in (4, 6)
+        if settings.blocked_networks(version)
+    }
+    acl = wafv2.WebAcl(
+        ctx.child("waf"),
+        name=name,
+        description=f"secure-api web ACL for {ctx.api_name} stage {ctx.config.api.stage_name}",
+        scope="REGIONAL",
+        default_action=wafv2.WebAclDefaultActionArgs(allow=wafv2.WebAclDefaultActionAllowArgs()),
+        # The ACL's metric name is its name, so alarms and dashboards can find it by the WebACL dimension.
+        visibility_config=wafv2.WebAclVisibilityConfigArgs(
+            cloudwatch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
+        ),
+        rules=_rules(settings, ip_sets),
+        tags=ctx.tags(),
+        opts=ctx.opts(),
+    )
+    association = wafv2.WebAclAssociation(
+        ctx.child("waf-association"),
+        # The Stage's own ARN output: the association waits for the stage instead of racing it.
+        resource_arn=stage.arn,
+        web_acl_arn=acl.arn,
+        opts=ctx.opts(),
+    )
+    log_group = aws.cloudwatch.LogGroup(
+        ctx.child("waf-logs"),
+        name=waf_log_group_name(ctx),
+        retention_in_days=settings.log_retention_days,
+        kms_key_id=log_key.arn if log_key else None,
+        deletion_protection_enabled=True,
+        tags=ctx.tags(),
+        # Blocked-request records are security evidence: keep them when the stack goes.
+        opts=ctx.opts(protect=True, retain_on_delete=True),
+    )
+    wafv2.WebAclLoggingConfiguration(
+        ctx.child("waf-logging"),
+        resource_arn=acl.arn,
+        log_destination_configs=[log_group.arn],
+        redacted_fields=[
+            wafv2.WebAclLoggingConfigurationRedactedFieldArgs(
+                single_header=wafv2.WebAclLoggingConfigurationRedactedFieldSingleHeaderArgs(name=header)
+            )
+            for header in redacted_headers(ctx)
+        ],
+        opts=ctx.opts(),
+    )
+    return WafResources(acl=acl, association=association, log_group=log_group, ip_sets=ip_sets)
+
+
+def redacted_headers(ctx: LayerContext) -> list[str]:
+    """Credential headers never reach the WAF logs: the fixed set, the authorizer's, and the user's."""
+    headers = [*ALWAYS_REDACTED_HEADERS, *ctx.config.waf.redact_headers]
+    if ctx.config.uses_auth("custom"):
+        headers.append(ctx.config.lambda_authorizer.identity_header.lower())
+    return list(dict.fromkeys(headers))
+
+
+def _warn_relaxed(settings: WafSettings) -> None:
+    for group in settings.disabled_baseline_groups:
+        pulumi.log.warn(f"WAF managed rule group {group} is disabled (waf.managedRuleGroups.{group}.enabled)")
+    relaxed = [(n, g.mode) for n, g in settings.managed_rule_groups.items() if g.enabled] + [
+        ("rateLimit", settings.rate_limit.mode),
+        *((f"pathRateLimits.{p.name}", p.mode) for p in settings.path_rate_limits),
+        ("sqlInjection", settings.sql_injection),
+        ("crossSiteScripting", settings.cross_site_scripting),
+    ]
+    for what, mode in relaxed:
+        if mode == "COUNT":
+            pulumi.log.warn(f"WAF {what} is in COUNT mode: matches are counted and logged, not blocked")
+
+
+@dataclass(frozen=True)
+class _Rule:
+    name: str
+    statement: wafv2.WebAclRuleStatementArgs
+    action: wafv2.WebAclRuleActionArgs | None = None
+    override_action: wafv2.WebAclRuleOverrideActionArgs | None = None
+
+
+def _rules(settings: WafSettings, ip_sets: dict[int, wafv2.IpSet]) -> list[wafv2.WebAclRuleArgs]:
+    """Rules in evaluation order; priorities follow the list."""
+    rules = [
+        _Rule(
+            f"block-ipv{version}",
+            wafv2.WebAclRuleStatementArgs(
+                ip_set_reference_statement=wafv2.WebAclRuleStatementIpSetReferenceStatementArgs(arn=ip_set.arn)
+            ),
+            _action("BLOCK"),
+        )
+        for version, ip_set in ip_sets.items()
+    ]
+    if settings.geo:
+        rules.append(_Rule(f"geo-{settings.geo.mode}", _geo_statement(settings), _action("BLOCK")))
+    rules.append(_rate_limit("rate-limit", settings.rate_limit, None))
+    rules.extend(_rate_limit(f"rate-limit-{p.name}", p, p.path_prefix) for p in settings.path_rate_limits)
+    rules.extend(
+        _managed_group(name, settings) for name, group in settings.managed_rule_groups.items() if group.enabled
+    )
+    rules.append(_Rule("sql-injection", _sqli(settings), _action(settings.sql_injection)))
+    rules.append(_Rule("cross-site-scripting", _xss(), _action(settings.cross_site_scripting)))
+    return [
+        wafv2.WebAclRuleArgs(
+            name=rule.name,
+            priority=priority,
+            statement=rule.statement,
+            action=rule.action,
+            override_action=rule.override_action,
+            visibility_config=wafv2.WebAclRuleVisibilityConfigArgs(
+                cloudwatch_metrics_enabled=True, metric_name=rule.name, sampled_requests_enabled=True
+            ),
+        )
+        for priority, rule in enumerate(rules)
+    ]
+
+
+def _action(mode: RuleMode) -> wafv2.WebAclRuleActionArgs:
+    if mode == "COUNT":
+        return wafv2.WebAclRuleActionArgs(count=wafv2.WebAclRuleActionCountArgs())
+    return wafv2.WebAclRuleActionArgs(block=wafv2.WebAclRuleActionBlockArgs())
+
+
+def _geo_statement(settings: WafSettings) -> wafv2.WebAclRuleStatementArgs:
+    assert settings.geo is not None
+    match = wafv2.WebAclRuleStatementArgs(
+        geo_match_statement=wafv2.WebAclRuleStatementGeoMatchStatementArgs(country_codes=list(settings.geo.countries))
+    )
+    if settings.geo.mode == "block":
+        return match
+    # An allow-list blocks every request that is NOT from one of the countries.
+    return wafv2.WebAclRuleStatementArgs(not_statement=wafv2.WebAclRuleStatementNotStatementArgs(statement=match))
+
+
+def _rate_limit(name: str, limit: RateLimit, path_prefix: str | None) -> _Rule:
+    scope_down = None
+    if path_prefix:
+        scope_down = wafv2.WebAclRuleStatementRateBasedStatementScopeDownStatementArgs(
+            byte_match_statement=_ScopeDownByteMatch(
+                field_to_match=_ScopeDownField(uri_path=_ScopeDownUriPath()),
+                positional_constraint="STARTS_WITH",
+                search_string=path_prefix,
+                # `//v1/login/../login` and `%2Fv1%2Flogin` count against the same limit as `/v1/login`.
+                text_transformations=[
+                    _ScopeDownTransformation(priority=priority, type=kind)
+                    for priority, kind in enumerate(("URL_DECODE", "NORMALIZE_PATH"))
+                ],
+            )
+        )
+    statement = wafv2.WebAclRuleStatementArgs(
+        rate_based_statement=wafv2.WebAclRuleStatementRateBasedStatementArgs(
+            aggregate_key_type="IP",
+            limit=limit.limit,
+            evaluation_window_sec=limit.evaluation_window_seconds,
+            scope_down_statement=scope_down,
+        )
+    )
+    return _Rule(name, statement, _action(limit.mode))
+
+
+def _managed_group(name: str, settings: WafSettings) -> _Rule:
+    group = settings.managed_rule_groups[name]
+    overrides: list[tuple[str, Literal["block", "count"]]] = [(rule, "count") for rule in group.count_rules]
+    if name == KNOWN_BAD_INPUTS:
+        # Pinned to BLOCK so the Log4Shell rules stay enforcing whatever AWS changes their default to.
+        overrides.extend((rule, "block") for rule in LOG4J_RULES)
+    statement = wafv2.WebAclRuleStatementArgs(
+        managed_rule_group_statement=wafv2.WebAclRuleStatementManagedRuleGroupStatementArgs(
+            name=name,
+            vendor_name="AWS",
+            version=group.version,
+            rule_action_overrides=[
+                _RuleOverride(
+                    name=rule,
+                    action_to_use=_OverrideAction(count=_OverrideCount())
+                    if action == "count"
+                    else _OverrideAction(block=_OverrideBlock()),
+                )
+                for rule, action in overrides
+            ]
+            or None,
+        )
+    )
+    # COUNT turns the whole group into a dry run (rollout); `none` keeps the group's own actions.
+    override = (
+        wafv2.WebAclRuleOverrideActionArgs(count=wafv2.WebAclRuleOverrideActionCountArgs())
+        if group.mode == "COUNT"
+        else wafv2.WebAclRuleOverrideActionArgs(none=wafv2.WebAclRuleOverrideActionNoneArgs())
+    )
+    return _Rule(name, statement, override_action=override)
+
+
+def _sqli(settings: WafSettings) -> wafv2.WebAclRuleStatementArgs:
+    """SQL injection in any of query string, body, URI path or headers (one OR, one rule, one metric)."""
+    field = wafv2.WebAclRuleStatementSqliMatchStatementFieldToMatchArgs
+    fields = [
+        field(query_string=wafv2.WebAclRuleStatementSqliMatchStatementFieldToMatchQueryStringArgs()),
+        # Past WAF's body inspection limit keep inspecting what fits; the common rule set limits body size.
+        field(body=wafv2.WebAclRuleStatementSqliMatchStatementFieldToMatchBodyArgs(oversize_handling="CONTINUE")),
+        field(uri_path=wafv2.WebAclRuleStatementSqliMatchStatementFieldToMatchUriPathArgs()),
+        field(
+            headers=[
+                wafv2.WebAclRuleStatementSqliMatchStatementFieldToMatchHeaderArgs(
+                    match_pattern=wafv2.WebAclRuleStatementSqliMatchStatementFieldToMatchHeaderMatchPatternArgs(
+                        excluded_headers=UNINSPECTED_HEADERS
+                    ),
+                    match_scope="ALL",
+                    oversize_handling="CONTINUE",
+                )
+            ]
+        ),
+    ]
+    return _any_of(
+        wafv2.WebAclRuleStatementArgs(
+            sqli_match_statement=wafv2.WebAclRuleStatementSqliMatchStatementArgs(
+                field_to_match=f,
+                sensitivity_level=settings.sql_injection_sensitivity,
+                text_transformations=[
+                    wafv2.WebAclRuleStatementSqliMatchStatementTextTransformationArgs(priority=p, type=t)
+                    for p, t in enumerate(INSPECTION_TRANSFORMATIONS)
+                ],
+            )
+        )
+        for f in fields
+    )
+
+
+def _xss() -> wafv2.WebAclRuleStatementArgs:
+    """Cross-site scripting in any of query string, body, URI path or headers."""
+    field = wafv2.WebAclRuleStatementXssMatchStatementFieldToMatchArgs
+    fields = [
+        field(query_string=wafv2.WebAclRuleStatementXssMatchStatementFieldToMatchQueryStringArgs()),
+        field(body=wafv2.WebAclRuleStatementXssMatchStatementFieldToMatchBodyArgs(oversize_handling="CONTINUE")),
+        field(uri_path=wafv2.WebAclRuleStatementXssMatchStatementFieldToMatchUriPathArgs()),
+        field(
+            headers=[
+                wafv2.WebAclRuleStatementXssMatchStatementFieldToMatchHeaderArgs(
+                    match_pattern=wafv2.WebAclRuleStatementXssMatchStatementFieldToMatchHeaderMatchPatternArgs(
+                        excluded_headers=UNINSPECTED_HEADERS
+                    ),
+                    match_scope="ALL",
+                    oversize_handling="CONTINUE",
+                )
+            ]
+        ),
+    ]
+    return _any_of(
+        wafv2.WebAclRuleStatementArgs(
+            xss_match_statement=wafv2.WebAclRuleStatementXssMatchStatementArgs(
+                field_to_match=f,
+                text_transformations=[
+                    wafv2.WebAclRuleStatementXssMatchStatementTextTransformationArgs(priority=p, type=t)
+                    for p, t in enumerate(INSPECTION_TRANSFORMATIONS)
+                ],
+            )
+        )
+        for f in fields
+    )
+
+
+def _any_of(statements: Iterable[wafv2.WebAclRuleStatementArgs]) -> wafv2.WebAclRuleStatementArgs:
+    return wafv2.WebAclRuleStatementArgs(
+        or_statement=wafv2.WebAclRuleStatementOrStatementArgs(statements=list(statements))
+    )
