@@ -1,0 +1,44 @@
+"""API key / shared-header authentication against SHA-256 digests, in constant time.
+
+Only digests are configured, so the function's environment never holds a usable key. Keys must
+be high-entropy random values: an unsalted fast hash protects those, not passwords.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from typing import Any
+
+from .config import Settings
+from .errors import AuthenticationError
+from .events import Identity, credential
+
+KEY_ID_HEX_CHARS = 16
+
+
+class ApiKeyAuthenticator:
+    def __init__(self, settings: Settings) -> None:
+        self._keys = settings.api_keys
+        self._header = settings.identity_header
+        self._meter = settings.return_usage_identifier
+
+    def prefetch(self) -> None:
+        """Nothing to warm: the digests come with the configuration."""
+
+    def authenticate(self, event: Mapping[str, Any]) -> Identity:
+        presented = hashlib.sha256(credential(event, self._header).encode("utf-8", "surrogatepass")).digest()
+        match: tuple[bytes, str | None] | None = None
+        # Every digest is compared, without early exit, so timing does not reveal which one matched.
+        for entry in self._keys:
+            if hmac.compare_digest(presented, entry[0]):
+                match = entry
+        if match is None:
+            raise AuthenticationError("invalid_key")
+        key_id = match[0].hex()[:KEY_ID_HEX_CHARS]
+        return Identity(
+            principal_id=f"key:{key_id}",
+            context={"keyId": key_id},
+            usage_identifier_key=match[1] if self._meter else None,
+        )

@@ -1,0 +1,155 @@
+"""JWT authentication: strict JWS parsing, a pinned key from the issuer's JWKS, then strict claims.
+
+Stricter than aws-jwt-verify on purpose: exp, iat, iss and sub are required, a future iat is
+refused, and any ``crit`` header is refused (we implement no extensions).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .audit import AuditLog, json_string
+from .config import IssuerSettings, Settings
+from .errors import AuthenticationError
+from .events import Identity, bearer_token, credential
+from .jose import JwsParser
+from .jwks import JwksCache
+
+_GROUP_CLAIMS = ("cognito:groups", "groups")
+_USERNAME_CLAIMS = ("username", "cognito:username")
+
+
+class JwtAuthenticator:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], float],
+        monotonic: Callable[[], float],
+        log: AuditLog,
+    ) -> None:
+        self._parser = JwsParser(settings.algorithms, settings.max_token_bytes)
+        self._header = settings.identity_header
+        self._skew = settings.clock_skew_seconds
+        self._clock = clock
+        self._issuers = {
+            issuer.issuer: (
+                issuer,
+                JwksCache(
+                    issuer.issuer,
+                    issuer.jwks_url,
+                    algorithms=settings.algorithms,
+                    timeout=settings.jwks_timeout_seconds,
+                    min_refetch=settings.jwks_min_refetch_seconds,
+                    monotonic=monotonic,
+                    log=log,
+                ),
+            )
+            for issuer in settings.issuers
+        }
+
+    def prefetch(self) -> None:
+        for _, cache in self._issuers.values():
+            cache.refresh()
+
+    def authenticate(self, event: Mapping[str, Any]) -> Identity:
+        jws = self._parser.parse(bearer_token(credential(event, self._header)))
+        iss = jws.claims.get("iss")
+        entry = self._issuers.get(iss) if type(iss) is str else None
+        if entry is None:
+            raise AuthenticationError("unknown_issuer")
+        issuer, cache = entry
+        key = cache.get(jws.kid)
+        if key is None:
+            raise AuthenticationError("unknown_kid")
+        if not key.verify(jws.alg, jws.signing_input, jws.signature):
+            raise AuthenticationError("bad_signature")
+        return validate_claims(jws.claims, issuer, now=self._clock(), skew=self._skew)
+
+
+def validate_claims(claims: dict[str, Any], issuer: IssuerSettings, *, now: float, skew: int) -> Identity:
+    """Claims of a token whose signature and issuer are already verified."""
+    exp, iat = _time(claims, "exp"), _time(claims, "iat")
+    if exp <= iat:
+        raise AuthenticationError("bad_claim")
+    if now >= exp + skew:
+        raise AuthenticationError("expired")
+    if iat > now + skew:
+        raise AuthenticationError("issued_in_future")
+    if "nbf" in claims and _time(claims, "nbf") > now + skew:
+        raise AuthenticationError("not_yet_valid")
+    sub = claims.get("sub")
+    if type(sub) is not str or not sub:
+        raise AuthenticationError("missing_claim" if sub is None else "bad_claim")
+    token_use = claims.get("token_use")
+    if issuer.token_use is not None and token_use != issuer.token_use:
+        raise AuthenticationError("wrong_token_use")
+    client_id = claims.get("client_id")
+    if issuer.client_ids and (type(client_id) is not str or client_id not in issuer.client_ids):
+        raise AuthenticationError("client_not_allowed")
+    audience = _audience(claims.get("aud"), issuer.audiences) if issuer.audiences else None
+    scope, groups = _scope(claims), _names(claims, _GROUP_CLAIMS)
+    return Identity(
+        principal_id=sub,
+        context={
+            "sub": sub,
+            "username": _first_string(claims, _USERNAME_CLAIMS),
+            "clientId": client_id if type(client_id) is str else audience or "",
+            "scopes": scope,
+            # Group names may hold spaces or commas outside Cognito: a JSON array is unambiguous.
+            "groups": f"[{','.join(map(json_string, groups))}]",
+            "tokenUse": token_use if type(token_use) is str else "",
+            "issuer": issuer.issuer,
+        },
+        scopes=frozenset(scope.split()),
+        groups=frozenset(groups),
+    )
+
+
+def _time(claims: dict[str, Any], name: str) -> float:
+    if name not in claims:
+        raise AuthenticationError("missing_claim")
+    value = claims[name]
+    # bool is an int subclass and 1e999 parses to inf: neither is a NumericDate.
+    if type(value) not in (int, float) or not math.isfinite(value):
+        raise AuthenticationError("bad_claim")
+    return value
+
+
+def _audience(aud: object, allowed: frozenset[str]) -> str:
+    """The allowed audience the token names (``aud`` is a string or a list of strings)."""
+    candidates = [aud] if type(aud) is str else aud if type(aud) is list else []
+    for candidate in candidates:
+        if type(candidate) is str and candidate in allowed:
+            return candidate
+    raise AuthenticationError("audience_not_allowed")
+
+
+def _scope(claims: dict[str, Any]) -> str:
+    """OAuth ``scope`` (space-separated string) or ``scp`` (list, used by some OIDC providers)."""
+    scope = claims.get("scope")
+    if scope is None:
+        return " ".join(_names(claims, ("scp",)))
+    if type(scope) is not str:
+        raise AuthenticationError("bad_claim")
+    return scope
+
+
+def _names(claims: dict[str, Any], names: tuple[str, ...]) -> list[str]:
+    for name in names:
+        value = claims.get(name)
+        if value is not None:
+            if type(value) is not list or not all(type(item) is str and item for item in value):
+                raise AuthenticationError("bad_claim")
+            return value
+    return []
+
+
+def _first_string(claims: dict[str, Any], names: tuple[str, ...]) -> str:
+    for name in names:
+        value = claims.get(name)
+        if type(value) is str:
+            return value
+    return ""
