@@ -1,0 +1,376 @@
+"""Rule metadata, apart from the logic: ids, severities, enforcement, remediation, checker mappings.
+
+Enforcement is mandatory for the controls of the layered model and advisory for recommendations.
+`checkers` lists the IDs of well-known checkers for the same control (checkov `CKV_*`, cdk-nag
+`AwsSolutions-*`, Security Hub controls) where one exists.
+"""
+
+from __future__ import annotations
+
+from pulumi_policy import EnforcementLevel, Severity
+
+from .model import RuleMeta
+
+MANDATORY = EnforcementLevel.MANDATORY
+ADVISORY = EnforcementLevel.ADVISORY
+
+DEFAULT_MANAGED_RULE_GROUPS = (
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesSQLiRuleSet",
+    "AWSManagedRulesAmazonIpReputationList",
+    "AWSManagedRulesAnonymousIpList",
+)
+
+RULES: tuple[RuleMeta, ...] = (
+    # --- auth
+    RuleMeta(
+        id="api-route-authorizer",
+        layer="auth",
+        title="Every route has an authorizer",
+        description="Every non-OPTIONS method or route that reaches a backend (any integration but "
+        "`mock`) is authorized by Cognito, IAM, JWT or a Lambda authorizer; an API key alone "
+        "identifies a client, it does not authenticate it.",
+        severity=Severity.CRITICAL,
+        enforcement=MANDATORY,
+        remediation="Give the operation a `security` requirement naming a Cognito, IAM (awsSigv4) or "
+        "custom authorizer scheme, or set `authorization` to COGNITO_USER_POOLS/AWS_IAM/CUSTOM with an "
+        "`authorizer_id`; keep `api_key_required` only for metering.",
+        checkers=("CKV_AWS_59", "AwsSolutions-APIG4", "AwsSolutions-COG4"),
+    ),
+    RuleMeta(
+        id="authorizer-cache-scope",
+        layer="auth",
+        title="Lambda authorizer caching is keyed and bounded",
+        description="A caching Lambda authorizer keys its cache on an identity source and keeps decisions "
+        "no longer than the configured TTL.",
+        severity=Severity.MEDIUM,
+        enforcement=MANDATORY,
+        remediation="Set `identity_source` (e.g. method.request.header.Authorization) and "
+        "`authorizer_result_ttl_in_seconds` at or below the limit, or 0 to disable caching.",
+        config={
+            "maxTtlSeconds": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 3600,
+                "default": 3600,
+                "description": "Longest cache TTL allowed for a Lambda authorizer.",
+            }
+        },
+    ),
+    RuleMeta(
+        id="lambda-permission-source-arn",
+        layer="auth",
+        title="API Gateway invoke permissions are scoped",
+        description="A Lambda permission granted to apigateway.amazonaws.com is scoped by `source_arn` "
+        "to one API of one account.",
+        severity=Severity.HIGH,
+        enforcement=MANDATORY,
+        remediation="Set `source_arn` to `api.execution_arn` + `/*` (or the authorizer path).",
+        checkers=("CKV_AWS_301", "CKV_AWS_364", "Lambda.1"),
+    ),
+    # --- cognito
+    RuleMeta(
+        id="cognito-password-policy",
+        layer="cognito",
+        title="Strong Cognito password policy",
+        description="User pools require long passwords with all character classes and short-lived temporary passwords.",
+        severity=Severity.HIGH,
+        enforcement=MANDATORY,
+        remediation="Set `password_policy` with `minimum_length` at or above the minimum, all `require_*` "
+        "flags true and `temporary_password_validity_days` at or below the maximum.",
+        checkers=("AwsSolutions-COG1", "Cognito.3"),
+        config={
+            "minimumLength": {"type": "integer", "minimum": 8, "maximum": 99, "default": 12},
+            "maxTemporaryPasswordDays": {"type": "integer", "minimum": 1, "maximum": 365, "default": 7},
+        },
+    ),
+    RuleMeta(
+        id="cognito-mfa",
+        layer="cognito",
+        title="Cognito MFA required",
+        description="User pools require multi-factor authentication.",
+        severity=Severity.HIGH,
+        enforcement=MANDATORY,
+        remediation='Set `mfa_configuration="ON"` with `software_token_mfa_configuration` enabled.',
+        checkers=("AwsSolutions-COG2", "Cognito.5"),
+    ),
+    RuleMeta(
+        id="cognito-deletion-protection",
+        layer="cognito",
+        title="Cognito deletion protection",
+        description="User pools have deletion protection on.",
+        severity=Severity.MEDIUM,
+        enforcement=MANDATORY,
+        remediation='Set `deletion_protection="ACTIVE"`.',
+        checkers=("Cognito.6",),
+    ),
+    RuleMeta(
+        id="cognito-threat-protection",
+        layer="cognito",
+        title="Cognito threat protection enforced",
+        description="Where the tier offers it (PLUS), threat protection runs in ENFORCED mode.",
+        severity=Severity.MEDIUM,
+        enforcement=MANDATORY,
+        remediation='Set `user_pool_add_ons.advanced_security_mode="ENFORCED"` on PLUS-tier pools.',
+        checkers=("AwsSolutions-COG3", "AwsSolutions-COG8", "Cognito.1", "Cognito.4"),
+    ),
+    RuleMeta(
+        id="cognito-client-no-password-flows",
+        layer="cognito",
+        title="No plain-password auth flows",
+        description="App clients do not allow flows that send the plain password (USER_PASSWORD_AUTH, "
+        "ADMIN_USER_PASSWORD_AUTH); SRP and refresh-token flows remain.",
+        severity=Severity.HIGH,
+        enforcement=MANDATORY,
+        remediation="Use `explicit_auth_flows=['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']`.",
+    ),
+    RuleMeta(
+        id="cognito-client-no-implicit-flow",
+        layer="cognito",
+        title="No OAuth implicit flow",
+        description="App clients do not allow the OAuth implicit grant.",
+        severity=Severity.HIGH,
+        enforcement=MANDATORY,
+        remediation="Use `allowed_oauth_flows=['code']` (with PKCE in the client).",
+    ),
+    RuleMeta(
+        id="cognito-client-token-revocation",
+        layer="cognito",
+        title="Token revocation on",
+        description="App clients keep token revocation enabled.",
+        severity=Severity.MEDIUM,
+        enforcement=MANDATORY,
+        remediation="Set `enable_token_revocation=True` (the default).",
+    ),
+    # --- usage plans
+    RuleMeta(
+        id="usage-plan-throttle",
+        layer="usage",
+        title="Usage plans throttle",
+        description="Usage plans set a burst and a rate limit.",
+        severity=Severity.MEDIUM,
+        enforcement=MANDATORY,
+        remediation="Set `throttle_settings` with positive `burst_limit` and `rate_limit`.",
+    ),
+    RuleMeta(
+        id="usage-plan-quota",
+        layer="usage",
+        title="Usage plans set a quota",
+        description="Usage plans set a request quota per period.",
+        severity=Severity.MEDIUM,
+        enforcement=MANDATORY,
+        remediation="Set `quota_settings` with a positive `limit` and a `period`.",
+    ),
+    RuleMeta(
+        id="usage-plan-stage",
+        layer="usage",
+        title="Usage plans reference a stage",
+        description="Usage plans are bound to at least one API stage.",
+        severity=Severity.MEDIUM,
+        enforcement=MANDATORY,
+        remediation="Add `api_stages=[{api_id: api.id, stage: stage.stage_name}]` using the Stage "
+        "resource's output (a literal name races the stage: 'Invalid API Stage').",
+    ),
+    RuleMeta(
+        id="api-key-in-usage-plan",
+        layer="usage",
+        title="API keys belong to a usage plan",
+        description="Every enabled API key is bound to a usage plan, so its throttle and quota apply.",
+        severity=Severity.MEDIUM,
+        enforcement=MANDATORY,
+        remediation="Add a `UsagePlanKey(key_id=key.id, key_type='API_KEY', usage_plan_id=plan.id)`.",
+    ),
+    # --- network
+    RuleMeta(
+        id="resource-policy-no-open-allow",
+        layer="network",
+        title="No open Allow in resource policies",
+        description="No resource-policy statement allows Principal * without a source condition "
+        "(aws:SourceVpce, aws:SourceVpc, aws:SourceIp, aws:PrincipalOrgID, ...).",
+        severity=Severity.CRITICAL,
+        enforcement=MANDATORY,
+        remediation="Condition the Allow on a source key, or add a Deny for Principal * unless the source matches.",
+    ),
+    RuleMeta(
+        id="private-api-vpce-policy",
+        layer="network",
+        title="PRIVATE APIs are fenced to VPC endpoints",
+        description="A PRIVATE API has a resource policy conditioned on aws:SourceVpce or aws:SourceVpc.",
+        severity=Severity.HIGH,
+        enforcement=MANDATORY,
+        remediation="Attach a `RestApiPolicy` that denies execute-api:Invoke unless aws:SourceVpce "
+        "matches your endpoint(s).",
+    ),
+    # --- waf
+    RuleMeta(
+        id="waf-stage-association",
+        layer="waf",
+        title="Stages sit behind WAF",
+        description="Every REGIONAL or EDGE REST API stage is associated with a WAFv2 web ACL.",
+        severity=Severity.HIGH,
+        enforcement=MANDATORY,
+        remediation="Add `wafv2.WebAclAssociation(resource_arn=stage.arn, web_acl_arn=acl.arn)`.",
+        checkers=("CKV2_AWS_29", "AwsSolutions-APIG3", "APIGateway.4"),
+    ),
+    RuleMeta(
+        id="waf-acl-rules",
+        layer="waf",
+        title="Web ACLs rate-limit and run the managed groups",
+        description="Every web ACL has a blocking rate-based rule and the required AWS managed rule "
+        "groups, none of them in count mode.",
+        severity=Severity.HIGH,
+        enforcement=MANDATORY,
+        remediation="Add a `rate_based_statement` rule with a block action and one "
+        "`managed_rule_group_statement` per required group with `override_action={'none': {}}`.",
+        checkers=("CKV_AWS_175", "CKV_AWS_192", "CKV2_AWS_77", "WAF.10"),
+        config={
+            "requiredManagedRuleGroups": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": list(DEFAULT_MANAGED_RULE_GROUPS),
+                "description": "AWS managed rule groups every web ACL must run.",
+            }
+        },
+    ),
+    RuleMeta(
+        id="waf-logging",
+        layer="waf",
+        title="WAF logging enabled",
+        description="Every web ACL has a logging configuration.",
+        severity=Severity.MEDIUM,
+        enforcement=MANDATORY,
+        remediation="Add `wafv2.WebAclLoggingConfiguration(resource_arn=acl.arn, "
+        "log_destination_configs=[log_group.arn])`.",
+        checkers=("CKV2_AWS_31", "WAF.11"),
+    ),
+    RuleMeta(
+        id="waf-log-redaction",
+        layer="waf",
+        title="WAF logs redact the Authorization header",
+        description="WAF logging redacts the authorization header, so tokens do not land in logs.",
+        severity=Severity.HIGH,
+        enforcement=MANDATORY,
+        remediation="Add `redacted_fields=[{single_header: {name: 'authorization'}}]`.",
+    ),
+    RuleMeta(
+        id="waf-log-destination-name",
+        layer="waf",
+        title="WAF log destination named aws-waf-logs-",
+        description="WAF log destinations are named with the `aws-waf-logs-` prefix WAF requires.",
+        severity=Severity.LOW,
+        enforcement=MANDATORY,
+        remediation="Name the log group (or stream/bucket) `aws-waf-logs-<api>`.",
+    ),
+    # --- logging
+    RuleMeta(
+        id="stage-access-logs",
+        layer="logging",
+        title="Stages write JSON access logs",
+        description="Every stage writes access logs in a JSON format with the request id and the caller's source IP.",
+        severity=Severity.HIGH,
+        enforcement=MANDATORY,
+        remediation="Set `access_log_settings` with `destination_arn` and a JSON `format` including "
+        "$context.requestId and $context.identity.sourceIp.",
+        checkers=("CKV_AWS_76", "AwsSolutions-APIG1", "APIGateway.9"),
+        config={
+            "requiredVariables": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": ["$context.requestId", "$context.identity.sourceIp"],
+            }
+        },
+    ),
+    RuleMeta(
+        id="stage-execution-logging",
+        layer="logging",
+        title="Stages log execution and emit metrics",
+        description="Every REST stage has `*/*` method settings with ERROR or INFO logging and metrics enabled.",
+        severity=Severity.MEDIUM,
+        enforcement=MANDATORY,
+        remediation="Add `MethodSettings(method_path='*/*', settings={logging_level: 'INFO', "
+        "metrics_enabled: True})` for the stage.",
+        checkers=("CKV2_AWS_4", "AwsSolutions-APIG6", "APIGateway.1"),
+    ),
+    RuleMeta(
+        id="method-data-trace-off",
+        layer="logging",
+        title="Data trace off",
+        description="Data trace (full request/response logging) is off.",
+        severity=Severity.MEDIUM,
+        enforcement=MANDATORY,
+        remediation="Set `data_trace_enabled=False`.",
+        checkers=("CKV_AWS_276",),
+    ),
+    RuleMeta(
+        id="log-group-retention",
+        layer="logging",
+        title="Log groups keep logs long enough",
+        description="Log groups set a retention of at least the configured minimum (0 = never expire).",
+        severity=Severity.MEDIUM,
+        enforcement=MANDATORY,
+        remediation="Set `retention_in_days` at or above the minimum.",
+        checkers=("CKV_AWS_66", "CKV_AWS_338", "CloudWatch.16"),
+        config={"minRetentionDays": {"type": "integer", "minimum": 1, "default": 365}},
+    ),
+    RuleMeta(
+        id="log-group-kms",
+        layer="logging",
+        title="Log groups use a customer-managed key",
+        description="Log groups are encrypted with a customer-managed KMS key (recommendation).",
+        severity=Severity.LOW,
+        enforcement=ADVISORY,
+        remediation="Set `kms_key_id` to a KMS key whose policy lets CloudWatch Logs use it.",
+        checkers=("CKV_AWS_158",),
+    ),
+    # --- tls
+    RuleMeta(
+        id="domain-tls-policy",
+        layer="tls",
+        title="TLS 1.2 or later",
+        description="Custom domains (and APIs that set one) use TLS_1_2 or an enhanced TLS 1.2+/1.3 security policy.",
+        severity=Severity.HIGH,
+        enforcement=MANDATORY,
+        remediation="Set `security_policy='TLS_1_2'` or a `SecurityPolicy_TLS13_*` policy.",
+        checkers=("CKV_AWS_206", "APIGateway.11"),
+    ),
+    RuleMeta(
+        id="enhanced-tls-endpoint-access-mode",
+        layer="tls",
+        title="Enhanced TLS policies set the endpoint access mode",
+        description="An enhanced (SecurityPolicy_*) policy comes with endpoint access mode BASIC or STRICT.",
+        severity=Severity.MEDIUM,
+        enforcement=MANDATORY,
+        remediation="Set `endpoint_access_mode='STRICT'` (or BASIC while migrating).",
+    ),
+    RuleMeta(
+        id="mtls-truststore-version",
+        layer="tls",
+        title="mTLS truststore version pinned",
+        description="Mutual TLS names a truststore and pins its object version.",
+        severity=Severity.MEDIUM,
+        enforcement=MANDATORY,
+        remediation="Set `truststore_version` to the versioned S3 object's `version_id`.",
+    ),
+    RuleMeta(
+        id="custom-domain-default-endpoint",
+        layer="tls",
+        title="Default endpoint off behind a custom domain",
+        description="An API served by a custom domain (with its TLS policy and mTLS) disables the "
+        "default execute-api endpoint, which would bypass both.",
+        severity=Severity.HIGH,
+        enforcement=MANDATORY,
+        remediation="Set `disable_execute_api_endpoint=True` on the API.",
+    ),
+    # --- alarms
+    RuleMeta(
+        id="stage-5xx-alarm",
+        layer="alarms",
+        title="5XX alarm per stage",
+        description="A CloudWatch alarm watches server errors (5XXError / 5xx) on every stage.",
+        severity=Severity.LOW,
+        enforcement=ADVISORY,
+        remediation="Add a `MetricAlarm(namespace='AWS/ApiGateway', metric_name='5XXError', "
+        "dimensions={'ApiName': api.name, 'Stage': stage.stage_name})`.",
+    ),
+)

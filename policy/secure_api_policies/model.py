@@ -1,0 +1,80 @@
+"""What a rule is: metadata (apart from logic) and the outcomes its predicate yields."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi_policy import EnforcementLevel, Severity
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
+
+from .graph import StackView
+
+
+@dataclass(frozen=True)
+class RuleMeta:
+    """Everything a report needs about a rule; no logic, so other packs can reuse it."""
+
+    id: str
+    layer: str
+    title: str
+    description: str
+    severity: Severity
+    enforcement: EnforcementLevel
+    remediation: str
+    checkers: tuple[str, ...] = ()
+    config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """JSON-schema properties of the rule's configuration; each has a `default`."""
+
+    def defaults(self) -> dict[str, Any]:
+        return {key: schema["default"] for key, schema in self.config.items()}
+
+
+@dataclass(frozen=True)
+class Violation:
+    message: str
+    urn: str | None = None
+
+
+@dataclass(frozen=True)
+class Undecided:
+    """The rule could not decide: a value it needs is unknown and the graph does not tell."""
+
+    message: str
+
+
+Outcome = Violation | Undecided
+Config = Mapping[str, Any]
+ResourcePredicate = Callable[[Mapping[str, Any], Config], Iterable[Outcome]]
+StackPredicate = Callable[[StackView, Config], Iterable[Outcome]]
+
+
+@dataclass(frozen=True)
+class ResourceCheck:
+    """Per-resource logic, one predicate per resource type the rule covers."""
+
+    predicates: Mapping[str, ResourcePredicate]
+
+    @property
+    def types(self) -> frozenset[str]:
+        return frozenset(self.predicates)
+
+
+@dataclass(frozen=True)
+class StackCheck:
+    """Whole-stack logic over the resources of `types` (and their links)."""
+
+    types: frozenset[str]
+    predicate: StackPredicate
+
+
+Check = ResourceCheck | StackCheck
+
+
+class UndecidedError(UnknownValueError):
+    """Raised after reporting what could be decided; the analyzer turns it into a preview advisory."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(UNKNOWN_STRING_VALUE, [])
+        self.message = message

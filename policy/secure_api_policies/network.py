@@ -1,0 +1,74 @@
+"""Network layer: who may call the API at all, decided by its resource policy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from . import tokens as t
+from .apis import body_extension, endpoint_types
+from .graph import StackView, label
+from .iam import open_allows, restricted_to_vpc
+from .model import Config, Outcome, ResourceCheck, StackCheck, Undecided, Violation
+from .values import UNKNOWN, parse_document, peek
+
+
+def _open_allow_violations(document: Any, where: str) -> Iterator[Outcome]:
+    for statement in open_allows(document):
+        sid = statement.get("Sid")
+        name = f"statement {sid!r}" if sid else "a statement"
+        yield Violation(f"{where}: {name} allows Principal * with no source condition")
+
+
+def rest_api_open_allow(props: Mapping[str, Any], _config: Config) -> Iterator[Outcome]:
+    yield from _open_allow_violations(parse_document(props.get("policy")), "policy")
+    yield from _open_allow_violations(body_extension(props, "x-amazon-apigateway-policy"), "body policy")
+
+
+def api_policy_open_allow(props: Mapping[str, Any], _config: Config) -> Iterator[Outcome]:
+    yield from _open_allow_violations(parse_document(props.get("policy")), "policy")
+
+
+def _policies_by_api(view: StackView) -> tuple[dict[str, list[Any]], list[str]]:
+    """Documents of the `RestApiPolicy` resources per API URN, and the ones whose API is unresolved."""
+    documents: dict[str, list[Any]] = {}
+    unresolved = []
+    for resource in view.of_type(t.REST_API_POLICY):
+        link = view.link(resource, "restApiId", {t.REST_API}, keys=("id",))
+        if not link.decided:
+            unresolved.append(label(resource))
+        for api in link.targets:
+            documents.setdefault(api.urn, []).append(parse_document(peek(resource.props, "policy")))
+    return documents, unresolved
+
+
+def private_api_vpce(view: StackView, _config: Config) -> Iterator[Outcome]:
+    attached, unresolved = _policies_by_api(view)
+    for api in view.of_type(t.REST_API):
+        types = endpoint_types(api.props)
+        if types is UNKNOWN:
+            yield Undecided(f"{label(api)}: endpoint type is unknown")
+            continue
+        if "PRIVATE" not in types:
+            continue
+        documents = [
+            parse_document(peek(api.props, "policy")),
+            body_extension(api.props, "x-amazon-apigateway-policy"),
+            *attached.get(api.urn, []),
+        ]
+        if any(document is not UNKNOWN and restricted_to_vpc(document) for document in documents):
+            continue
+        if any(document is UNKNOWN for document in documents) or unresolved:
+            yield Undecided(f"{label(api)}: a resource policy is unknown ({', '.join(unresolved) or 'preview'})")
+        elif any(document for document in documents):
+            yield Violation("PRIVATE API's resource policy is not conditioned on aws:SourceVpce/aws:SourceVpc", api.urn)
+        else:
+            yield Violation("PRIVATE API has no resource policy, so no VPC endpoint restriction", api.urn)
+
+
+CHECKS = {
+    "resource-policy-no-open-allow": ResourceCheck(
+        {t.REST_API: rest_api_open_allow, t.REST_API_POLICY: api_policy_open_allow}
+    ),
+    "private-api-vpce-policy": StackCheck(frozenset({t.REST_API, t.REST_API_POLICY}), private_api_vpce),
+}

@@ -1,0 +1,188 @@
+"""WAF layer: every public stage sits behind a web ACL that rate-limits and runs the managed groups."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import tokens as t
+from .apis import endpoint_types
+from .graph import StackView, label
+from .model import Config, Outcome, ResourceCheck, StackCheck, Undecided, Violation
+from .values import UNKNOWN, as_list, contains_unknown, parse_document, peek, plain
+
+WAF_LOG_PREFIX = "aws-waf-logs-"
+
+
+def _associated(view: StackView, link_prop: str, source: str, target: str) -> tuple[set[str], list[str]]:
+    """URNs of `target` resources some `source` resource points at, and the unresolved sources."""
+    linked: set[str] = set()
+    unresolved = []
+    for resource in view.of_type(source):
+        link = view.link(resource, link_prop, {target})
+        linked.update(found.urn for found in link.targets)
+        if not link.decided:
+            unresolved.append(label(resource))
+    return linked, unresolved
+
+
+def stage_association(view: StackView, _config: Config) -> Iterator[Outcome]:
+    """REGIONAL and EDGE stages (WAF does not front PRIVATE APIs); an unlinkable API counts as public."""
+    protected, unresolved = _associated(view, "resourceArn", t.WEB_ACL_ASSOCIATION, t.STAGE)
+    for stage in view.of_type(t.STAGE):
+        if stage.urn in protected:
+            continue
+        apis = view.link(stage, "restApi", {t.REST_API}, keys=("id",)).targets
+        types = [endpoint_types(api.props) for api in apis]
+        if any(found is not UNKNOWN and found == {"PRIVATE"} for found in types):
+            continue
+        if unresolved or any(found is UNKNOWN for found in types):
+            yield Undecided(f"{label(stage)}: cannot tell whether {', '.join(unresolved) or 'its API'} covers it")
+        else:
+            yield Violation(f"stage {stage.name} is associated with no WAFv2 web ACL", stage.urn)
+
+
+def _camel(value: Any) -> Any:
+    """`ruleJson` uses the WAF API's PascalCase; the provider's inputs are camelCase."""
+    if isinstance(value, Mapping):
+        return {key[:1].lower() + key[1:]: _camel(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_camel(item) for item in value]
+    return value
+
+
+def _acl_rules(acl: Any, extra: Mapping[str, list[Any]]) -> list[Any]:
+    rules = as_list(plain(peek(acl.props, "rules")))
+    rule_json = parse_document(peek(acl.props, "ruleJson"))
+    rules += [UNKNOWN] if rule_json is UNKNOWN else as_list(_camel(rule_json))
+    return rules + extra.get(acl.urn, [])
+
+
+def _separate_rules(view: StackView) -> tuple[dict[str, list[Any]], list[str]]:
+    """Rules declared as their own resources, per web ACL URN; and those whose ACL is unresolved."""
+    rules: dict[str, list[Any]] = {}
+    unresolved = []
+    for resource in view.of_type(t.WEB_ACL_RULE, t.WEB_ACL_RULE_GROUP_ASSOCIATION):
+        props = plain(resource.props)
+        if resource.resource_type == t.WEB_ACL_RULE_GROUP_ASSOCIATION:
+            override = props.get("overrideAction", "none")
+            props = {
+                "statement": {"managedRuleGroupStatement": props.get("managedRuleGroup") or {}},
+                "overrideAction": override if override is UNKNOWN else {str(override): {}},
+            }
+        link = view.link(resource, "webAclArn", {t.WEB_ACL})
+        if not link.decided:
+            unresolved.append(label(resource))
+        for acl in link.targets:
+            rules.setdefault(acl.urn, []).append(props)
+    return rules, unresolved
+
+
+def _is_counting(action: Any) -> bool:
+    return isinstance(action, Mapping) and "count" in action
+
+
+@dataclass
+class _Protections:
+    """What a web ACL's rules add up to; `uncertain` when a deciding value is unknown."""
+
+    rate_limited: bool = False
+    groups: set[str] = field(default_factory=set)
+    uncertain: bool = False
+
+    def add(self, rule: Any) -> None:
+        statement = rule.get("statement") if isinstance(rule, Mapping) else UNKNOWN
+        if not isinstance(statement, Mapping):
+            self.uncertain = True
+            return
+        action, override = rule.get("action"), rule.get("overrideAction")
+        if "rateBasedStatement" in statement:
+            self.uncertain |= action is UNKNOWN
+            self.rate_limited |= action is not UNKNOWN and not _is_counting(action)
+        group = statement.get("managedRuleGroupStatement")
+        if group is not None:
+            name, vendor = peek(group, "name"), peek(group, "vendorName")
+            if UNKNOWN in (group, name, vendor, override):
+                self.uncertain = True
+            elif vendor == "AWS" and not _is_counting(override):
+                self.groups.add(name)
+
+    def missing(self, required: list[str]) -> list[str]:
+        absent = [name for name in required if name not in self.groups]
+        return absent if self.rate_limited else ["a blocking rate-based rule", *absent]
+
+
+def acl_rules(view: StackView, config: Config) -> Iterator[Outcome]:
+    separate, unresolved = _separate_rules(view)
+    for acl in view.of_type(t.WEB_ACL):
+        protections = _Protections()
+        for rule in _acl_rules(acl, separate):
+            protections.add(rule)
+        missing = protections.missing(list(config["requiredManagedRuleGroups"]))
+        if not missing:
+            continue
+        if protections.uncertain or unresolved:
+            yield Undecided(f"{label(acl)}: some rules are unknown")
+        else:
+            yield Violation(f"web ACL {acl.name} lacks {', '.join(missing)}", acl.urn)
+
+
+def acl_logging(view: StackView, _config: Config) -> Iterator[Outcome]:
+    logged, unresolved = _associated(view, "resourceArn", t.WEB_ACL_LOGGING, t.WEB_ACL)
+    for acl in view.of_type(t.WEB_ACL):
+        if acl.urn in logged:
+            continue
+        if unresolved:
+            yield Undecided(f"{label(acl)}: cannot tell whether {', '.join(unresolved)} logs it")
+        else:
+            yield Violation(f"web ACL {acl.name} has no logging configuration", acl.urn)
+
+
+def log_redaction(props: Mapping[str, Any], _config: Config) -> Iterator[Outcome]:
+    fields = as_list(plain(props.get("redactedFields")))
+    names = {str(peek(field, "singleHeader", "name")).lower() for field in fields}
+    if "authorization" in names:
+        return
+    if contains_unknown(fields):
+        yield Undecided("redacted fields are unknown")
+    else:
+        yield Violation("WAF logs keep the Authorization header: redact singleHeader 'authorization'")
+
+
+def _destination_name(arn: str) -> str:
+    """The log group, delivery stream or bucket name in a WAF log destination ARN."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6:
+        return arn
+    service, resource = parts[2], parts[5]
+    if service == "logs":
+        return resource.split(":")[1] if resource.startswith("log-group:") else resource
+    if service == "firehose":
+        return resource.split("/", 1)[-1]
+    return resource.split("/", 1)[0]
+
+
+def log_destination(view: StackView, _config: Config) -> Iterator[Outcome]:
+    for logging in view.of_type(t.WEB_ACL_LOGGING):
+        destinations = as_list(plain(peek(logging.props, "logDestinationConfigs")))
+        names = [_destination_name(arn) for arn in destinations if isinstance(arn, str)]
+        if contains_unknown(destinations):
+            link = view.link(logging, "logDestinationConfigs", {t.LOG_GROUP})
+            names += [peek(group.props, "name") or peek(group.props, "namePrefix") for group in link.targets]
+            if not link.targets:
+                yield Undecided(f"{label(logging)}: log destination is unknown")
+        for name in names:
+            if name is UNKNOWN:
+                yield Undecided(f"{label(logging)}: log group name is unknown")
+            elif not str(name).startswith(WAF_LOG_PREFIX):
+                yield Violation(f"WAF log destination {name!r} does not start with {WAF_LOG_PREFIX!r}", logging.urn)
+
+
+CHECKS = {
+    "waf-stage-association": StackCheck(frozenset({t.STAGE, t.REST_API, t.WEB_ACL_ASSOCIATION}), stage_association),
+    "waf-acl-rules": StackCheck(frozenset({t.WEB_ACL, t.WEB_ACL_RULE, t.WEB_ACL_RULE_GROUP_ASSOCIATION}), acl_rules),
+    "waf-logging": StackCheck(frozenset({t.WEB_ACL, t.WEB_ACL_LOGGING}), acl_logging),
+    "waf-log-redaction": ResourceCheck({t.WEB_ACL_LOGGING: log_redaction}),
+    "waf-log-destination-name": StackCheck(frozenset({t.WEB_ACL_LOGGING, t.LOG_GROUP}), log_destination),
+}

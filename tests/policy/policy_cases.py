@@ -1,0 +1,583 @@
+"""One compliant and one non-compliant raw program per rule, and the resources each must flag.
+
+Each program is small and builds only what its rule reads; the test runs it with every other
+rule disabled through the pack config, in preview (unknown ids and ARNs) and update mode.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pulumi_aws as aws
+from policy_programs import ACCESS_LOG_FORMAT, MANAGED_GROUPS, _rule_visibility, _visibility, _waf_rules
+
+apigw = aws.apigateway
+CERT = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
+LAMBDA_URI = (
+    "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+    "arn:aws:lambda:us-east-1:123456789012:function:auth/invocations"
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    compliant: Callable[[], None]
+    violating: Callable[[], None]
+    violators: frozenset[str]
+    """Names of the resources the violating program must be flagged on."""
+
+
+def _api(logical: str = "api", types: str = "REGIONAL", **kwargs: object) -> apigw.RestApi:
+    return apigw.RestApi(logical, endpoint_configuration=apigw.RestApiEndpointConfigurationArgs(types=types), **kwargs)
+
+
+def _stage(api: apigw.RestApi, name: str = "prod", **kwargs: object) -> apigw.Stage:
+    deployment = apigw.Deployment(f"{name}-deployment", rest_api=api.id)
+    return apigw.Stage(name, rest_api=api.id, deployment=deployment.id, stage_name=name, **kwargs)
+
+
+def _body(security: list[dict[str, list[str]]], integration: str = "http_proxy") -> str:
+    schemes = {
+        "cognito": {
+            "type": "apiKey",
+            "name": "Authorization",
+            "in": "header",
+            "x-amazon-apigateway-authtype": "cognito_user_pools",
+            "x-amazon-apigateway-authorizer": {"type": "cognito_user_pools", "providerARNs": ["arn:pool"]},
+        },
+        "api_key": {"type": "apiKey", "name": "x-api-key", "in": "header"},
+    }
+    operation = {"security": security, "x-amazon-apigateway-integration": {"type": integration, "uri": "https://b"}}
+    return json.dumps(
+        {"openapi": "3.0.1", "paths": {"/orders": {"get": operation}}, "components": {"securitySchemes": schemes}}
+    )
+
+
+# --- auth
+
+
+def _route_ok() -> None:
+    api = _api(body=_body([{"cognito": ["read"]}]))
+    pool = aws.cognito.UserPool("pool")
+    authorizer = apigw.Authorizer("cognito", rest_api=api.id, type="COGNITO_USER_POOLS", provider_arns=[pool.arn])
+    apigw.Method(
+        "get",
+        rest_api=api.id,
+        resource_id=api.root_resource_id,
+        http_method="GET",
+        authorization="COGNITO_USER_POOLS",
+        authorizer_id=authorizer.id,
+    )
+    apigw.Method(
+        "preflight", rest_api=api.id, resource_id=api.root_resource_id, http_method="OPTIONS", authorization="NONE"
+    )
+    _api("health", body=_body([], integration="mock"))
+
+
+def _route_bad() -> None:
+    _api("key-only", body=_body([{"api_key": []}]))
+    _api("public", body=_body([]))
+    api = _api()
+    apigw.Method("get", rest_api=api.id, resource_id=api.root_resource_id, http_method="GET", authorization="NONE")
+    apigw.Method(
+        "custom", rest_api=api.id, resource_id=api.root_resource_id, http_method="POST", authorization="CUSTOM"
+    )
+    http = aws.apigatewayv2.Api("http", protocol_type="HTTP")
+    aws.apigatewayv2.Route("route", api_id=http.id, route_key="GET /orders")
+
+
+def _cache_ok() -> None:
+    api = _api()
+    apigw.Authorizer(
+        "request",
+        rest_api=api.id,
+        type="REQUEST",
+        authorizer_uri=LAMBDA_URI,
+        identity_source="method.request.header.Authorization",
+        authorizer_result_ttl_in_seconds=300,
+    )
+    apigw.Authorizer(
+        "uncached", rest_api=api.id, type="REQUEST", authorizer_uri=LAMBDA_URI, authorizer_result_ttl_in_seconds=0
+    )
+    apigw.Authorizer("token", rest_api=api.id, authorizer_uri=LAMBDA_URI)
+
+
+def _cache_bad() -> None:
+    api = _api()
+    apigw.Authorizer("request", rest_api=api.id, type="REQUEST", authorizer_uri=LAMBDA_URI)
+    http = aws.apigatewayv2.Api("http", protocol_type="HTTP")
+    aws.apigatewayv2.Authorizer(
+        "http-request",
+        api_id=http.id,
+        authorizer_type="REQUEST",
+        authorizer_uri=LAMBDA_URI,
+        authorizer_payload_format_version="2.0",
+    )
+
+
+def _permission_ok() -> None:
+    api = _api()
+    aws.lambda_.Permission(
+        "invoke",
+        action="lambda:InvokeFunction",
+        function="fn",
+        principal="apigateway.amazonaws.com",
+        source_arn=api.execution_arn.apply(lambda arn: f"{arn}/*/*"),
+    )
+    aws.lambda_.Permission(
+        "literal",
+        action="lambda:InvokeFunction",
+        function="fn",
+        principal="apigateway.amazonaws.com",
+        source_arn="arn:aws:execute-api:us-east-1:123456789012:abc123/*/GET/orders",
+    )
+    aws.lambda_.Permission("s3", action="lambda:InvokeFunction", function="fn", principal="s3.amazonaws.com")
+
+
+def _permission_bad() -> None:
+    aws.lambda_.Permission("open", action="lambda:InvokeFunction", function="fn", principal="apigateway.amazonaws.com")
+    aws.lambda_.Permission(
+        "any-api",
+        action="lambda:InvokeFunction",
+        function="fn",
+        principal="apigateway.amazonaws.com",
+        source_arn="arn:aws:execute-api:us-east-1:123456789012:*/*",
+    )
+
+
+# --- cognito
+
+
+def _pool(name: str = "users", **overrides: object) -> None:
+    settings: dict[str, object] = {
+        "mfa_configuration": "ON",
+        "software_token_mfa_configuration": aws.cognito.UserPoolSoftwareTokenMfaConfigurationArgs(enabled=True),
+        "password_policy": aws.cognito.UserPoolPasswordPolicyArgs(
+            minimum_length=14,
+            require_lowercase=True,
+            require_uppercase=True,
+            require_numbers=True,
+            require_symbols=True,
+            temporary_password_validity_days=3,
+        ),
+        "user_pool_tier": "PLUS",
+        "user_pool_add_ons": aws.cognito.UserPoolUserPoolAddOnsArgs(advanced_security_mode="ENFORCED"),
+        "deletion_protection": "ACTIVE",
+    }
+    aws.cognito.UserPool(name, **{**settings, **overrides})
+
+
+def _client(name: str = "web", **overrides: object) -> None:
+    pool = aws.cognito.UserPool(f"{name}-pool")
+    settings: dict[str, object] = {
+        "explicit_auth_flows": ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        "allowed_oauth_flows": ["code"],
+        "enable_token_revocation": True,
+    }
+    aws.cognito.UserPoolClient(name, user_pool_id=pool.id, **{**settings, **overrides})
+
+
+def _weak_password() -> None:
+    _pool(
+        "short",
+        password_policy=aws.cognito.UserPoolPasswordPolicyArgs(
+            minimum_length=8,
+            require_lowercase=True,
+            require_uppercase=True,
+            require_numbers=True,
+            require_symbols=True,
+        ),
+    )
+    _pool("cognito-default", password_policy=None)
+
+
+# --- usage plans
+
+
+def _plan(name: str = "plan", **overrides: object) -> None:
+    api = _api()
+    stage = _stage(api)
+    settings: dict[str, object] = {
+        "api_stages": [apigw.UsagePlanApiStageArgs(api_id=api.id, stage=stage.stage_name)],
+        "throttle_settings": apigw.UsagePlanThrottleSettingsArgs(burst_limit=20, rate_limit=10),
+        "quota_settings": apigw.UsagePlanQuotaSettingsArgs(limit=1000, period="DAY"),
+    }
+    plan = apigw.UsagePlan(name, **{**settings, **overrides})
+    key = apigw.ApiKey("key")
+    apigw.UsagePlanKey("key", key_id=key.id, key_type="API_KEY", usage_plan_id=plan.id)
+
+
+def _keys_bad() -> None:
+    _plan()
+    apigw.ApiKey("loose")
+    apigw.ApiKey("disabled", enabled=False)
+
+
+# --- network
+
+
+def _policy(*statements: dict[str, object]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+ALLOW_ALL = {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}
+ALLOW_FROM_OFFICE = {**ALLOW_ALL, "Condition": {"IpAddress": {"aws:SourceIp": ["203.0.113.0/24"]}}}
+DENY_OUTSIDE_VPCE = {
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": "execute-api:Invoke",
+    "Resource": "execute-api:/*",
+    "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-0123456789abcdef0"}},
+}
+
+
+def _open_ok() -> None:
+    _api("office", policy=_policy(ALLOW_FROM_OFFICE))
+    api = _api("fenced", types="PRIVATE")
+    apigw.RestApiPolicy("fenced", rest_api_id=api.id, policy=_policy(ALLOW_ALL, DENY_OUTSIDE_VPCE))
+
+
+def _open_bad() -> None:
+    _api("open", policy=_policy(ALLOW_ALL))
+    api = _api("weak")
+    apigw.RestApiPolicy(
+        "if-exists",
+        rest_api_id=api.id,
+        policy=_policy({**ALLOW_ALL, "Condition": {"IpAddressIfExists": {"aws:SourceIp": "203.0.113.0/24"}}}),
+    )
+
+
+def _private_ok() -> None:
+    api = _api("private", types="PRIVATE")
+    apigw.RestApiPolicy("private", rest_api_id=api.id, policy=_policy(ALLOW_ALL, DENY_OUTSIDE_VPCE))
+    _api(
+        "inline",
+        types="PRIVATE",
+        policy=_policy({**ALLOW_ALL, "Condition": {"StringEquals": {"aws:SourceVpc": "vpc-0123"}}}),
+    )
+    _api("public")
+
+
+def _private_bad() -> None:
+    _api("bare", types="PRIVATE")
+    api = _api("office-only", types="PRIVATE")
+    apigw.RestApiPolicy("office-only", rest_api_id=api.id, policy=_policy(ALLOW_FROM_OFFICE))
+
+
+# --- waf
+
+
+def _acl(name: str = "acl", rules: list[aws.wafv2.WebAclRuleArgs] | None = None) -> aws.wafv2.WebAcl:
+    return aws.wafv2.WebAcl(
+        name,
+        scope="REGIONAL",
+        default_action=aws.wafv2.WebAclDefaultActionArgs(allow=aws.wafv2.WebAclDefaultActionAllowArgs()),
+        visibility_config=_visibility(name),
+        rules=_waf_rules() if rules is None else rules,
+    )
+
+
+def _association_ok() -> None:
+    stage = _stage(_api())
+    aws.wafv2.WebAclAssociation("prod", resource_arn=stage.arn, web_acl_arn=_acl().arn)
+    _stage(_api("private", types="PRIVATE"), "internal")
+
+
+def _association_bad() -> None:
+    _acl()
+    _stage(_api())
+    _stage(_api("edge", types="EDGE"), "edge")
+
+
+def _acl_rules_ok() -> None:
+    _acl()
+    acl = _acl("split", rules=_waf_rules()[:1])
+    for priority, group in enumerate(MANAGED_GROUPS, start=1):
+        aws.wafv2.WebAclRuleGroupAssociation(
+            group,
+            rule_name=group,
+            priority=priority,
+            web_acl_arn=acl.arn,
+            managed_rule_group=aws.wafv2.WebAclRuleGroupAssociationManagedRuleGroupArgs(name=group, vendor_name="AWS"),
+            visibility_config=aws.wafv2.WebAclRuleGroupAssociationVisibilityConfigArgs(
+                cloudwatch_metrics_enabled=True, metric_name=group, sampled_requests_enabled=True
+            ),
+        )
+
+
+def _acl_rules_bad() -> None:
+    rules = _waf_rules()
+    counting = aws.wafv2.WebAclRuleArgs(
+        name="rate",
+        priority=0,
+        action=aws.wafv2.WebAclRuleActionArgs(count=aws.wafv2.WebAclRuleActionCountArgs()),
+        statement=rules[0].statement,
+        visibility_config=_rule_visibility("rate"),
+    )
+    _acl("counting", rules=[counting, *rules[1:]])
+    _acl("no-sqli", rules=[rule for rule in rules if rule.name != "AWSManagedRulesSQLiRuleSet"])
+
+
+def _log_config(acl: aws.wafv2.WebAcl, group: str = "aws-waf-logs-acl", redact: bool = True) -> None:
+    logs = aws.cloudwatch.LogGroup(f"{group}-group", name=group, retention_in_days=365)
+    redacted = [
+        aws.wafv2.WebAclLoggingConfigurationRedactedFieldArgs(
+            single_header=aws.wafv2.WebAclLoggingConfigurationRedactedFieldSingleHeaderArgs(name="Authorization")
+        )
+    ]
+    aws.wafv2.WebAclLoggingConfiguration(
+        f"{group}-config",
+        resource_arn=acl.arn,
+        log_destination_configs=[logs.arn],
+        redacted_fields=redacted if redact else None,
+    )
+
+
+def _logging_ok() -> None:
+    _log_config(_acl())
+
+
+def _logging_bad() -> None:
+    _log_config(_acl())
+    _acl("silent")
+
+
+def _redaction_bad() -> None:
+    _log_config(_acl(), redact=False)
+
+
+def _destination_ok() -> None:
+    acl = _acl()
+    _log_config(acl)
+    aws.wafv2.WebAclLoggingConfiguration(
+        "firehose",
+        resource_arn=acl.arn,
+        log_destination_configs=["arn:aws:firehose:us-east-1:123456789012:deliverystream/aws-waf-logs-stream"],
+    )
+
+
+def _destination_bad() -> None:
+    _log_config(_acl(), group="waf-acl")
+
+
+# --- logging
+
+
+def _access_logs_ok() -> None:
+    logs = aws.cloudwatch.LogGroup("access", retention_in_days=365)
+    settings = apigw.StageAccessLogSettingsArgs(destination_arn=logs.arn, format=ACCESS_LOG_FORMAT)
+    _stage(_api(), access_log_settings=settings)
+    bare = '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","status":$context.status}'
+    _stage(
+        _api("bare"),
+        "bare",
+        access_log_settings=apigw.StageAccessLogSettingsArgs(destination_arn=logs.arn, format=bare),
+    )
+
+
+def _access_logs_bad() -> None:
+    logs = aws.cloudwatch.LogGroup("access", retention_in_days=365)
+    _stage(_api())
+    clf = "$context.identity.sourceIp $context.requestId [$context.requestTime]"
+    _stage(
+        _api("clf"), "clf", access_log_settings=apigw.StageAccessLogSettingsArgs(destination_arn=logs.arn, format=clf)
+    )
+    no_ip = json.dumps({"requestId": "$context.requestId"})
+    _stage(
+        _api("no-ip"),
+        "no-ip",
+        access_log_settings=apigw.StageAccessLogSettingsArgs(destination_arn=logs.arn, format=no_ip),
+    )
+    http = aws.apigatewayv2.Api("http", protocol_type="HTTP")
+    aws.apigatewayv2.Stage("http-default", api_id=http.id, name="$default")
+
+
+def _method_settings(name: str, api: apigw.RestApi, stage_name: object, **settings: object) -> None:
+    values: dict[str, object] = {"logging_level": "INFO", "metrics_enabled": True, "data_trace_enabled": False}
+    apigw.MethodSettings(
+        name,
+        rest_api=api.id,
+        stage_name=stage_name,
+        method_path="*/*",
+        settings=apigw.MethodSettingsSettingsArgs(**{**values, **settings}),
+    )
+
+
+def _execution_ok() -> None:
+    api = _api()
+    stage = _stage(api)
+    _method_settings("prod-all", api, stage.stage_name)
+    other = _api("other")
+    _stage(other, "v1")
+    _method_settings("v1-all", other, "v1", logging_level="ERROR")
+
+
+def _execution_bad() -> None:
+    api = _api()
+    _stage(api)
+    quiet = _stage(api, "quiet")
+    _method_settings("quiet-all", api, quiet.stage_name, logging_level="OFF")
+    blind = _stage(api, "blind")
+    _method_settings("blind-all", api, blind.stage_name, metrics_enabled=False)
+
+
+def _data_trace_ok() -> None:
+    api = _api()
+    _method_settings("prod-all", api, _stage(api).stage_name)
+
+
+def _data_trace_bad() -> None:
+    api = _api()
+    _method_settings("prod-all", api, _stage(api).stage_name, data_trace_enabled=True)
+    http = aws.apigatewayv2.Api("ws", protocol_type="WEBSOCKET", route_selection_expression="$request.body.action")
+    aws.apigatewayv2.Stage(
+        "ws-prod",
+        api_id=http.id,
+        name="prod",
+        default_route_settings=aws.apigatewayv2.StageDefaultRouteSettingsArgs(data_trace_enabled=True),
+    )
+
+
+# --- tls
+
+
+def _domain(name: str = "api", **overrides: object) -> apigw.DomainName:
+    settings: dict[str, object] = {
+        "domain_name": f"{name}.example.com",
+        "regional_certificate_arn": CERT,
+        "endpoint_configuration": apigw.DomainNameEndpointConfigurationArgs(types="REGIONAL"),
+        "security_policy": "TLS_1_2",
+    }
+    return apigw.DomainName(name, **{**settings, **overrides})
+
+
+def _tls_ok() -> None:
+    _domain()
+    _domain("tls13", security_policy="SecurityPolicy_TLS13_1_3_2025_09", endpoint_access_mode="STRICT")
+    aws.apigatewayv2.DomainName(
+        "http",
+        domain_name="http.example.com",
+        domain_name_configuration=aws.apigatewayv2.DomainNameDomainNameConfigurationArgs(
+            certificate_arn=CERT, endpoint_type="REGIONAL", security_policy="TLS_1_2"
+        ),
+    )
+
+
+def _tls_bad() -> None:
+    _domain("legacy", security_policy="TLS_1_0")
+    _domain("implicit", security_policy=None)
+    _api("api", security_policy="TLS_1_0")
+
+
+def _access_mode_bad() -> None:
+    _domain("tls13", security_policy="SecurityPolicy_TLS13_1_3_2025_09")
+    _api("api", security_policy="SecurityPolicy_TLS13_1_2_2021_06")
+
+
+def _mtls(version: str | None) -> apigw.DomainNameMutualTlsAuthenticationArgs:
+    return apigw.DomainNameMutualTlsAuthenticationArgs(truststore_uri="s3://trust/ca.pem", truststore_version=version)
+
+
+def _truststore_ok() -> None:
+    _domain("mtls", mutual_tls_authentication=_mtls("v3"))
+    _domain("plain")
+
+
+def _truststore_bad() -> None:
+    _domain("mtls", mutual_tls_authentication=_mtls(None))
+
+
+def _mapped(disable: bool) -> None:
+    api = _api(disable_execute_api_endpoint=disable)
+    stage = _stage(api)
+    domain = _domain(mutual_tls_authentication=_mtls("v3"))
+    apigw.BasePathMapping("api", rest_api=api.id, stage_name=stage.stage_name, domain_name=domain.domain_name)
+    _api("unmapped")
+
+
+# --- alarms
+
+
+def _alarm(name: str, dimensions: dict[str, object], metric: str = "5XXError") -> None:
+    aws.cloudwatch.MetricAlarm(
+        name,
+        namespace="AWS/ApiGateway",
+        metric_name=metric,
+        dimensions=dimensions,
+        statistic="Sum",
+        period=60,
+        evaluation_periods=1,
+        threshold=1,
+        comparison_operator="GreaterThanOrEqualToThreshold",
+    )
+
+
+def _alarms_ok() -> None:
+    api = _api()
+    stage = _stage(api)
+    _alarm("prod-5xx", {"ApiName": api.name, "Stage": stage.stage_name})
+    named = _api("named", name="named-api")
+    _stage(named, "v1")
+    _alarm("v1-5xx", {"ApiName": "named-api", "Stage": "v1"})
+
+
+def _alarms_bad() -> None:
+    api = _api()
+    stage = _stage(api)
+    _stage(api, "unwatched")
+    _alarm("prod-4xx", {"ApiName": api.name, "Stage": stage.stage_name}, metric="4XXError")
+
+
+CASES: dict[str, Case] = {
+    "api-route-authorizer": Case(_route_ok, _route_bad, frozenset({"key-only", "public", "get", "custom", "route"})),
+    "authorizer-cache-scope": Case(_cache_ok, _cache_bad, frozenset({"request", "http-request"})),
+    "lambda-permission-source-arn": Case(_permission_ok, _permission_bad, frozenset({"open", "any-api"})),
+    "cognito-password-policy": Case(_pool, _weak_password, frozenset({"short", "cognito-default"})),
+    "cognito-mfa": Case(_pool, lambda: _pool(mfa_configuration="OPTIONAL"), frozenset({"users"})),
+    "cognito-deletion-protection": Case(_pool, lambda: _pool(deletion_protection=None), frozenset({"users"})),
+    "cognito-threat-protection": Case(
+        lambda: (_pool(), _pool("essentials", user_pool_tier="ESSENTIALS", user_pool_add_ons=None)),
+        lambda: _pool(user_pool_add_ons=aws.cognito.UserPoolUserPoolAddOnsArgs(advanced_security_mode="AUDIT")),
+        frozenset({"users"}),
+    ),
+    "cognito-client-no-password-flows": Case(
+        _client, lambda: _client(explicit_auth_flows=["ALLOW_USER_PASSWORD_AUTH"]), frozenset({"web"})
+    ),
+    "cognito-client-no-implicit-flow": Case(
+        _client, lambda: _client(allowed_oauth_flows=["code", "implicit"]), frozenset({"web"})
+    ),
+    "cognito-client-token-revocation": Case(
+        _client, lambda: _client(enable_token_revocation=False), frozenset({"web"})
+    ),
+    "usage-plan-throttle": Case(_plan, lambda: _plan(throttle_settings=None), frozenset({"plan"})),
+    "usage-plan-quota": Case(_plan, lambda: _plan(quota_settings=None), frozenset({"plan"})),
+    "usage-plan-stage": Case(_plan, lambda: _plan(api_stages=None), frozenset({"plan"})),
+    "api-key-in-usage-plan": Case(_plan, _keys_bad, frozenset({"loose"})),
+    "resource-policy-no-open-allow": Case(_open_ok, _open_bad, frozenset({"open", "if-exists"})),
+    "private-api-vpce-policy": Case(_private_ok, _private_bad, frozenset({"bare", "office-only"})),
+    "waf-stage-association": Case(_association_ok, _association_bad, frozenset({"prod", "edge"})),
+    "waf-acl-rules": Case(_acl_rules_ok, _acl_rules_bad, frozenset({"counting", "no-sqli"})),
+    "waf-logging": Case(_logging_ok, _logging_bad, frozenset({"silent"})),
+    "waf-log-redaction": Case(_logging_ok, _redaction_bad, frozenset({"aws-waf-logs-acl-config"})),
+    "waf-log-destination-name": Case(_destination_ok, _destination_bad, frozenset({"waf-acl-config"})),
+    "stage-access-logs": Case(_access_logs_ok, _access_logs_bad, frozenset({"prod", "clf", "no-ip", "http-default"})),
+    "stage-execution-logging": Case(_execution_ok, _execution_bad, frozenset({"prod", "quiet", "blind"})),
+    "method-data-trace-off": Case(_data_trace_ok, _data_trace_bad, frozenset({"prod-all", "ws-prod"})),
+    "log-group-retention": Case(
+        lambda: aws.cloudwatch.LogGroup("logs", retention_in_days=365),
+        lambda: (aws.cloudwatch.LogGroup("unset"), aws.cloudwatch.LogGroup("short", retention_in_days=30)),
+        frozenset({"unset", "short"}),
+    ),
+    "log-group-kms": Case(
+        lambda: aws.cloudwatch.LogGroup("logs", kms_key_id="alias/logs"),
+        lambda: aws.cloudwatch.LogGroup("logs"),
+        frozenset({"logs"}),
+    ),
+    "domain-tls-policy": Case(_tls_ok, _tls_bad, frozenset({"legacy", "implicit", "api"})),
+    "enhanced-tls-endpoint-access-mode": Case(_tls_ok, _access_mode_bad, frozenset({"tls13", "api"})),
+    "mtls-truststore-version": Case(_truststore_ok, _truststore_bad, frozenset({"mtls"})),
+    "custom-domain-default-endpoint": Case(lambda: _mapped(True), lambda: _mapped(False), frozenset({"api"})),
+    "stage-5xx-alarm": Case(_alarms_ok, _alarms_bad, frozenset({"prod", "unwatched"})),
+}
