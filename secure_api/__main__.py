@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .config import ConfigError, parse_config
 from .offline import PROJECT_DIR, StackFileError, load_stack_config, plan_stack
+from .packaging import PackagingError
 from .plan_report import render_plan
 
 
@@ -26,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = parse_config(load_stack_config(args.stack, args.project_dir))
         result = plan_stack(args.stack, preview=not args.update, project_dir=args.project_dir)
-    except (ConfigError, StackFileError) as error:
+    except (ConfigError, StackFileError, PackagingError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(render_plan(args.stack, config, result))

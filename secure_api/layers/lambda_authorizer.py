@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from ..packaging import build_authorizer_package
 from .cognito import UserPoolResources
 from .context import LayerContext
 from .policy_document import document_json, statement
@@ -25,8 +26,6 @@ def build_lambda_authorizer(ctx: LayerContext, user_pool: UserPoolResources | No
     function_name = f"{ctx.api_name}-authorizer"
     # Known before deployment, so the OpenAPI document (and its fingerprint) can name it in preview.
     function_arn = f"arn:{ctx.partition}:lambda:{ctx.region}:{ctx.account_id}:function:{function_name}"
-    from ..packaging import build_authorizer_package  # TEMP: lazy until the packaging module lands
-
     package = build_authorizer_package(
         architecture=settings.architecture, python_version=settings.runtime.removeprefix("python")
     )
