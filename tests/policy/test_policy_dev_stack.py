@@ -1,0 +1,83 @@
+"""The component's own dev stack passes the pack, and breaking any one control fails it."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from policy_mutants import MUTANTS, Mutant
+
+from policy.secure_api_policies.verdict import Finding, evaluate, has_mandatory
+from secure_api.harness import PlannedResource
+from secure_api.offline import load_stack_config, plan_stack
+
+ROLLOUT_GROUP = "AWSManagedRulesAnonymousIpList"
+MODES = ("preview", "update")
+
+
+def _enforced(config: dict[str, Any]) -> dict[str, Any]:
+    """The dev config with its WAF rollout group (COUNT mode on purpose in Pulumi.dev.yaml) enforced."""
+    enforced = copy.deepcopy(config)
+    groups = enforced.get("waf", {}).get("managedRuleGroups", {})
+    if ROLLOUT_GROUP in groups:
+        groups[ROLLOUT_GROUP]["mode"] = "BLOCK"
+    return enforced
+
+
+@pytest.fixture(scope="module")
+def as_committed() -> dict[str, list[PlannedResource]]:
+    return {mode: plan_stack("dev", preview=mode == "preview").resources for mode in MODES}
+
+
+@pytest.fixture(scope="module")
+def baseline() -> dict[str, list[PlannedResource]]:
+    config = _enforced(load_stack_config("dev"))
+    return {mode: plan_stack("dev", preview=mode == "preview", config=config).resources for mode in MODES}
+
+
+def _mandatory(findings: list[Finding]) -> set[tuple[str, str]]:
+    return {(f.rule, f.resource_name) for f in findings if f.level == "mandatory"}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_dev_stack_has_no_mandatory_violation(baseline: dict[str, list[PlannedResource]], mode: str) -> None:
+    findings = evaluate(baseline[mode])
+
+    assert _mandatory(findings) == set()
+    assert not has_mandatory(findings)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_dev_stack_file_only_fails_on_its_count_mode_rollout(
+    as_committed: dict[str, list[PlannedResource]], mode: str
+) -> None:
+    """A managed group in COUNT mode blocks nothing; Pulumi.dev.yaml stages AnonymousIpList that way."""
+    assert _mandatory(evaluate(as_committed[mode])) <= {("waf-acl-rules", "secure-api-waf")}
+
+
+def test_preview_is_undecided_only_where_values_are_unknown(baseline: dict[str, list[PlannedResource]]) -> None:
+    undecided = {f.rule for f in evaluate(baseline["preview"]) if f.undecided}
+
+    assert undecided <= {"api-route-authorizer", "authorizer-cache-scope", "resource-policy-no-open-allow"}
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda mutant: mutant.name)
+def test_each_mutant_fails_with_a_mandatory_violation_naming_the_resource(
+    baseline: dict[str, list[PlannedResource]], mutant: Mutant
+) -> None:
+    resources = mutant.apply(baseline["update"])
+    targets = {resource.urn for resource in resources if resource.type == mutant.target}
+
+    named = {f.urn for f in evaluate(resources) if f.level == "mandatory" and f.rule == mutant.rule}
+
+    assert targets
+    assert named & targets
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda mutant: mutant.name)
+def test_no_mutant_passes_silently_in_preview(baseline: dict[str, list[PlannedResource]], mutant: Mutant) -> None:
+    """With unknown ARNs and bodies the rule either still sees the break or says it cannot decide."""
+    findings = [f for f in evaluate(mutant.apply(baseline["preview"])) if f.rule == mutant.rule]
+
+    assert any(f.level == "mandatory" or f.undecided for f in findings)
