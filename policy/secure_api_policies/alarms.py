@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from . import tokens as t
-from .graph import StackView, label
+from .graph import StackView, dependencies, label
 from .model import Config, Outcome, StackCheck, Undecided, Violation
 from .values import UNKNOWN, as_list, peek, plain
 
@@ -27,7 +27,7 @@ def _server_error_dimensions(alarm: Any) -> list[Any]:
 
 def _covers(alarm: Any, dimensions: Any, stage: Any, name_prop: str, api: Any) -> Any:
     """True/False, or UNKNOWN when the dimensions that would decide are unknown."""
-    deps = {dep.urn for prop in ("dimensions", "metricQueries") for dep in alarm.property_dependencies.get(prop, [])}
+    deps = {dep.urn for prop in ("dimensions", "metricQueries") for dep in dependencies(alarm, prop)}
     if stage.urn in deps:
         return True
     if not isinstance(dimensions, Mapping):

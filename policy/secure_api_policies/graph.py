@@ -46,10 +46,7 @@ class StackView:
         `keys` are the candidates' properties a known value is compared with (an ARN, an id,
         a domain name...).
         """
-        deps = resource.property_dependencies.get(prop)
-        if deps is None:
-            deps = resource.dependencies
-        typed = tuple(dep for dep in deps if dep.resource_type in types)
+        typed = tuple(dep for dep in dependencies(resource, prop) if dep.resource_type in types)
         if typed:
             return Link(typed, True)
         value = peek(resource.props, prop)
@@ -59,6 +56,12 @@ class StackView:
         wanted = {item for item in values if isinstance(item, str) and item}
         matches = tuple(candidate for candidate in self.of_type(*types) if wanted & _strings(candidate, keys))
         return Link(matches, True)
+
+
+def dependencies(resource: PolicyResource, prop: str) -> list[PolicyResource]:
+    """The resources `prop` was computed from; all dependencies when the engine sent no per-property map."""
+    deps = resource.property_dependencies.get(prop)
+    return resource.dependencies if deps is None else deps
 
 
 def _strings(resource: PolicyResource, keys: tuple[str, ...]) -> set[str]:

@@ -1,0 +1,217 @@
+"""The offline verdict: same answers as the CLI's analyzer, preview-safe, configurable, three formats."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import grpc
+import pytest
+from google.protobuf import empty_pb2
+from policy_programs import INSECURE_VIOLATIONS, insecure_program, secure_program
+from pulumi.runtime import proto
+from pulumi.runtime.proto import analyzer_pb2_grpc
+
+from policy.secure_api_policies import RULES, policies
+from policy.secure_api_policies import tokens as t
+from policy.secure_api_policies.verdict import (
+    SEVERITIES,
+    Finding,
+    analyze_request,
+    analyze_stack_request,
+    evaluate,
+    findings_of,
+    has_mandatory,
+    render_json,
+    render_sarif,
+    render_text,
+    servicer,
+)
+from policy.secure_api_policies.verdict import _configure_request as configure_request
+from secure_api.harness import PlannedResource, run_program
+
+REPO = Path(__file__).resolve().parents[2]
+BODY_RULES = {
+    "api-route-authorizer",
+    "authorizer-cache-scope",
+    "domain-tls-policy",
+    "enhanced-tls-endpoint-access-mode",
+}
+
+
+def _plan(program: object, mode: str) -> list[PlannedResource]:
+    return run_program(program, config={}, project="raw", stack="dev", preview=mode == "preview").resources
+
+
+def _pairs(findings: list[Finding]) -> set[tuple[str, str]]:
+    return {(f.rule, f.resource_name) for f in findings if not f.undecided}
+
+
+@pytest.mark.parametrize("mode", ["preview", "update"])
+def test_raw_insecure_program_is_flagged_on_every_control(mode: str) -> None:
+    findings = evaluate(_plan(insecure_program, mode))
+
+    assert _pairs(findings) == INSECURE_VIOLATIONS
+    assert not [f for f in findings if f.undecided]
+    assert has_mandatory(findings)
+
+
+def test_raw_secure_program_passes_in_update() -> None:
+    assert evaluate(_plan(secure_program, "update")) == []
+
+
+def test_raw_secure_program_in_preview_is_only_undecided_on_its_unknown_body() -> None:
+    """The body embeds the authorizer's and pool's ARNs, so it is unknown; nothing else is."""
+    findings = evaluate(_plan(secure_program, "preview"))
+
+    assert {(f.rule, f.resource_name, f.undecided, f.level) for f in findings} == {
+        (rule, "orders", True, "advisory") for rule in BODY_RULES
+    }
+    assert not has_mandatory(findings)
+
+
+def _single_servicer(resources: list[PlannedResource]) -> list[Finding]:
+    """What the CLI gets from the pack's one analyzer: every policy on every resource."""
+    analyzer = servicer(policies(), configure_request(None))
+    index = {resource.urn: resource for resource in resources}
+    found = []
+    for resource in resources:
+        found += findings_of(analyzer.Analyze(analyze_request(resource), None), resource.urn, index)
+    found += findings_of(analyzer.AnalyzeStack(analyze_stack_request(resources), None), "", index)
+    return found
+
+
+@pytest.mark.parametrize("mode", ["preview", "update"])
+@pytest.mark.parametrize("program", [insecure_program, secure_program], ids=["insecure", "secure"])
+def test_routing_by_type_gives_the_single_analyzers_findings(program: object, mode: str) -> None:
+    resources = _plan(program, mode)
+
+    assert sorted(evaluate(resources), key=repr) == sorted(_single_servicer(resources), key=repr)
+
+
+def _unlinked(resources: list[PlannedResource], type_: str) -> list[PlannedResource]:
+    return [replace(r, dependencies=(), property_dependencies={}) if r.type == type_ else r for r in resources]
+
+
+def test_unknown_reference_the_graph_cannot_resolve_is_undecided_not_passed() -> None:
+    resources = _unlinked(_plan(secure_program, "preview"), t.WEB_ACL_ASSOCIATION)
+
+    association = [f for f in evaluate(resources) if f.rule == "waf-stage-association"]
+
+    assert [(f.undecided, f.level) for f in association] == [(True, "advisory")]
+
+
+def test_links_fall_back_to_dependencies_when_no_property_dependencies_are_sent() -> None:
+    resources = [replace(r, property_dependencies={}) for r in _plan(secure_program, "preview")]
+
+    assert {f.rule for f in evaluate(resources)} == BODY_RULES
+
+
+def test_config_thresholds_and_levels_reach_the_rules() -> None:
+    secure = _plan(secure_program, "update")
+    insecure = _plan(insecure_program, "update")
+    stricter = {"log-group-retention": {"minRetentionDays": 400}, "cognito-password-policy": {"minimumLength": 16}}
+
+    tightened = _pairs(evaluate(secure, stricter))
+    advisory = evaluate(insecure, {"all": "advisory"})
+    disabled = _pairs(evaluate(insecure, {"waf-acl-rules": "disabled"}))
+
+    assert tightened == {
+        ("log-group-retention", "access-logs"),
+        ("log-group-retention", "waf-logs"),
+        ("cognito-password-policy", "users"),
+    }
+    assert {f.level for f in advisory} == {"advisory"}
+    assert not has_mandatory(advisory)
+    assert disabled == INSECURE_VIOLATIONS - {("waf-acl-rules", "orders")}
+
+
+@pytest.mark.parametrize(
+    "config", [{"no-such-rule": "disabled"}, {"log-group-retention": {"days": 1}}, {"cognito-mfa": "sometimes"}]
+)
+def test_config_mistakes_are_refused(config: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match="policy config"):
+        evaluate([], config)
+
+
+@pytest.fixture(scope="module")
+def insecure_findings() -> list[Finding]:
+    return evaluate(_plan(insecure_program, "update"))
+
+
+def test_text_groups_findings_by_severity(insecure_findings: list[Finding]) -> None:
+    text = render_text(insecure_findings)
+    headers = [line for line in text.splitlines() if line.strip().lower() in SEVERITIES]
+
+    assert headers == ["CRITICAL", "HIGH", "MEDIUM", "LOW"]
+    assert text.splitlines()[0].endswith("29 mandatory, 2 advisory, 0 undecided (unknown until the update)")
+    assert "[mandatory] domain-tls-policy  api (aws:apigateway/domainName:DomainName)" in text
+
+
+def test_json_lists_every_finding(insecure_findings: list[Finding]) -> None:
+    document = json.loads(render_json(insecure_findings))
+
+    assert document["summary"] == {"mandatory": 29, "advisory": 2, "undecided": 0}
+    assert {(f["rule"], f["resource_name"]) for f in document["findings"]} == INSECURE_VIOLATIONS
+
+
+def test_sarif_has_what_github_code_scanning_requires(insecure_findings: list[Finding]) -> None:
+    sarif = json.loads(render_sarif(insecure_findings, artifact_uri="Pulumi.dev.yaml"))
+    run = sarif["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+
+    assert sarif["version"] == "2.1.0"
+    assert sarif["$schema"].endswith("sarif-2.1.0.json")
+    assert run["tool"]["driver"]["name"] == "secure-api-gateway"
+    assert [rule["id"] for rule in rules] == [meta.id for meta in RULES]
+    assert all(0 < float(rule["properties"]["security-severity"]) < 10 for rule in rules)
+    assert len(run["results"]) == len(insecure_findings)
+    for result in run["results"]:
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+        assert result["level"] in {"error", "warning"}
+        assert result["message"]["text"]
+        location = result["locations"][0]
+        assert location["physicalLocation"]["artifactLocation"]["uri"] == "Pulumi.dev.yaml"
+        assert location["logicalLocations"][0]["fullyQualifiedName"].startswith("urn:pulumi:")
+        assert result["partialFingerprints"]
+    levels = {(r["ruleId"], r["level"]) for r in run["results"]}
+    assert ("log-group-kms", "warning") in levels
+    assert ("domain-tls-policy", "error") in levels
+
+
+def test_the_pack_runs_as_the_cli_runs_it() -> None:
+    """`pulumi preview --policy-pack policy` starts `python -m pulumi.policy <engine> policy`."""
+    pack = subprocess.Popen(
+        [sys.executable, "-m", "pulumi.policy", "127.0.0.1:0", str(REPO / "policy")],
+        cwd="/",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        port = int(pack.stdout.readline())
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            analyzer = analyzer_pb2_grpc.AnalyzerStub(channel)
+            info = analyzer.GetAnalyzerInfo(empty_pb2.Empty(), timeout=30)
+            pool = run_program(
+                lambda: __import__("pulumi_aws").cognito.UserPool("users"),
+                config={},
+                project="raw",
+                stack="dev",
+                preview=True,
+            ).resources[0]
+            response = analyzer.Analyze(analyze_request(pool), timeout=30)
+    finally:
+        pack.terminate()
+        pack.wait(timeout=30)
+
+    assert info.name == "secure-api-gateway"
+    assert [p.name for p in info.policies] == [meta.id for meta in RULES]
+    assert {p.name: p.enforcementLevel for p in info.policies}["log-group-kms"] == proto.ADVISORY
+    assert {d.policyName for d in response.diagnostics} == {
+        "cognito-password-policy",
+        "cognito-mfa",
+        "cognito-deletion-protection",
+    }
