@@ -219,7 +219,7 @@ def _log_key(ctx: LayerContext) -> aws.kms.Key | None:
         opts=ctx.opts(protect=True, retain_on_delete=True),
     )
     aws.kms.Alias(
-        ctx.child("logs-key-alias"), name=f"alias/{_prefix(ctx)}-logs", target_key_id=key.key_id, opts=ctx.opts()
+        ctx.child("logs-key-alias"), name=f"alias/{_prefix(ctx)}-logs", target_key_id=key.arn, opts=ctx.opts()
     )
     return key
 

@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws import wafv2
 
+from ..config import StackConfig
 from ..config.waf import ALWAYS_REDACTED_HEADERS, KNOWN_BAD_INPUTS, LOG4J_RULES, RateLimit, RuleMode, WafSettings
 from .context import LayerContext
 
@@ -110,24 +111,27 @@ def build_waf(ctx: LayerContext, stage: aws.apigateway.Stage, log_key: aws.kms.K
             wafv2.WebAclLoggingConfigurationRedactedFieldArgs(
                 single_header=wafv2.WebAclLoggingConfigurationRedactedFieldSingleHeaderArgs(name=header)
             )
-            for header in redacted_headers(ctx)
+            for header in redacted_headers(ctx.config)
         ],
         opts=ctx.opts(),
     )
     return WafResources(acl=acl, association=association, log_group=log_group, ip_sets=ip_sets)
 
 
-def redacted_headers(ctx: LayerContext) -> list[str]:
-    """Credential headers never reach the WAF logs: the fixed set, the authorizer's, and the user's."""
-    headers = [*ALWAYS_REDACTED_HEADERS, *ctx.config.waf.redact_headers]
-    if ctx.config.uses_auth("custom"):
-        headers.append(ctx.config.lambda_authorizer.identity_header.lower())
+def redacted_headers(config: StackConfig) -> list[str]:
+    """Credential headers never reach the WAF logs: the fixed set, the user's, and the authorizer's."""
+    headers = [*ALWAYS_REDACTED_HEADERS, *config.waf.redact_headers]
+    if config.uses_auth("custom"):
+        headers.append(config.lambda_authorizer.identity_header.lower())
     return list(dict.fromkeys(headers))
 
 
 def _warn_relaxed(settings: WafSettings) -> None:
     for group in settings.disabled_baseline_groups:
         pulumi.log.warn(f"WAF managed rule group {group} is disabled (waf.managedRuleGroups.{group}.enabled)")
+    for name, group in settings.managed_rule_groups.items():
+        if group.enabled and group.count_rules:
+            pulumi.log.warn(f"WAF {name} only counts its rules {', '.join(group.count_rules)} (countRules)")
     relaxed = [(n, g.mode) for n, g in settings.managed_rule_groups.items() if g.enabled] + [
         ("rateLimit", settings.rate_limit.mode),
         *((f"pathRateLimits.{p.name}", p.mode) for p in settings.path_rate_limits),

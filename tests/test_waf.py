@@ -1,0 +1,346 @@
+"""The WAF layer on the mock runtime: the web ACL's rules, its IP sets, logging and stage association.
+
+The dev stack switches every WAF feature on. Plans run in preview (unknown outputs, as in
+`pulumi preview`) and update mode; assertions read recorded inputs and dependency edges.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from pulumi.output import Unknown
+
+from secure_api.config import ConfigError, parse_config
+from secure_api.config.stack import StackConfig
+from secure_api.config.waf import BASELINE_MANAGED_GROUPS, LOG4J_RULES
+from secure_api.harness import PlannedResource, PlanResult
+from secure_api.layers.waf import redacted_headers
+from secure_api.offline import load_stack_config, plan_stack
+from secure_api.plan_report import render_plan
+
+ACL = "aws:wafv2/webAcl:WebAcl"
+ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
+IP_SET = "aws:wafv2/ipSet:IpSet"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+
+
+def dev_config() -> dict[str, Any]:
+    """A fresh copy of the dev stack's config, which switches every feature on."""
+    return load_stack_config("dev")
+
+
+@pytest.fixture(scope="module")
+def dev_plans() -> dict[str, PlanResult]:
+    config = dev_config()
+    return {mode: plan_stack("dev", preview=mode == "preview", config=config) for mode in ("preview", "update")}
+
+
+@pytest.fixture(params=["preview", "update"])
+def dev_plan(request: pytest.FixtureRequest, dev_plans: dict[str, PlanResult]) -> PlanResult:
+    return dev_plans[request.param]
+
+
+def rules_of(result: PlanResult) -> dict[str, dict[str, Any]]:
+    return {rule["name"]: rule for rule in result.one(ACL).inputs["rules"]}
+
+
+def named(result: PlanResult, type_: str, role: str) -> PlannedResource:
+    (match,) = [r for r in result.of_type(type_) if r.name == f"secure-api-{role}"]
+    return match
+
+
+def with_waf(**waf: Any) -> dict[str, Any]:
+    config = dev_config()
+    config["waf"] = waf
+    return config
+
+
+def problems_of(config: dict[str, Any]) -> dict[str, str]:
+    with pytest.raises(ConfigError) as raised:
+        parse_config(config)
+    return dict(raised.value.problems)
+
+
+def test_regional_acl_with_metrics_and_samples_on_every_rule(dev_plan: PlanResult) -> None:
+    acl = dev_plan.one(ACL)
+    assert acl.inputs["scope"] == "REGIONAL"
+    assert acl.inputs["name"] == "orders-api-v1"
+    assert acl.inputs["defaultAction"] == {"allow": {}}
+    visibility = {"cloudwatchMetricsEnabled": True, "sampledRequestsEnabled": True}
+    assert acl.inputs["visibilityConfig"] == {**visibility, "metricName": "orders-api-v1"}
+    rules = acl.inputs["rules"]
+    assert [r["priority"] for r in rules] == list(range(len(rules)))
+    for rule in rules:
+        assert rule["visibilityConfig"] == {**visibility, "metricName": rule["name"]}
+        assert ("action" in rule) != ("overrideAction" in rule), rule["name"]
+    assert [r["name"] for r in rules] == [
+        "block-ipv4",
+        "block-ipv6",
+        "geo-block",
+        "rate-limit",
+        "rate-limit-orders",
+        *BASELINE_MANAGED_GROUPS,
+        "AWSManagedRulesLinuxRuleSet",
+        "sql-injection",
+        "cross-site-scripting",
+    ]
+
+
+def test_association_targets_the_stage_arn_and_waits_for_the_stage(dev_plan: PlanResult) -> None:
+    stage = dev_plan.one("aws:apigateway/stage:Stage")
+    acl = dev_plan.one(ACL)
+    association = dev_plan.one(ASSOCIATION)
+    assert stage.urn in association.property_dependencies["resourceArn"]
+    assert acl.urn in association.property_dependencies["webAclArn"]
+    if dev_plan.preview:
+        assert isinstance(association.inputs["resourceArn"], Unknown)
+    else:
+        assert association.inputs["resourceArn"].endswith("/restapis/secure-api-api-id/stages/v1")
+
+
+def test_rate_limits_per_ip_with_a_path_scope_down(dev_plan: PlanResult) -> None:
+    rules = rules_of(dev_plan)
+    overall = rules["rate-limit"]
+    assert overall["action"] == {"block": {}}
+    assert overall["statement"]["rateBasedStatement"] == {
+        "aggregateKeyType": "IP",
+        "limit": 1000,
+        "evaluationWindowSec": 300,
+    }
+    scoped = rules["rate-limit-orders"]["statement"]["rateBasedStatement"]
+    assert (scoped["limit"], scoped["evaluationWindowSec"]) == (200, 60)
+    byte_match = scoped["scopeDownStatement"]["byteMatchStatement"]
+    assert byte_match["fieldToMatch"] == {"uriPath": {}}
+    assert byte_match["positionalConstraint"] == "STARTS_WITH"
+    assert byte_match["searchString"] == "/v1/orders"
+    assert [t["type"] for t in byte_match["textTransformations"]] == ["URL_DECODE", "NORMALIZE_PATH"]
+
+
+@pytest.mark.parametrize(
+    ("rule", "match"), [("sql-injection", "sqliMatchStatement"), ("cross-site-scripting", "xssMatchStatement")]
+)
+def test_injection_rules_inspect_query_body_uri_and_headers(dev_plan: PlanResult, rule: str, match: str) -> None:
+    inspected = rules_of(dev_plan)[rule]
+    assert inspected["action"] == {"block": {}}
+    statements = [s[match] for s in inspected["statement"]["orStatement"]["statements"]]
+    fields = {key for s in statements for key in s["fieldToMatch"]}
+    assert fields == {"queryString", "body", "uriPath", "headers"}
+    for statement in statements:
+        transformations = sorted(statement["textTransformations"], key=lambda t: t["priority"])
+        assert [t["type"] for t in transformations] == ["URL_DECODE", "HTML_ENTITY_DECODE"]
+        if match == "sqliMatchStatement":
+            assert statement["sensitivityLevel"] == "HIGH"
+    (headers,) = next(s["fieldToMatch"]["headers"] for s in statements if "headers" in s["fieldToMatch"])
+    assert headers["matchScope"] == "ALL"
+    assert headers["matchPattern"] == {"excludedHeaders": ["authorization"]}
+
+
+def test_geo_block_list_and_allow_list() -> None:
+    block = rules_of(plan_stack("dev", preview=True, config=dev_config()))["geo-block"]
+    assert block["action"] == {"block": {}}
+    assert block["statement"] == {"geoMatchStatement": {"countryCodes": ["KP", "IR", "SY", "CU"]}}
+    config = dev_config()
+    config["waf"]["geo"] = {"mode": "allow", "countries": ["de", "AT", "CH"]}
+    allow = rules_of(plan_stack("dev", preview=True, config=config))["geo-allow"]
+    assert allow["action"] == {"block": {}}  # everything that is NOT from an allowed country
+    assert allow["statement"] == {
+        "notStatement": {"statement": {"geoMatchStatement": {"countryCodes": ["DE", "AT", "CH"]}}}
+    }
+
+
+def test_ip_blocklists_are_one_ip_set_per_address_family(dev_plan: PlanResult) -> None:
+    sets = {s.inputs["ipAddressVersion"]: s for s in dev_plan.of_type(IP_SET)}
+    assert set(sets) == {"IPV4", "IPV6"}
+    assert sets["IPV4"].inputs["addresses"] == ["203.0.113.0/24", "198.51.100.7/32"]
+    assert sets["IPV6"].inputs["addresses"] == ["2001:db8:dead::/48"]
+    assert all(s.inputs["scope"] == "REGIONAL" for s in sets.values())
+    acl = dev_plan.one(ACL)
+    assert {s.urn for s in sets.values()} <= set(acl.property_dependencies["rules"])
+    rules = rules_of(dev_plan)
+    for version in ("ipv4", "ipv6"):
+        assert rules[f"block-{version}"]["action"] == {"block": {}}
+        assert "ipSetReferenceStatement" in rules[f"block-{version}"]["statement"]
+
+
+def test_no_blocklist_no_ip_sets() -> None:
+    config = dev_config()
+    del config["waf"]["blockedIps"]
+    result = plan_stack("dev", preview=True, config=config)
+    assert not result.of_type(IP_SET)
+    assert not [name for name in rules_of(result) if name.startswith("block-")]
+
+
+def test_managed_groups_overridable_with_count_rollout_and_log4j_blocking(dev_plan: PlanResult) -> None:
+    rules = rules_of(dev_plan)
+    for name in (*BASELINE_MANAGED_GROUPS, "AWSManagedRulesLinuxRuleSet"):
+        statement = rules[name]["statement"]["managedRuleGroupStatement"]
+        assert (statement["vendorName"], statement["name"]) == ("AWS", name)
+        expected = {"count": {}} if name == "AWSManagedRulesLinuxRuleSet" else {"none": {}}
+        assert rules[name]["overrideAction"] == expected, name
+    known_bad = rules["AWSManagedRulesKnownBadInputsRuleSet"]["statement"]["managedRuleGroupStatement"]
+    assert {o["name"]: o["actionToUse"] for o in known_bad["ruleActionOverrides"]} == {
+        rule: {"block": {}} for rule in LOG4J_RULES
+    }
+    common = rules["AWSManagedRulesCommonRuleSet"]["statement"]["managedRuleGroupStatement"]
+    assert common["ruleActionOverrides"] == [{"name": "SizeRestrictions_BODY", "actionToUse": {"count": {}}}]
+
+
+def test_relaxations_are_warned_about(dev_plan: PlanResult) -> None:
+    assert any("AWSManagedRulesLinuxRuleSet is in COUNT mode" in w for w in dev_plan.warnings)
+    assert any("SizeRestrictions_BODY" in w for w in dev_plan.warnings)
+
+
+def test_disabling_a_baseline_group_drops_it_and_warns() -> None:
+    config = dev_config()
+    config["waf"]["managedRuleGroups"] = {"AWSManagedRulesSQLiRuleSet": {"enabled": False}}
+    result = plan_stack("dev", preview=True, config=config)
+    rules = rules_of(result)
+    assert "AWSManagedRulesSQLiRuleSet" not in rules
+    assert set(BASELINE_MANAGED_GROUPS) - {"AWSManagedRulesSQLiRuleSet"} <= set(rules)
+    assert any("AWSManagedRulesSQLiRuleSet is disabled" in w for w in result.warnings)
+
+
+def test_logs_go_to_a_protected_encrypted_aws_waf_logs_group_with_credentials_redacted(dev_plan: PlanResult) -> None:
+    log_group = named(dev_plan, LOG_GROUP, "waf-logs")
+    assert log_group.inputs["name"] == "aws-waf-logs-orders-api-v1"
+    assert log_group.inputs["retentionInDays"] == 365
+    assert log_group.inputs["deletionProtectionEnabled"] is True
+    assert log_group.protect
+    assert log_group.retain_on_delete
+    key = dev_plan.one("aws:kms/key:Key")
+    assert key.urn in log_group.property_dependencies["kmsKeyId"]
+    logging = dev_plan.one(LOGGING)
+    assert log_group.urn in logging.property_dependencies["logDestinationConfigs"]
+    assert dev_plan.one(ACL).urn in logging.property_dependencies["resourceArn"]
+    redacted = [field["singleHeader"]["name"] for field in logging.inputs["redactedFields"]]
+    assert redacted == ["authorization", "cookie", "x-api-key", "x-partner-signature"]
+
+
+def test_the_custom_authorizer_identity_header_is_redacted_too() -> None:
+    config = dev_config()
+    config["lambdaAuthorizer"]["identityHeader"] = "X-Partner-Token"
+    config["routes"].append({"path": "/hook", "method": "POST", "auth": "custom", "integration": {"type": "mock"}})
+    assert redacted_headers(parse_config(config)) == [
+        "authorization",
+        "cookie",
+        "x-api-key",
+        "x-partner-signature",
+        "x-partner-token",
+    ]
+
+
+def test_defaults_when_the_stack_says_nothing_about_waf() -> None:
+    config = dev_config()
+    del config["waf"]
+    result = plan_stack("dev", preview=True, config=config)
+    rules = rules_of(result)
+    assert list(rules) == ["rate-limit", *BASELINE_MANAGED_GROUPS, "sql-injection", "cross-site-scripting"]
+    assert rules["rate-limit"]["statement"]["rateBasedStatement"]["limit"] == 1000
+    assert rules["rate-limit"]["statement"]["rateBasedStatement"]["evaluationWindowSec"] == 300
+    assert all(rules[g]["overrideAction"] == {"none": {}} for g in BASELINE_MANAGED_GROUPS)
+    assert (
+        rules["sql-injection"]["statement"]["orStatement"]["statements"][0]["sqliMatchStatement"]["sensitivityLevel"]
+        == "LOW"
+    )
+    assert not [w for w in result.warnings if "WAF" in w]
+
+
+def test_turning_waf_off_needs_acknowledgement_on_a_regional_api() -> None:
+    problems = problems_of(with_waf(enabled=False))
+    assert "acceptNoWaf" in problems["secure-api:waf.enabled"]
+    result = plan_stack("dev", preview=True, config=with_waf(enabled=False, acceptNoWaf=True))
+    assert not [r for r in result.resources if r.type.startswith("aws:wafv2/")]
+    assert not [r for r in result.of_type(LOG_GROUP) if "waf" in r.name]
+    assert not [a for a in result.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if "waf" in a.name]
+    assert any("WAF is off" in w for w in result.warnings)
+
+
+def test_a_private_api_may_turn_waf_off_without_acknowledgement() -> None:
+    config = dev_config()
+    config["api"]["endpointType"] = "PRIVATE"
+    config["waf"] = {"enabled": False}
+    problems = StackConfig.model_validate(config).cross_problems()
+    assert not [path for path, _ in problems if path.startswith("waf")]
+
+
+BAD_INPUTS = [
+    pytest.param({"rateLimit": {"limit": 9}}, "waf.rateLimit.limit", "from 10", id="rate-below-aws-minimum"),
+    pytest.param(
+        {"pathRateLimits": [{"name": "login", "pathPrefix": "/v1/login", "limit": 5}]},
+        "waf.pathRateLimits[0].limit",
+        "from 10",
+        id="path-rate-below-aws-minimum",
+    ),
+    pytest.param(
+        {"rateLimit": {"evaluationWindowSeconds": 30}}, "waf.rateLimit.evaluationWindowSeconds", "60", id="window"
+    ),
+    pytest.param(
+        {"pathRateLimits": [{"name": "x", "pathPrefix": "login", "limit": 100}]},
+        "waf.pathRateLimits[0].pathPrefix",
+        "pattern",
+        id="relative-path-prefix",
+    ),
+    pytest.param(
+        {
+            "pathRateLimits": [
+                {"name": "a", "pathPrefix": "/a", "limit": 100},
+                {"name": "a", "pathPrefix": "/b", "limit": 100},
+            ]
+        },
+        "waf.pathRateLimits[1].name",
+        "duplicate",
+        id="duplicate-path-limit",
+    ),
+    pytest.param({"geo": {"mode": "block", "countries": ["XX"]}}, "waf.geo.countries", "ISO 3166", id="country"),
+    pytest.param(
+        {"geo": {"mode": "block", "countries": ["US", "us"]}}, "waf.geo.countries", "duplicate", id="dup-country"
+    ),
+    pytest.param({"geo": {"mode": "deny", "countries": ["US"]}}, "waf.geo.mode", "allow", id="geo-mode"),
+    pytest.param({"blockedIps": ["10.0.0.5/8"]}, "waf.blockedIps", "host bits", id="cidr-host-bits"),
+    pytest.param({"blockedIps": ["::/0"]}, "waf.blockedIps", "/0", id="block-everything"),
+    pytest.param({"blockedIps": ["not-an-ip"]}, "waf.blockedIps", "not an IP", id="not-an-ip"),
+    pytest.param(
+        {"managedRuleGroups": {"AWSManagedRulesKnownBadInputsRuleSet": {"mode": "COUNT"}}},
+        "waf.managedRuleGroups.AWSManagedRulesKnownBadInputsRuleSet.mode",
+        "Log4Shell",
+        id="known-bad-inputs-count",
+    ),
+    pytest.param(
+        {"managedRuleGroups": {"AWSManagedRulesKnownBadInputsRuleSet": {"countRules": ["Log4JRCE_BODY"]}}},
+        "waf.managedRuleGroups.AWSManagedRulesKnownBadInputsRuleSet.countRules",
+        "always block",
+        id="log4j-count-rule",
+    ),
+    pytest.param({"redactHeaders": ["X-Secret"]}, "waf.redactHeaders", "lowercase", id="redact-uppercase"),
+    pytest.param({"logRetentionDays": 100}, "waf.logRetentionDays", "must be one of", id="retention"),
+    pytest.param({"rateLimt": {"limit": 100}}, "waf.rateLimt", "unknown key", id="typo"),
+]
+
+
+@pytest.mark.parametrize(("waf", "path", "message"), BAD_INPUTS)
+def test_bad_waf_settings_fail_with_the_key_named(waf: dict[str, Any], path: str, message: str) -> None:
+    config = dev_config()
+    config["waf"] = {**copy.deepcopy(config["waf"]), **waf}
+    problems = problems_of(config)
+    assert f"secure-api:{path}" in problems, problems
+    assert message in problems[f"secure-api:{path}"]
+
+
+def test_plan_summary_names_the_waf_controls(dev_plan: PlanResult) -> None:
+    report = render_plan("dev", parse_config(dev_config()), dev_plan)
+    (line,) = [line for line in report.splitlines() if line.startswith("[waf]")]
+    assert "6 resource(s)" in line
+    assert "rate limit 1000/300s per IP, /v1/orders* 200/60s" in line
+    assert "LinuxRuleSet (COUNT)" in line
+    assert "geo block-list KP, IR, SY, CU" in line
+    assert "IP blocklist 2 IPv4 / 1 IPv6" in line
+    assert "secure-api-waf-logs" in report.split("[waf]")[1].split("[observability]")[0]
+
+
+def test_web_acl_arn_is_a_stack_output(dev_plans: dict[str, PlanResult]) -> None:
+    result = dev_plans["update"]
+    outputs = result.outputs[result.one("secure-api:index:SecureApi").urn]
+    assert outputs["webAclArn"] == f"arn:aws:wafv2:eu-west-1:123456789012:{result.one(ACL).name}"
