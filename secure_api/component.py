@@ -7,12 +7,15 @@ import pulumi_aws as aws
 
 from .config import StackConfig
 from .fingerprint import redeploy_fingerprint
+from .layers.client_certificate import build_client_certificate
 from .layers.cognito import build_user_pool
 from .layers.context import LayerContext
 from .layers.iam_invoke import build_invoke_policy
 from .layers.integrations import build_lambda_permissions
 from .layers.lambda_authorizer import build_lambda_authorizer, grant_api_gateway_invoke
+from .layers.network import build_resource_policy
 from .layers.observability import build_access_logging, build_monitoring
+from .layers.tls import build_custom_domain
 from .layers.usage_plans import build_usage_plans
 from .layers.waf import build_waf
 from .openapi import ApiReferences, render_openapi
@@ -35,6 +38,9 @@ class SecureApi(pulumi.ComponentResource):
     api_key_ids: pulumi.Output[dict[str, str]]
     api_key_values: pulumi.Output[dict[str, str]]
     iam_invoke_policy_arn: pulumi.Output[str | None]
+    custom_domain_url: pulumi.Output[str | None]
+    truststore_bucket: pulumi.Output[str | None]
+    backend_client_certificate_pem: pulumi.Output[str | None]
     web_acl_arn: pulumi.Output[str | None]
     access_log_group_name: pulumi.Output[str]
     alarm_topic_arn: pulumi.Output[str]
@@ -71,7 +77,15 @@ class SecureApi(pulumi.ComponentResource):
             name=ctx.api_name,
             description=config.api.description,
             body=body,
-            endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(types=config.api.endpoint_type),
+            endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(
+                types=config.api.endpoint_type,
+                vpc_endpoint_ids=list(config.network.vpc_endpoint_ids) or None,
+                ip_address_type=config.network.ip_address_type_for(config.api.endpoint_type),
+            ),
+            # With a custom domain nothing may bypass its TLS policy and mTLS.
+            disable_execute_api_endpoint=config.domain is not None,
+            security_policy=config.tls.security_policy,
+            endpoint_access_mode=config.tls.access_mode,
             api_key_source=config.api.api_key_source,
             # Overwrite keeps the API exactly the document; fail rather than import half of it.
             put_rest_api_mode="overwrite",
@@ -79,9 +93,10 @@ class SecureApi(pulumi.ComponentResource):
             tags=ctx.tags(),
             opts=ctx.opts(),
         )
-        self.fingerprint = pulumi.Output.all(body=body).apply(
-            lambda parts: redeploy_fingerprint({**parts, "endpointType": config.api.endpoint_type})
-        )
+        resource_policy = build_resource_policy(ctx, api, body)
+        self.fingerprint = pulumi.Output.all(
+            body=body, resourcePolicy=resource_policy.document if resource_policy else None
+        ).apply(lambda parts: redeploy_fingerprint({**parts, "endpointType": config.api.endpoint_type}))
         deployment = aws.apigateway.Deployment(
             ctx.child("deployment"),
             rest_api=api.id,
@@ -89,8 +104,10 @@ class SecureApi(pulumi.ComponentResource):
             # Replaced (create-before-delete) exactly when the fingerprint changes; never
             # delete_before_replace, or the stage would point at a deleted deployment.
             triggers={"fingerprint": self.fingerprint},
-            opts=ctx.opts(),
+            # A deployment snapshots the resource policy: deploy only once it is applied.
+            opts=ctx.opts(depends_on=[resource_policy.policy] if resource_policy else None),
         )
+        client_certificate = build_client_certificate(ctx)
         access_logging = build_access_logging(ctx)
         stage = aws.apigateway.Stage(
             ctx.child("stage"),
@@ -98,6 +115,7 @@ class SecureApi(pulumi.ComponentResource):
             deployment=deployment.id,
             stage_name=config.api.stage_name,
             xray_tracing_enabled=True,
+            client_certificate_id=client_certificate.id if client_certificate else None,
             access_log_settings=access_logging.stage_settings,
             tags=ctx.tags(),
             opts=ctx.opts(depends_on=access_logging.stage_dependencies),
@@ -107,6 +125,7 @@ class SecureApi(pulumi.ComponentResource):
         build_lambda_permissions(ctx, api.execution_arn)
         invoke_policy = build_invoke_policy(ctx, api.execution_arn)
         usage = build_usage_plans(ctx, api, stage)
+        domain = build_custom_domain(ctx, api, stage)
         waf = build_waf(ctx, stage, access_logging.key)
         monitoring = build_monitoring(ctx, api, stage, waf, access_logging)
 
@@ -123,6 +142,12 @@ class SecureApi(pulumi.ComponentResource):
         self.api_key_ids = pulumi.Output.all(**{n: k.id for n, k in usage.keys.items()})
         self.api_key_values = pulumi.Output.secret(pulumi.Output.all(**{n: k.value for n, k in usage.keys.items()}))
         self.iam_invoke_policy_arn = invoke_policy.arn if invoke_policy else pulumi.Output.from_input(None)
+        self.custom_domain_url = pulumi.Output.from_input(domain.url if domain else None)
+        bucket = domain.truststore_bucket if domain else None
+        self.truststore_bucket = bucket.id if bucket else pulumi.Output.from_input(None)
+        self.backend_client_certificate_pem = (
+            client_certificate.pem_encoded_certificate if client_certificate else pulumi.Output.from_input(None)
+        )
         self.web_acl_arn = waf.acl.arn if waf else pulumi.Output.from_input(None)
         self.access_log_group_name = access_logging.log_group.name
         self.alarm_topic_arn = monitoring.topic.arn
@@ -146,6 +171,9 @@ class SecureApi(pulumi.ComponentResource):
             "apiKeyIds": self.api_key_ids,
             "apiKeyValues": self.api_key_values,
             "iamInvokePolicyArn": self.iam_invoke_policy_arn,
+            "customDomainUrl": self.custom_domain_url,
+            "truststoreBucket": self.truststore_bucket,
+            "backendClientCertificatePem": self.backend_client_certificate_pem,
             "webAclArn": self.web_acl_arn,
             "accessLogGroupName": self.access_log_group_name,
             "alarmTopicArn": self.alarm_topic_arn,

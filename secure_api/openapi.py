@@ -70,6 +70,9 @@ def build_openapi(config: StackConfig, refs: ApiReferences) -> dict[str, Any]:
     return {
         "openapi": OPENAPI_VERSION,
         "info": {"title": config.api.name or "secure-api", "description": config.api.description, "version": "1"},
+        # Endpoint settings travel in the document too: an overwrite re-import resets what it omits,
+        # which would drop a PRIVATE API's VPC endpoint association until the provider re-applies it.
+        "servers": [{"url": "/", "x-amazon-apigateway-endpoint-configuration": _endpoint_configuration(config)}],
         "paths": paths,
         "components": {"securitySchemes": _security_schemes(config, refs)},
         "x-amazon-apigateway-api-key-source": config.api.api_key_source,
@@ -79,6 +82,13 @@ def build_openapi(config: StackConfig, refs: ApiReferences) -> dict[str, Any]:
         "x-amazon-apigateway-request-validator": "all",
         "x-amazon-apigateway-gateway-responses": _gateway_responses(),
     }
+
+
+def _endpoint_configuration(config: StackConfig) -> dict[str, Any]:
+    endpoint: dict[str, Any] = {"disableExecuteApiEndpoint": config.domain is not None}
+    if config.api.endpoint_type == "PRIVATE":
+        endpoint["vpcEndpointIds"] = list(config.network.vpc_endpoint_ids)
+    return endpoint
 
 
 def render_openapi(config: StackConfig, refs: ApiReferences) -> str:

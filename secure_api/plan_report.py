@@ -79,7 +79,43 @@ def _summary(config: StackConfig) -> dict[str, str]:
         "usage plans": f"{len(config.usage_plans)} plan(s) [{plans or 'none'}], {len(config.api_keys)} API key(s)",
         "waf": _waf_summary(config),
         "observability": _observability_summary(config),
+        "network": _network_summary(config),
+        "tls": _tls_summary(config),
     }
+
+
+def _network_summary(config: StackConfig) -> str:
+    network = config.network
+    v4 = sum(1 for n in network.networks if n.version == 4)
+    v6 = len(network.networks) - v4
+    parts = [
+        f"{config.api.endpoint_type} {network.ip_address_type_for(config.api.endpoint_type)}",
+        f"source CIDRs {v4} IPv4 / {v6} IPv6" if network.networks else "any source address",
+    ]
+    if config.api.endpoint_type == "PRIVATE":
+        parts.append(f"only via VPC endpoints {', '.join(network.vpc_endpoint_ids)}")
+    if network.allowed_accounts or network.allowed_organizations:
+        parts.append(
+            f"iam routes open to {len(network.allowed_accounts)} account(s), "
+            f"{len(network.allowed_organizations)} organisation(s)"
+        )
+    return "resource policy: " + "; ".join(parts) + "; re-applied on every body re-import, in the fingerprint"
+
+
+def _tls_summary(config: StackConfig) -> str:
+    tls = config.tls
+    policy = tls.security_policy + (f" ({tls.access_mode})" if tls.access_mode else "")
+    backend = "backend client certificate" if config.backend_client_certificate else "NO backend client certificate"
+    domain = config.domain
+    if domain is None:
+        return f"no custom domain: execute-api endpoint with {policy}, no mTLS; {backend}"
+    certificate = "existing certificate" if domain.certificate_arn else "certificate DNS-validated in Route 53"
+    mtls = (
+        f"mTLS truststore of {len(domain.mutual_tls.certificates())} certificate(s), versioned bucket"
+        if domain.mutual_tls
+        else "no mTLS"
+    )
+    return f"{domain.url} with {policy}, {certificate}, {mtls}; execute-api endpoint disabled; {backend}"
 
 
 def _waf_summary(config: StackConfig) -> str:

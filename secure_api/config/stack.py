@@ -7,8 +7,10 @@ from collections import Counter
 from .api import ApiSettings
 from .auth import CognitoSettings, LambdaAuthorizerSettings
 from .base import ConfigModel
+from .network import NetworkSettings
 from .observability import ObservabilitySettings
 from .routes import Route
+from .tls import DomainSettings, TlsSettings, tls_problems
 from .usage_plans import ApiKey, UsagePlan
 from .waf import WafSettings
 
@@ -22,6 +24,10 @@ class StackConfig(ConfigModel):
     lambda_authorizer: LambdaAuthorizerSettings = LambdaAuthorizerSettings()
     usage_plans: tuple[UsagePlan, ...] = ()
     api_keys: tuple[ApiKey, ...] = ()
+    network: NetworkSettings = NetworkSettings()
+    tls: TlsSettings = TlsSettings()
+    domain: DomainSettings | None = None
+    backend_client_certificate: bool = True
     waf: WafSettings = WafSettings()
     observability: ObservabilitySettings = ObservabilitySettings()
 
@@ -92,6 +98,8 @@ class StackConfig(ConfigModel):
                     "a REGIONAL API is reachable from the internet: set waf.acceptNoWaf: true to run it without WAF",
                 )
             )
+        problems.extend(self.network.problems(self.api.endpoint_type, self.uses_auth("iam")))
+        problems.extend(tls_problems(self.tls, self.domain, self.api.endpoint_type))
         return problems
 
     def _known_scopes(self) -> set[str]:

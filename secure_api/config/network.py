@@ -1,0 +1,152 @@
+"""Network protection (seed section 3): who may reach the API, expressed as its resource policy."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Literal
+
+from pydantic import field_validator
+
+from .base import ConfigModel
+
+IpAddressType = Literal["ipv4", "dualstack"]
+
+_VPC_ENDPOINT_ID = re.compile(r"^vpce-[0-9a-f]{8,17}$")
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
+
+# Ranges a caller on the internet never has: on a REGIONAL API `aws:SourceIp` is the public address.
+_NEVER_PUBLIC = tuple(
+    ipaddress.ip_network(cidr)
+    for cidr in (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "fc00::/7",
+        "fe80::/10",
+        "::1/128",
+    )
+)
+
+
+def _never_public(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    return any(network.version == block.version and network.subnet_of(block) for block in _NEVER_PUBLIC)  # type: ignore[arg-type]
+
+
+class NetworkSettings(ConfigModel):
+    """Every list empty means no restriction of that kind; a PRIVATE API must name its VPC endpoints.
+
+    - `allowedSourceCidrs`: IPv4/IPv6 ranges; callers from anywhere else are denied (default: any).
+    - `vpcEndpointIds`: interface endpoints of a PRIVATE API; associated with the API and the only
+      sources its policy accepts (`aws:SourceVpce`).
+    - `allowedAccounts` / `allowedOrganizations`: SigV4 callers of other accounts or organisations
+      allowed on the `iam` routes (other routes' callers are not AWS principals).
+    - `ipAddressType`: `ipv4` or `dualstack` (default: ipv4 for REGIONAL, dualstack for PRIVATE,
+      the only type AWS offers private APIs).
+    """
+
+    allowed_source_cidrs: tuple[str, ...] = ()
+    vpc_endpoint_ids: tuple[str, ...] = ()
+    allowed_accounts: tuple[str, ...] = ()
+    allowed_organizations: tuple[str, ...] = ()
+    ip_address_type: IpAddressType | None = None
+
+    @field_validator("allowed_source_cidrs")
+    @classmethod
+    def _valid_cidrs(cls, cidrs: tuple[str, ...]) -> tuple[str, ...]:
+        normalized: list[str] = []
+        for cidr in cidrs:
+            try:
+                network = ipaddress.ip_network(cidr, strict=True)
+            except ValueError as error:
+                hint = ""
+                if "has host bits set" in str(error):
+                    hint = f"; did you mean {ipaddress.ip_network(cidr, strict=False)}?"
+                raise ValueError(f"{cidr!r} is not an IPv4 or IPv6 CIDR range ({error}){hint}") from None
+            if str(network) in normalized:
+                raise ValueError(f"{cidr!r} is listed twice")
+            normalized.append(str(network))
+        return tuple(normalized)
+
+    @field_validator("vpc_endpoint_ids")
+    @classmethod
+    def _valid_endpoints(cls, ids: tuple[str, ...]) -> tuple[str, ...]:
+        return _matching(ids, _VPC_ENDPOINT_ID, "an interface VPC endpoint id (vpce- and 8 to 17 hex digits)")
+
+    @field_validator("allowed_accounts")
+    @classmethod
+    def _valid_accounts(cls, ids: tuple[str, ...]) -> tuple[str, ...]:
+        return _matching(ids, _ACCOUNT_ID, "a 12-digit AWS account id")
+
+    @field_validator("allowed_organizations")
+    @classmethod
+    def _valid_organizations(cls, ids: tuple[str, ...]) -> tuple[str, ...]:
+        return _matching(ids, _ORGANIZATION_ID, "an AWS Organizations id (o- and 10 to 32 lowercase letters or digits)")
+
+    def ip_address_type_for(self, endpoint_type: str) -> IpAddressType:
+        return self.ip_address_type or ("dualstack" if endpoint_type == "PRIVATE" else "ipv4")
+
+    @property
+    def networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(cidr) for cidr in self.allowed_source_cidrs]
+
+    def problems(self, endpoint_type: str, has_iam_routes: bool) -> list[tuple[str, str]]:
+        """Settings that are valid alone but would lock every caller out (or do nothing) on this API."""
+        problems: list[tuple[str, str]] = []
+        private = endpoint_type == "PRIVATE"
+        if private and not self.vpc_endpoint_ids:
+            problems.append(
+                (
+                    "network.vpcEndpointIds",
+                    "a PRIVATE API needs at least one interface VPC endpoint id: without an aws:SourceVpce "
+                    "policy any execute-api endpoint, in any account, can reach it",
+                )
+            )
+        if not private and self.vpc_endpoint_ids:
+            problems.append(
+                (
+                    "network.vpcEndpointIds",
+                    "only a PRIVATE API is reached through VPC endpoints; on a REGIONAL API aws:SourceVpce is "
+                    "never set, so this policy would deny every caller (set api.endpointType: PRIVATE)",
+                )
+            )
+        if private and self.ip_address_type == "ipv4":
+            problems.append(("network.ipAddressType", "PRIVATE APIs only support dualstack"))
+        if not private:
+            for cidr in (str(n) for n in self.networks if _never_public(n)):
+                problems.append(
+                    (
+                        "network.allowedSourceCidrs",
+                        f"{cidr} is a private range: a REGIONAL API sees the caller's public address, so it "
+                        "never matches (callers inside a VPC need api.endpointType: PRIVATE)",
+                    )
+                )
+        if (
+            self.networks
+            and all(n.version == 6 for n in self.networks)
+            and self.ip_address_type_for(endpoint_type) == "ipv4"
+        ):
+            problems.append(
+                (
+                    "network.allowedSourceCidrs",
+                    "only IPv6 ranges on an ipv4 endpoint would deny every caller: add IPv4 ranges or set "
+                    "network.ipAddressType: dualstack",
+                )
+            )
+        if (self.allowed_accounts or self.allowed_organizations) and not has_iam_routes:
+            key = "network.allowedAccounts" if self.allowed_accounts else "network.allowedOrganizations"
+            problems.append((key, "applies to routes with auth 'iam' (SigV4 callers) and no route uses it"))
+        return problems
+
+
+def _matching(values: tuple[str, ...], pattern: re.Pattern[str], what: str) -> tuple[str, ...]:
+    for value in values:
+        if not pattern.match(value):
+            raise ValueError(f"{value!r} is not {what}")
+    if len(set(values)) != len(values):
+        raise ValueError(f"duplicates in {list(values)}")
+    return values

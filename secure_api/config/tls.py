@@ -1,0 +1,222 @@
+"""TLS, custom domain and mutual TLS (seed section 6), and the mTLS truststore checked at plan time."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Literal
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import rsa
+from pydantic import Field, field_validator, model_validator
+
+from .base import ConfigModel
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+# TLS_1_0 is left out on purpose. The SecurityPolicy_* ("enhanced") policies are the regional ones.
+SecurityPolicy = Literal[
+    "TLS_1_2",
+    "SecurityPolicy_TLS13_1_3_2025_09",
+    "SecurityPolicy_TLS13_1_3_FIPS_2025_09",
+    "SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09",
+    "SecurityPolicy_TLS13_1_2_FIPS_PFS_PQ_2025_09",
+    "SecurityPolicy_TLS13_1_2_PQ_2025_09",
+    "SecurityPolicy_TLS13_1_2_FIPS_PQ_2025_09",
+    "SecurityPolicy_TLS13_1_2_2021_06",
+]
+EXPIRY_WARNING = timedelta(days=30)
+# API Gateway's truststore limits.
+MAX_TRUSTSTORE_CERTIFICATES = 1000
+MAX_TRUSTSTORE_BYTES = 1024 * 1024
+_WEAK_HASHES = (hashes.MD5, hashes.SHA1)
+
+_DOMAIN_NAME = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$")
+_KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
+
+
+class TlsSettings(ConfigModel):
+    """One policy for the execute-api endpoint and the custom domain (default TLS_1_2, never TLS_1_0).
+
+    `endpointAccessMode` applies to the SecurityPolicy_* policies only (default STRICT for them).
+    """
+
+    security_policy: SecurityPolicy = "TLS_1_2"
+    endpoint_access_mode: Literal["BASIC", "STRICT"] | None = None
+
+    @model_validator(mode="after")
+    def _access_mode_needs_enhanced_policy(self) -> TlsSettings:
+        if self.endpoint_access_mode and not self.enhanced:
+            raise ValueError(
+                f"endpointAccessMode applies to SecurityPolicy_* policies only, not {self.security_policy}"
+            )
+        return self
+
+    @property
+    def enhanced(self) -> bool:
+        return self.security_policy.startswith("SecurityPolicy_")
+
+    @property
+    def access_mode(self) -> str | None:
+        return (self.endpoint_access_mode or "STRICT") if self.enhanced else None
+
+
+class MutualTlsSettings(ConfigModel):
+    """The CA bundle clients' certificates must chain to: a PEM file in the repo or inline PEM (exactly one).
+
+    `truststorePath` is relative to the project folder. `kmsKeyArn` encrypts the truststore bucket with a
+    customer-managed key (default: the account's AWS-managed S3 key); deployers need kms:Decrypt on it.
+    """
+
+    truststore_path: str | None = None
+    truststore_pem: str | None = None
+    kms_key_arn: str | None = None
+
+    @field_validator("truststore_path")
+    @classmethod
+    def _readable_bundle(cls, path: str | None) -> str | None:
+        if path is not None:
+            file = PROJECT_DIR / path
+            if not file.is_file():
+                raise ValueError(f"no file {path!r} in {PROJECT_DIR}")
+            parse_truststore(file.read_bytes())
+        return path
+
+    @field_validator("truststore_pem")
+    @classmethod
+    def _valid_bundle(cls, pem: str | None) -> str | None:
+        if pem is not None:
+            parse_truststore(pem.encode())
+        return pem
+
+    @field_validator("kms_key_arn")
+    @classmethod
+    def _key_arn(cls, arn: str | None) -> str | None:
+        if arn is not None and not _KMS_KEY_ARN.match(arn):
+            raise ValueError(f"must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), got {arn!r}")
+        return arn
+
+    @model_validator(mode="after")
+    def _one_source(self) -> MutualTlsSettings:
+        if (self.truststore_path is None) == (self.truststore_pem is None):
+            raise ValueError("set exactly one of truststorePath (a PEM file in the repo) or truststorePem (inline PEM)")
+        return self
+
+    def bundle(self) -> bytes:
+        if self.truststore_path is not None:
+            return (PROJECT_DIR / self.truststore_path).read_bytes()
+        return (self.truststore_pem or "").encode()
+
+    def certificates(self) -> list[x509.Certificate]:
+        return parse_truststore(self.bundle())
+
+
+class DomainSettings(ConfigModel):
+    """A REGIONAL custom domain; the default execute-api endpoint is switched off when it is set.
+
+    The ACM certificate is `certificateArn` (issued, in the stack's region), or created and
+    DNS-validated in `hostedZoneId`. With `hostedZoneId` an alias record points the name at the
+    domain; without it DNS is yours to set. `basePath` maps the stage below the root (default: root).
+    """
+
+    domain_name: str
+    hosted_zone_id: str | None = Field(default=None, pattern=r"^Z[0-9A-Z]{1,31}$")
+    certificate_arn: str | None = None
+    base_path: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*$")
+    mutual_tls: MutualTlsSettings | None = None
+
+    @field_validator("domain_name")
+    @classmethod
+    def _valid_name(cls, name: str) -> str:
+        if not _DOMAIN_NAME.match(name):
+            raise ValueError(f"must be a lowercase fully qualified domain name like api.example.com, got {name!r}")
+        return name
+
+    @field_validator("certificate_arn")
+    @classmethod
+    def _certificate_arn(cls, arn: str | None) -> str | None:
+        if arn is not None and not _CERTIFICATE_ARN.match(arn):
+            raise ValueError(
+                f"must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>), got {arn!r}"
+            )
+        return arn
+
+    @property
+    def certificate_region(self) -> str | None:
+        match = _CERTIFICATE_ARN.match(self.certificate_arn or "")
+        return match.group(1) if match else None
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.domain_name}/{self.base_path or ''}"
+
+
+def tls_problems(tls: TlsSettings, domain: DomainSettings | None, endpoint_type: str) -> list[tuple[str, str]]:
+    """Cross-section rules for TLS and the custom domain; (key path, message) as `cross_problems` reports."""
+    if domain is None:
+        return []
+    problems: list[tuple[str, str]] = []
+    if endpoint_type == "PRIVATE":
+        problems.append(
+            ("domain", "custom domains here are REGIONAL; a PRIVATE API is reached through its VPC endpoints")
+        )
+    if domain.certificate_arn is None and domain.hosted_zone_id is None:
+        problems.append(
+            (
+                "domain.hostedZoneId",
+                "needed to create and DNS-validate the certificate; or set domain.certificateArn to an issued "
+                "ACM certificate in the stack's region",
+            )
+        )
+    if domain.mutual_tls is not None and tls.enhanced:
+        problems.append(
+            (
+                "tls.securityPolicy",
+                f"{tls.security_policy} cannot be combined with domain.mutualTls: AWS allows mutual TLS only with "
+                "TLS_1_2, not with the SecurityPolicy_* policies (TLS 1.3-only included)",
+            )
+        )
+    return problems
+
+
+def parse_truststore(data: bytes, now: datetime | None = None) -> list[x509.Certificate]:
+    """The certificates of a PEM bundle, or ValueError saying what is wrong with it."""
+    if len(data) > MAX_TRUSTSTORE_BYTES:
+        raise ValueError(f"the truststore is {len(data)} bytes; API Gateway accepts at most {MAX_TRUSTSTORE_BYTES}")
+    if b"PRIVATE KEY-----" in data:
+        raise ValueError("the truststore contains a private key: it must hold CA certificates only")
+    try:
+        certificates = x509.load_pem_x509_certificates(data)
+    except ValueError as error:
+        raise ValueError(f"not a PEM bundle of X.509 certificates ({error})") from None
+    if len(certificates) > MAX_TRUSTSTORE_CERTIFICATES:
+        raise ValueError(f"{len(certificates)} certificates; API Gateway accepts at most {MAX_TRUSTSTORE_CERTIFICATES}")
+    moment = now or datetime.now(UTC)
+    for certificate in certificates:
+        subject = certificate.subject.rfc4514_string()
+        if certificate.not_valid_after_utc <= moment:
+            raise ValueError(f"certificate {subject!r} expired on {certificate.not_valid_after_utc:%Y-%m-%d}")
+        key = certificate.public_key()
+        if isinstance(key, rsa.RSAPublicKey) and key.key_size < 2048:
+            raise ValueError(f"certificate {subject!r} has a {key.key_size}-bit RSA key; at least 2048 bits needed")
+        if isinstance(certificate.signature_hash_algorithm, _WEAK_HASHES):
+            raise ValueError(
+                f"certificate {subject!r} is signed with {certificate.signature_hash_algorithm.name}; "
+                "SHA-256 or stronger needed"
+            )
+    return certificates
+
+
+def expiry_warnings(
+    certificates: list[x509.Certificate], now: datetime, within: timedelta = EXPIRY_WARNING
+) -> list[str]:
+    """One message per certificate that stops being valid within `within` of `now`."""
+    return [
+        f"truststore certificate {c.subject.rfc4514_string()!r} expires on {c.not_valid_after_utc:%Y-%m-%d} "
+        f"({(c.not_valid_after_utc - now).days} days): add its successor to the bundle"
+        for c in certificates
+        if c.not_valid_after_utc - now <= within
+    ]

@@ -1,0 +1,212 @@
+"""Custom domain, certificate, DNS and mutual TLS truststore (seed section 6).
+
+The truststore bucket is protected and retained: deleting it would break mTLS for every client.
+To tear a stack down deliberately, `pulumi state unprotect` the bucket's URN, run `pulumi destroy`
+(the bucket and its settings stay in AWS), then empty and delete the bucket by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pulumi
+import pulumi_aws as aws
+
+from ..config import NAMESPACE, ConfigError
+from ..config.tls import DomainSettings, MutualTlsSettings, expiry_warnings
+from .context import LayerContext
+from .policy_document import document_json, statement
+
+TRUSTSTORE_KEY = "truststore.pem"
+
+
+@dataclass(frozen=True)
+class CustomDomain:
+    domain: aws.apigateway.DomainName
+    url: str
+    truststore_bucket: aws.s3.Bucket | None
+
+
+def build_custom_domain(
+    ctx: LayerContext, api: aws.apigateway.RestApi, stage: aws.apigateway.Stage
+) -> CustomDomain | None:
+    settings = ctx.config.domain
+    tls = ctx.config.tls
+    if settings is None:
+        if ctx.config.api.endpoint_type == "REGIONAL":
+            pulumi.log.warn(
+                f"no custom domain: clients call the default execute-api endpoint ({tls.security_policy}, "
+                "no mutual TLS)"
+            )
+        return None
+    ip_address_type = ctx.config.network.ip_address_type_for("REGIONAL")
+    mutual_tls, bucket = _truststore(ctx, settings.mutual_tls) if settings.mutual_tls else (None, None)
+    domain = aws.apigateway.DomainName(
+        ctx.child("domain"),
+        domain_name=settings.domain_name,
+        regional_certificate_arn=_certificate_arn(ctx, settings),
+        endpoint_configuration=aws.apigateway.DomainNameEndpointConfigurationArgs(
+            types="REGIONAL", ip_address_type=ip_address_type
+        ),
+        security_policy=tls.security_policy,
+        endpoint_access_mode=tls.access_mode,
+        mutual_tls_authentication=mutual_tls,
+        tags=ctx.tags(),
+        opts=ctx.opts(),
+    )
+    aws.apigateway.BasePathMapping(
+        ctx.child("base-path"),
+        domain_name=domain.domain_name,
+        rest_api=api.id,
+        # The Stage output, so the mapping waits for the stage ("Invalid stage identifier" otherwise).
+        stage_name=stage.stage_name,
+        base_path=settings.base_path,
+        opts=ctx.opts(),
+    )
+    if settings.hosted_zone_id:
+        for record_type in ("A", "AAAA") if ip_address_type == "dualstack" else ("A",):
+            aws.route53.Record(
+                ctx.child(f"domain-{record_type.lower()}"),
+                zone_id=settings.hosted_zone_id,
+                name=settings.domain_name,
+                type=record_type,
+                aliases=[
+                    aws.route53.RecordAliasArgs(
+                        name=domain.regional_domain_name, zone_id=domain.regional_zone_id, evaluate_target_health=True
+                    )
+                ],
+                opts=ctx.opts(),
+            )
+    else:
+        pulumi.log.warn(
+            f"domain.hostedZoneId is not set: point {settings.domain_name} at the domain's regional name yourself"
+        )
+    return CustomDomain(domain=domain, url=settings.url, truststore_bucket=bucket)
+
+
+def _certificate_arn(ctx: LayerContext, settings: DomainSettings) -> pulumi.Input[str]:
+    if settings.certificate_arn:
+        if settings.certificate_region != ctx.region:
+            raise ConfigError(
+                NAMESPACE,
+                [
+                    (
+                        "domain.certificateArn",
+                        f"the certificate is in {settings.certificate_region}; a regional custom domain needs one "
+                        f"in the stack's region {ctx.region}",
+                    )
+                ],
+            )
+        return settings.certificate_arn
+    certificate = aws.acm.Certificate(
+        ctx.child("certificate"),
+        domain_name=settings.domain_name,
+        validation_method="DNS",
+        tags=ctx.tags(),
+        opts=ctx.opts(),
+    )
+    option = certificate.domain_validation_options.apply(lambda options: options[0])
+    record = aws.route53.Record(
+        ctx.child("certificate-dns"),
+        zone_id=str(settings.hosted_zone_id),
+        name=option.resource_record_name,
+        type=option.resource_record_type,
+        records=[option.resource_record_value],
+        ttl=60,
+        # ACM's validation name is the same for every certificate of this domain in the account:
+        # a replacement certificate must be able to take the existing record over.
+        allow_overwrite=True,
+        opts=ctx.opts(),
+    )
+    validation = aws.acm.CertificateValidation(
+        ctx.child("certificate-validation"),
+        certificate_arn=certificate.arn,
+        validation_record_fqdns=[record.fqdn],
+        opts=ctx.opts(),
+    )
+    # The validation's ARN, so the domain is created only once the certificate is issued.
+    return validation.certificate_arn
+
+
+def _truststore(
+    ctx: LayerContext, settings: MutualTlsSettings
+) -> tuple[aws.apigateway.DomainNameMutualTlsAuthenticationArgs, aws.s3.Bucket]:
+    for message in expiry_warnings(settings.certificates(), datetime.now(UTC)):
+        pulumi.log.warn(message)
+    bucket = aws.s3.Bucket(
+        ctx.child("truststore"),
+        bucket_prefix=_bucket_prefix(ctx.api_name),
+        tags=ctx.tags(),
+        # Every mTLS client depends on it: never deleted or replaced by a config change.
+        opts=ctx.opts(protect=True, retain_on_delete=True),
+    )
+    # The bucket's settings stay with the retained bucket (a deleted public access block would open it).
+    keep = ctx.opts(retain_on_delete=True)
+    versioning = aws.s3.BucketVersioning(
+        ctx.child("truststore-versioning"),
+        bucket=bucket.id,
+        versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+        opts=keep,
+    )
+    encryption = aws.s3.BucketServerSideEncryptionConfiguration(
+        ctx.child("truststore-encryption"),
+        bucket=bucket.id,
+        rules=[
+            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="aws:kms", kms_master_key_id=settings.kms_key_arn
+                ),
+                bucket_key_enabled=True,
+            )
+        ],
+        opts=keep,
+    )
+    public_access = aws.s3.BucketPublicAccessBlock(
+        ctx.child("truststore-public-access"),
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        opts=keep,
+    )
+    aws.s3.BucketPolicy(
+        ctx.child("truststore-policy"),
+        bucket=bucket.id,
+        policy=document_json(
+            statement(
+                "Deny",
+                ["s3:*"],
+                [bucket.arn, pulumi.Output.concat(bucket.arn, "/*")],
+                principal="*",
+                condition={"Bool": {"aws:SecureTransport": "false"}},
+                sid="DenyInsecureTransport",
+            )
+        ),
+        # After the public access block: S3 rejects concurrent changes to one bucket's policy settings.
+        opts=ctx.opts(retain_on_delete=True, depends_on=[public_access]),
+    )
+    bundle = aws.s3.BucketObjectv2(
+        ctx.child("truststore-bundle"),
+        bucket=bucket.id,
+        key=TRUSTSTORE_KEY,
+        content=settings.bundle().decode(),
+        content_type="application/x-pem-file",
+        server_side_encryption="aws:kms",
+        kms_key_id=settings.kms_key_arn,
+        # Uploaded once versioning is on, so the object has a real version id to pin.
+        opts=ctx.opts(depends_on=[versioning, encryption]),
+    )
+    mutual_tls = aws.apigateway.DomainNameMutualTlsAuthenticationArgs(
+        truststore_uri=pulumi.Output.concat("s3://", bucket.id, "/", TRUSTSTORE_KEY),  # id is the name
+        # Pinned: a changed bundle is a new version, and the domain rolls over to it.
+        truststore_version=bundle.version_id,
+    )
+    return mutual_tls, bucket
+
+
+def _bucket_prefix(api_name: str) -> str:
+    """S3 names are lowercase; a prefix may be 37 characters at most."""
+    return re.sub(r"[^a-z0-9-]", "-", api_name.lower())[:25].strip("-") + "-truststore-"
