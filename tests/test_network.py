@@ -1,0 +1,263 @@
+"""Network protection: the resource policy, private APIs, and configs that would lock callers out.
+
+Plans run in preview mode (outputs unknown) and update mode (outputs known). The policy names the
+API's execution ARN, so its JSON is only readable in update mode; its wiring is checked in both.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from typing import Any
+
+import pytest
+from pulumi.output import Unknown
+
+from secure_api.component import TYPE_TOKEN
+from secure_api.config import ConfigError, parse_config
+from secure_api.harness import PlannedResource, PlanResult
+from secure_api.offline import plan_stack
+from tests.conftest import Plan
+
+POLICY = "aws:apigateway/restApiPolicy:RestApiPolicy"
+REST_API = "aws:apigateway/restApi:RestApi"
+DEPLOYMENT = "aws:apigateway/deployment:Deployment"
+
+IAM_ROUTE = {"path": "/reports", "method": "GET", "auth": "iam", "integration": {"type": "mock"}}
+PUBLIC_ROUTE = {
+    "path": "/health",
+    "method": "GET",
+    "auth": "none",
+    "allowUnauthenticated": True,
+    "integration": {"type": "mock"},
+}
+
+
+def statements(result: PlanResult) -> dict[str, dict[str, Any]]:
+    policy = json.loads(result.one(POLICY).inputs["policy"])
+    return {s["Sid"]: s for s in policy["Statement"]}
+
+
+def execution_arn(result: PlanResult) -> str:
+    return f"arn:aws:execute-api:eu-west-1:123456789012:{result.one(REST_API).name}-id"
+
+
+@pytest.fixture(scope="module")
+def private_plans() -> dict[str, PlanResult]:
+    return {mode: plan_stack("private", preview=mode == "preview") for mode in ("preview", "update")}
+
+
+@pytest.fixture(params=["preview", "update"])
+def private_plan(request: pytest.FixtureRequest, private_plans: dict[str, PlanResult]) -> PlanResult:
+    return private_plans[request.param]
+
+
+def test_policy_is_its_own_resource_and_deployed_after_it(dev_plan: PlanResult) -> None:
+    api = dev_plan.one(REST_API)
+    policy = dev_plan.one(POLICY)
+    deployment = dev_plan.one(DEPLOYMENT)
+    assert "policy" not in api.inputs  # the API never waits on (or cycles with) its policy
+    assert api.urn in policy.property_dependencies["restApiId"]
+    assert policy.urn in deployment.dependencies
+    # The fingerprint hashes the policy document, never the policy resource: a policy replacement
+    # alone must not force the deployment through a delete-before-replace.
+    assert policy.urn not in deployment.property_dependencies["triggers"]
+
+
+def test_policy_is_reapplied_whenever_the_body_is_reimported(dev_plan: PlanResult) -> None:
+    policy = dev_plan.one(POLICY)
+    body = dev_plan.one(REST_API).inputs["body"]
+    assert policy.delete_before_replace  # deleting a RestApiPolicy clears the API's policy
+    if dev_plan.preview:
+        assert isinstance(policy.replacement_trigger, Unknown)  # the body embeds the new user pool's ARN
+    else:
+        assert policy.replacement_trigger == hashlib.sha256(body.encode()).hexdigest()
+
+
+def test_policy_denies_callers_outside_the_source_ranges(dev_plans: dict[str, PlanResult]) -> None:
+    result = dev_plans["update"]
+    deny = statements(result)["DenyOutsideSourceCidrs"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Principal"] == "*"
+    assert deny["Action"] == ["execute-api:Invoke"]
+    assert deny["Resource"] == [f"{execution_arn(result)}/*"]
+    assert deny["Condition"] == {
+        "NotIpAddress": {"aws:SourceIp": ["198.51.100.0/24", "192.0.2.0/25", "2001:db8:1234::/48"]}
+    }
+
+
+def test_anonymous_allow_covers_the_non_iam_routes_only(dev_plans: dict[str, PlanResult]) -> None:
+    result = dev_plans["update"]
+    arn = execution_arn(result)
+    found = statements(result)
+    allow = found["AllowInvokeOfRoutes"]
+    assert (allow["Effect"], allow["Principal"]) == ("Allow", "*")
+    assert allow["Resource"] == [
+        f"{arn}/v1/GET/health",
+        f"{arn}/v1/GET/orders",
+        f"{arn}/v1/POST/orders",
+        f"{arn}/v1/GET/orders/*",
+        f"{arn}/v1/POST/partners/webhook",
+    ]
+    iam_routes = [f"{arn}/v1/GET/reports/daily", f"{arn}/v1/*/admin/*"]
+    assert found["AllowIamRoutesToAccounts"]["Resource"] == iam_routes
+    assert found["AllowIamRoutesToAccounts"]["Condition"] == {
+        "StringEquals": {"aws:PrincipalAccount": ["210987654321"]}
+    }
+    assert found["AllowIamRoutesToOrganizations"]["Resource"] == iam_routes
+    assert found["AllowIamRoutesToOrganizations"]["Condition"] == {
+        "StringEquals": {"aws:PrincipalOrgID": ["o-a1b2c3d4e5"]}
+    }
+    assert "DenyOutsideVpcEndpoints" not in found
+
+
+def fingerprint_of(config: dict[str, Any], plan: Plan) -> str:
+    result = plan(config, preview=False)
+    return result.outputs[result.one(TYPE_TOKEN).urn]["fingerprint"]
+
+
+def test_fingerprint_follows_the_policy(dev_config: dict[str, Any], plan: Plan) -> None:
+    before = fingerprint_of(dev_config, plan)
+    unrelated = copy.deepcopy(dev_config)
+    unrelated["api"]["tags"]["owner"] = "someone-else"
+    unrelated["backendClientCertificate"] = False
+    assert fingerprint_of(unrelated, plan) == before
+    dev_config["network"]["allowedSourceCidrs"].append("203.0.113.0/24")
+    assert fingerprint_of(dev_config, plan) != before
+
+
+def test_private_api_is_bound_to_its_vpc_endpoints(private_plan: PlanResult) -> None:
+    api = private_plan.one(REST_API)
+    endpoints = ["vpce-0a1b2c3d4e5f67890", "vpce-0123456789abcdef0"]
+    assert api.inputs["endpointConfiguration"] == {
+        "types": "PRIVATE",
+        "vpcEndpointIds": endpoints,
+        "ipAddressType": "dualstack",
+    }
+    assert api.inputs["putRestApiMode"] == "overwrite"
+    assert api.inputs["disableExecuteApiEndpoint"] is False
+    # No user pool here, so the body is known even in preview: an overwrite re-import keeps the association.
+    servers = json.loads(api.inputs["body"])["servers"]
+    assert servers[0]["x-amazon-apigateway-endpoint-configuration"]["vpcEndpointIds"] == endpoints
+    assert private_plan.one(DEPLOYMENT).dependencies.count(private_plan.one(POLICY).urn) == 1
+    assert not private_plan.of_type("aws:apigateway/domainName:DomainName")
+    assert not any("custom domain" in w for w in private_plan.warnings)
+
+
+def test_private_policy_requires_the_vpc_endpoints_and_vpc_ranges(private_plans: dict[str, PlanResult]) -> None:
+    result = private_plans["update"]
+    found = statements(result)
+    assert found["DenyOutsideVpcEndpoints"]["Condition"] == {
+        "StringNotEquals": {"aws:SourceVpce": ["vpce-0a1b2c3d4e5f67890", "vpce-0123456789abcdef0"]}
+    }
+    # Through a VPC endpoint the caller's address is its VPC address.
+    assert found["DenyOutsideSourceCidrs"]["Condition"] == {
+        "NotIpAddress": {"aws:VpcSourceIp": ["10.20.0.0/16", "fd12:3456:789a::/48"]}
+    }
+    assert found["AllowInvokeOfRoutes"]["Resource"] == [f"{execution_arn(result)}/v1/GET/health"]
+
+
+def test_no_policy_when_there_is_nothing_to_restrict(plan: Plan) -> None:
+    result = plan({"routes": [IAM_ROUTE], "waf": {"enabled": False, "acceptNoWaf": True}}, preview=True)
+    assert not result.of_type(POLICY)
+    deployment: PlannedResource = result.one(DEPLOYMENT)
+    assert deployment.dependencies == (result.one(REST_API).urn,)
+
+
+def problems_of(values: dict[str, Any]) -> dict[str, str]:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(values)
+    return dict(caught.value.problems)
+
+
+def with_network(network: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"routes": [copy.deepcopy(PUBLIC_ROUTE), copy.deepcopy(IAM_ROUTE)], "network": network, **extra}
+
+
+PRIVATE = {"endpointType": "PRIVATE"}
+INVALID: list[tuple[str, dict[str, Any], str, str]] = [
+    (
+        "not a CIDR",
+        with_network({"allowedSourceCidrs": ["198.51.100.0/33"]}),
+        "secure-api:network.allowedSourceCidrs",
+        "'198.51.100.0/33' is not an IPv4 or IPv6 CIDR range",
+    ),
+    (
+        "host bits set",
+        with_network({"allowedSourceCidrs": ["198.51.100.7/24"]}),
+        "secure-api:network.allowedSourceCidrs",
+        "did you mean 198.51.100.0/24?",
+    ),
+    (
+        "IPv6-only ranges on an ipv4 endpoint",
+        with_network({"allowedSourceCidrs": ["2001:db8::/32"]}),
+        "secure-api:network.allowedSourceCidrs",
+        "would deny every caller",
+    ),
+    (
+        "private range on a regional API",
+        with_network({"allowedSourceCidrs": ["198.51.100.0/24", "10.0.0.0/8"]}),
+        "secure-api:network.allowedSourceCidrs",
+        "10.0.0.0/8 is a private range",
+    ),
+    (
+        "VPC endpoints on a regional API",
+        with_network({"vpcEndpointIds": ["vpce-0a1b2c3d4e5f67890"]}),
+        "secure-api:network.vpcEndpointIds",
+        "would deny every caller",
+    ),
+    (
+        "private API without VPC endpoints",
+        with_network({}, api=PRIVATE),
+        "secure-api:network.vpcEndpointIds",
+        "a PRIVATE API needs at least one interface VPC endpoint id",
+    ),
+    (
+        "private API on ipv4",
+        with_network({"vpcEndpointIds": ["vpce-0a1b2c3d4e5f67890"], "ipAddressType": "ipv4"}, api=PRIVATE),
+        "secure-api:network.ipAddressType",
+        "only support dualstack",
+    ),
+    (
+        "not a VPC endpoint id",
+        with_network({"vpcEndpointIds": ["vpc-0a1b2c3d"]}, api=PRIVATE),
+        "secure-api:network.vpcEndpointIds",
+        "is not an interface VPC endpoint id",
+    ),
+    (
+        "not an account id",
+        with_network({"allowedAccounts": ["12345"]}),
+        "secure-api:network.allowedAccounts",
+        "is not a 12-digit AWS account id",
+    ),
+    (
+        "accounts without iam routes",
+        {"routes": [PUBLIC_ROUTE], "network": {"allowedOrganizations": ["o-a1b2c3d4e5"]}},
+        "secure-api:network.allowedOrganizations",
+        "no route uses it",
+    ),
+    (
+        "unknown key",
+        with_network({"allowedCidrs": ["198.51.100.0/24"]}),
+        "secure-api:network.allowedCidrs",
+        "allowed here: allowedAccounts, allowedOrganizations, allowedSourceCidrs",
+    ),
+]
+
+
+@pytest.mark.parametrize(("values", "key", "message"), [case[1:] for case in INVALID], ids=[c[0] for c in INVALID])
+def test_invalid_network_config_names_the_key(values: dict[str, Any], key: str, message: str) -> None:
+    problems = problems_of(values)
+    assert key in problems, problems
+    assert message in problems[key]
+
+
+def test_a_valid_private_network_parses() -> None:
+    config = parse_config(
+        with_network(
+            {"vpcEndpointIds": ["vpce-0a1b2c3d4e5f67890"], "allowedSourceCidrs": ["10.20.0.0/16"]}, api=PRIVATE
+        )
+    )
+    assert config.network.ip_address_type_for("PRIVATE") == "dualstack"
+    assert config.network.allowed_source_cidrs == ("10.20.0.0/16",)
