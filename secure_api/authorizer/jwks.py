@@ -89,7 +89,7 @@ class JwksCache:
     def refresh(self) -> bool:
         self._last_attempt = self._monotonic()
         try:
-            entries = _entries(loads_strict(fetch_jwks(self._url, self._timeout).decode("utf-8")))
+            listed, entries = _entries(loads_strict(fetch_jwks(self._url, self._timeout).decode("utf-8")))
         except (JwksError, ValueError, RecursionError) as exc:
             return self._report(False, error=str(exc)[:200] or type(exc).__name__)
         keys: dict[str, VerifyKey] = {}
@@ -101,7 +101,7 @@ class JwksCache:
         if not keys:
             return self._report(False, error="no usable signing key")
         self._keys, self._jwks = keys, {kid: entries[kid] for kid in keys}
-        return self._report(True, keys=len(keys), skipped=len(entries) - len(keys))
+        return self._report(True, keys=len(keys), skipped=listed - len(keys))
 
     def _report(self, ok: bool, **fields: Any) -> bool:
         self._log.emit(
@@ -117,8 +117,8 @@ class JwksCache:
         return ok
 
 
-def _entries(document: object) -> dict[str, dict[str, Any]]:
-    """JWKs by kid; a kid listed twice is ambiguous, so neither of its keys is trusted."""
+def _entries(document: object) -> tuple[int, dict[str, dict[str, Any]]]:
+    """How many JWKs are listed, and those with a kid by kid (a kid listed twice trusts neither)."""
     if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
         raise ValueError("not a JWK set")
     entries: dict[str, dict[str, Any]] = {}
@@ -131,4 +131,4 @@ def _entries(document: object) -> dict[str, dict[str, Any]]:
             entries[kid] = jwk
     for kid in duplicated:
         del entries[kid]
-    return entries
+    return len(document["keys"]), entries

@@ -66,6 +66,7 @@ class RouteRule(NamedTuple):
             segments = segments[:-1]
             if len(parts) <= len(segments):
                 return False
+            parts = parts[: len(segments)]
         elif len(parts) != len(segments):
             return False
         return all(bool(part) if seg == PARAM else seg == part for seg, part in zip(segments, parts, strict=True))
