@@ -8,7 +8,7 @@ from typing import Any
 from . import tokens as t
 from .graph import StackView, dependencies, label
 from .model import Config, Outcome, StackCheck, Undecided, Violation
-from .values import UNKNOWN, as_list, peek, plain
+from .values import UNKNOWN, peek, plain
 
 SERVER_ERROR_METRICS = frozenset({"5XXError", "5xx"})
 _STAGES = ((t.STAGE, "stageName", "restApi", t.REST_API), (t.HTTP_STAGE, "name", "apiId", t.HTTP_API))
@@ -16,43 +16,50 @@ _STAGES = ((t.STAGE, "stageName", "restApi", t.REST_API), (t.HTTP_STAGE, "name",
 
 def _server_error_dimensions(alarm: Any) -> list[Any]:
     """Dimensions of every AWS/ApiGateway 5XX metric the alarm watches (plain or metric math)."""
-    props = plain(alarm.props)
-    metrics = [props, *[query.get("metric") or {} for query in as_list(props.get("metricQueries"))]]
+    queries = peek(alarm.props, "metricQueries")
+    metrics = [alarm.props, *(peek(query, "metric") or {} for query in ([] if queries is UNKNOWN else queries or []))]
     return [
-        metric.get("dimensions") or {}
+        plain(peek(metric, "dimensions")) or {}
         for metric in metrics
-        if metric.get("namespace") == "AWS/ApiGateway" and metric.get("metricName") in SERVER_ERROR_METRICS
+        if peek(metric, "namespace") == "AWS/ApiGateway" and peek(metric, "metricName") in SERVER_ERROR_METRICS
     ]
 
 
-def _covers(alarm: Any, dimensions: Any, stage: Any, name_prop: str, api: Any) -> Any:
-    """True/False, or UNKNOWN when the dimensions that would decide are unknown."""
-    deps = {dep.urn for prop in ("dimensions", "metricQueries") for dep in dependencies(alarm, prop)}
-    if stage.urn in deps:
-        return True
-    if not isinstance(dimensions, Mapping):
-        return UNKNOWN
-    stage_name = dimensions.get("Stage")
-    api_ref = dimensions.get("ApiName", dimensions.get("ApiId"))
-    if UNKNOWN in (stage_name, api_ref) and not deps:
-        return UNKNOWN
-    same_stage = stage_name is None or stage_name == peek(stage.props, name_prop)
-    same_api = api is not None and (api.urn in deps or api_ref == peek(api.props, "name"))
-    return same_stage and same_api
+class _Watched:
+    """Index of what the 5XX alarms watch: by dependency (preview-safe) and by dimension value."""
+
+    def __init__(self, view: StackView) -> None:
+        self.keys: set[tuple[str, Any]] = set()
+        self.unattributed = False
+        for alarm in view.of_type(t.METRIC_ALARM):
+            deps = {dep.urn for prop in ("dimensions", "metricQueries") for dep in dependencies(alarm, prop)}
+            for dims in _server_error_dimensions(alarm):
+                stage = dims.get("Stage") if isinstance(dims, Mapping) else UNKNOWN
+                api = dims.get("ApiName", dims.get("ApiId")) if isinstance(dims, Mapping) else UNKNOWN
+                self.keys.update((urn, None) for urn in deps)
+                self.keys.update((urn, stage) for urn in deps)
+                self.keys.add((api, stage))
+                self.unattributed |= not deps and (stage is UNKNOWN or api is UNKNOWN)
+
+    def covers(self, stage: Any, stage_name: Any, api: Any) -> Any:
+        """True, False, or UNKNOWN when an alarm's dimensions are unknown and could be this stage's."""
+        refs = [api.urn, peek(api.props, "name")] if api is not None else []
+        wanted = [(stage.urn, None)] + [(ref, name) for ref in refs for name in (None, stage_name)]
+        if any(key in self.keys for key in wanted if not isinstance(key[0], Mapping)):
+            return True
+        unknown = self.unattributed or any((ref, UNKNOWN) in self.keys for ref in refs)
+        return UNKNOWN if unknown else False
 
 
 def stage_alarms(view: StackView, _config: Config) -> Iterator[Outcome]:
-    watched = [(alarm, dims) for alarm in view.of_type(t.METRIC_ALARM) for dims in _server_error_dimensions(alarm)]
+    watched = _Watched(view)
     for stage_type, name_prop, api_prop, api_type in _STAGES:
         for stage in view.of_type(stage_type):
             apis = view.link(stage, api_prop, {api_type}, keys=("id",)).targets
-            api = apis[0] if apis else None
-            verdicts = [_covers(alarm, dims, stage, name_prop, api) for alarm, dims in watched]
-            if True in verdicts:
-                continue
-            if UNKNOWN in verdicts:
+            covered = watched.covers(stage, peek(stage.props, name_prop), apis[0] if apis else None)
+            if covered is UNKNOWN:
                 yield Undecided(f"{label(stage)}: an alarm's dimensions are unknown")
-            else:
+            elif not covered:
                 yield Violation(f"no 5XX alarm watches stage {stage.name}", stage.urn)
 
 

@@ -8,11 +8,10 @@ predicates read them directly (an unknown makes the rule undecided, reported as 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import yaml
-from pulumi_policy.deserialize import serialize_properties
 from pulumi_policy.proxy import (
     UNKNOWN_ARCHIVE_VALUE,
     UNKNOWN_ARRAY_VALUE,
@@ -71,17 +70,20 @@ def is_set(props: Mapping[str, Any], key: str) -> bool:
 
 def plain(value: Any) -> Any:
     """A plain copy of a (proxied) value with every unknown replaced by `UNKNOWN`."""
-    return _mark(serialize_properties({"value": value})["value"])
-
-
-def _mark(value: Any) -> Any:
     if isinstance(value, str):
         return UNKNOWN if value in _SENTINELS else value
     if isinstance(value, Mapping):
-        return {key: _mark(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_mark(item) for item in value]
+        return {key: plain(_item(value, key)) for key in value}
+    if isinstance(value, Sequence):
+        return [plain(_item(value, index)) for index in range(len(value))]
     return value
+
+
+def _item(container: Any, key: Any) -> Any:
+    try:
+        return container[key]
+    except UnknownValueError:
+        return UNKNOWN
 
 
 def contains_unknown(value: Any) -> bool:

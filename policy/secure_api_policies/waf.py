@@ -53,7 +53,9 @@ def _camel(value: Any) -> Any:
 
 
 def _acl_rules(acl: Any, extra: Mapping[str, list[Any]]) -> list[Any]:
-    rules = as_list(plain(peek(acl.props, "rules")))
+    """Inline rules (read in place: they can be large), `ruleJson` rules and separate rule resources."""
+    inline = peek(acl.props, "rules")
+    rules = [UNKNOWN] if inline is UNKNOWN else [peek(inline, index) for index in range(len(inline or ()))]
     rule_json = parse_document(peek(acl.props, "ruleJson"))
     rules += [UNKNOWN] if rule_json is UNKNOWN else as_list(_camel(rule_json))
     return rules + extra.get(acl.urn, [])
@@ -80,7 +82,7 @@ def _separate_rules(view: StackView) -> tuple[dict[str, list[Any]], list[str]]:
 
 
 def _is_counting(action: Any) -> bool:
-    return isinstance(action, Mapping) and "count" in action
+    return isinstance(action, Mapping) and peek(action, "count") is not None
 
 
 @dataclass
@@ -92,18 +94,18 @@ class _Protections:
     uncertain: bool = False
 
     def add(self, rule: Any) -> None:
-        statement = rule.get("statement") if isinstance(rule, Mapping) else UNKNOWN
+        statement = peek(rule, "statement") if isinstance(rule, Mapping) else UNKNOWN
         if not isinstance(statement, Mapping):
             self.uncertain = True
             return
-        action, override = rule.get("action"), rule.get("overrideAction")
-        if "rateBasedStatement" in statement:
+        action, override = peek(rule, "action"), peek(rule, "overrideAction")
+        if peek(statement, "rateBasedStatement") is not None:
             self.uncertain |= action is UNKNOWN
             self.rate_limited |= action is not UNKNOWN and not _is_counting(action)
-        group = statement.get("managedRuleGroupStatement")
+        group = peek(statement, "managedRuleGroupStatement")
         if group is not None:
             name, vendor = peek(group, "name"), peek(group, "vendorName")
-            if UNKNOWN in (group, name, vendor, override):
+            if any(value is UNKNOWN for value in (group, name, vendor, override)):
                 self.uncertain = True
             elif vendor == "AWS" and not _is_counting(override):
                 self.groups.add(name)

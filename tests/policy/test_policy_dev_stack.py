@@ -2,38 +2,20 @@
 
 from __future__ import annotations
 
-import copy
-from typing import Any
-
 import pytest
 from policy_mutants import MUTANTS, Mutant
 
 from policy.secure_api_policies.verdict import Finding, evaluate, has_mandatory
 from secure_api.harness import PlannedResource
-from secure_api.offline import load_stack_config, plan_stack
+from secure_api.offline import plan_stack
 
-ROLLOUT_GROUP = "AWSManagedRulesAnonymousIpList"
 MODES = ("preview", "update")
-
-
-def _enforced(config: dict[str, Any]) -> dict[str, Any]:
-    """The dev config with its WAF rollout group (COUNT mode on purpose in Pulumi.dev.yaml) enforced."""
-    enforced = copy.deepcopy(config)
-    groups = enforced.get("waf", {}).get("managedRuleGroups", {})
-    if ROLLOUT_GROUP in groups:
-        groups[ROLLOUT_GROUP]["mode"] = "BLOCK"
-    return enforced
-
-
-@pytest.fixture(scope="module")
-def as_committed() -> dict[str, list[PlannedResource]]:
-    return {mode: plan_stack("dev", preview=mode == "preview").resources for mode in MODES}
 
 
 @pytest.fixture(scope="module")
 def baseline() -> dict[str, list[PlannedResource]]:
-    config = _enforced(load_stack_config("dev"))
-    return {mode: plan_stack("dev", preview=mode == "preview", config=config).resources for mode in MODES}
+    """Pulumi.dev.yaml planned in both modes."""
+    return {mode: plan_stack("dev", preview=mode == "preview").resources for mode in MODES}
 
 
 def _mandatory(findings: list[Finding]) -> set[tuple[str, str]]:
@@ -46,14 +28,6 @@ def test_dev_stack_has_no_mandatory_violation(baseline: dict[str, list[PlannedRe
 
     assert _mandatory(findings) == set()
     assert not has_mandatory(findings)
-
-
-@pytest.mark.parametrize("mode", MODES)
-def test_dev_stack_file_only_fails_on_its_count_mode_rollout(
-    as_committed: dict[str, list[PlannedResource]], mode: str
-) -> None:
-    """A managed group in COUNT mode blocks nothing; Pulumi.dev.yaml stages AnonymousIpList that way."""
-    assert _mandatory(evaluate(as_committed[mode])) <= {("waf-acl-rules", "secure-api-waf")}
 
 
 def test_preview_is_undecided_only_where_values_are_unknown(baseline: dict[str, list[PlannedResource]]) -> None:
