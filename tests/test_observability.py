@@ -15,8 +15,8 @@ from pulumi.output import Unknown
 from secure_api.config import ConfigError, parse_config
 from secure_api.harness import PlannedResource, PlanResult
 from secure_api.layers.observability import ACCESS_LOG_FORMAT
-from secure_api.offline import load_stack_config, plan_stack
 from secure_api.plan_report import render_plan
+from tests.conftest import Plan
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -26,22 +26,6 @@ STAGE = "aws:apigateway/stage:Stage"
 ACCOUNT_ID = "123456789012"
 
 
-def dev_config() -> dict[str, Any]:
-    """A fresh copy of the dev stack's config, which switches every feature on."""
-    return load_stack_config("dev")
-
-
-@pytest.fixture(scope="module")
-def dev_plans() -> dict[str, PlanResult]:
-    config = dev_config()
-    return {mode: plan_stack("dev", preview=mode == "preview", config=config) for mode in ("preview", "update")}
-
-
-@pytest.fixture(params=["preview", "update"])
-def dev_plan(request: pytest.FixtureRequest, dev_plans: dict[str, PlanResult]) -> PlanResult:
-    return dev_plans[request.param]
-
-
 def named(result: PlanResult, type_: str, role: str) -> PlannedResource:
     (match,) = [r for r in result.of_type(type_) if r.name == f"secure-api-{role}"]
     return match
@@ -49,12 +33,6 @@ def named(result: PlanResult, type_: str, role: str) -> PlannedResource:
 
 def depends_on(resource: PlannedResource, target: PlannedResource, prop: str) -> bool:
     return target.urn in resource.property_dependencies.get(prop, ())
-
-
-def with_observability(**settings: Any) -> dict[str, Any]:
-    config = dev_config()
-    config["observability"] = settings
-    return config
 
 
 def test_stage_writes_json_access_logs_with_the_caller_and_never_a_token(dev_plan: PlanResult) -> None:
@@ -181,11 +159,10 @@ def test_the_account_cloudwatch_role_is_opt_in_and_retained(dev_plan: PlanResult
     assert not [w for w in dev_plan.warnings if "createAccountRole" in w]
 
 
-def test_without_the_account_role_the_plan_says_the_account_needs_one() -> None:
-    config = dev_config()
-    config["observability"]["createAccountRole"] = False
-    config["observability"]["executionLogging"] = "INFO"
-    result = plan_stack("dev", preview=True, config=config)
+def test_without_the_account_role_the_plan_says_the_account_needs_one(dev_config: dict[str, Any], plan: Plan) -> None:
+    dev_config["observability"]["createAccountRole"] = False
+    dev_config["observability"]["executionLogging"] = "INFO"
+    result = plan(dev_config, preview=True)
     assert not result.of_type("aws:apigateway/account:Account")
     assert not [r for r in result.resources if "apigateway-cloudwatch-role" in r.name]
     (warning,) = [w for w in result.warnings if "createAccountRole" in w]
@@ -289,20 +266,18 @@ def test_dashboard_shows_traffic_errors_latency_waf_and_authorizer_errors(dev_pl
     assert "authorizerError" in query
 
 
-def test_turning_kms_off_is_explicit_and_warned() -> None:
-    config = dev_config()
-    config["observability"]["kmsEncryption"] = False
-    result = plan_stack("dev", preview=False, config=config)
+def test_turning_kms_off_is_explicit_and_warned(dev_config: dict[str, Any], plan: Plan) -> None:
+    dev_config["observability"]["kmsEncryption"] = False
+    result = plan(dev_config, preview=False)
     assert not result.of_type(KEY)
     assert all("kmsKeyId" not in g.inputs for g in result.of_type(LOG_GROUP))
     assert "kmsMasterKeyId" not in result.one(TOPIC).inputs
     assert any("kmsEncryption is off" in w for w in result.warnings)
 
 
-def test_defaults_when_the_stack_says_nothing_about_observability() -> None:
-    config = dev_config()
-    del config["observability"]
-    result = plan_stack("dev", preview=True, config=config)
+def test_defaults_when_the_stack_says_nothing_about_observability(dev_config: dict[str, Any], plan: Plan) -> None:
+    del dev_config["observability"]
+    result = plan(dev_config, preview=True)
     assert named(result, LOG_GROUP, "access-logs").inputs["retentionInDays"] == 365
     settings = result.one("aws:apigateway/methodSettings:MethodSettings").inputs["settings"]
     assert (settings["loggingLevel"], settings["dataTraceEnabled"], settings["metricsEnabled"]) == (
@@ -317,10 +292,11 @@ def test_defaults_when_the_stack_says_nothing_about_observability() -> None:
     assert result.of_type("aws:cloudwatch/dashboard:Dashboard")
 
 
-def test_no_dashboard_when_switched_off(dev_plans: dict[str, PlanResult]) -> None:
-    config = dev_config()
-    config["observability"]["dashboard"] = False
-    result = plan_stack("dev", preview=False, config=config)
+def test_no_dashboard_when_switched_off(
+    dev_plans: dict[str, PlanResult], dev_config: dict[str, Any], plan: Plan
+) -> None:
+    dev_config["observability"]["dashboard"] = False
+    result = plan(dev_config, preview=False)
     assert not result.of_type("aws:cloudwatch/dashboard:Dashboard")
     outputs = result.outputs[result.one("secure-api:index:SecureApi").urn]
     assert outputs.get("dashboardName") is None
@@ -352,16 +328,21 @@ BAD_INPUTS = [
 
 
 @pytest.mark.parametrize(("settings", "path", "message"), BAD_INPUTS)
-def test_bad_observability_settings_fail_with_the_key_named(settings: dict[str, Any], path: str, message: str) -> None:
+def test_bad_observability_settings_fail_with_the_key_named(
+    dev_config: dict[str, Any], settings: dict[str, Any], path: str, message: str
+) -> None:
+    dev_config["observability"] = settings
     with pytest.raises(ConfigError) as raised:
-        parse_config(with_observability(**settings))
+        parse_config(dev_config)
     problems = dict(raised.value.problems)
     assert f"secure-api:{path}" in problems, problems
     assert message in problems[f"secure-api:{path}"]
 
 
-def test_plan_summary_names_the_observability_controls(dev_plans: dict[str, PlanResult]) -> None:
-    report = render_plan("dev", parse_config(dev_config()), dev_plans["preview"])
+def test_plan_summary_names_the_observability_controls(
+    dev_plans: dict[str, PlanResult], dev_config: dict[str, Any]
+) -> None:
+    report = render_plan("dev", parse_config(dev_config), dev_plans["preview"])
     (line,) = [line for line in report.splitlines() if line.startswith("[observability]")]
     assert "17 resource(s)" in line
     assert "kept 400 d, KMS customer-managed key" in line

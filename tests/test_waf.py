@@ -6,7 +6,6 @@ The dev stack switches every WAF feature on. Plans run in preview (unknown outpu
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
@@ -17,30 +16,14 @@ from secure_api.config.stack import StackConfig
 from secure_api.config.waf import BASELINE_MANAGED_GROUPS, LOG4J_RULES
 from secure_api.harness import PlannedResource, PlanResult
 from secure_api.layers.waf import redacted_headers
-from secure_api.offline import load_stack_config, plan_stack
 from secure_api.plan_report import render_plan
+from tests.conftest import Plan
 
 ACL = "aws:wafv2/webAcl:WebAcl"
 ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
 LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
 IP_SET = "aws:wafv2/ipSet:IpSet"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-
-
-def dev_config() -> dict[str, Any]:
-    """A fresh copy of the dev stack's config, which switches every feature on."""
-    return load_stack_config("dev")
-
-
-@pytest.fixture(scope="module")
-def dev_plans() -> dict[str, PlanResult]:
-    config = dev_config()
-    return {mode: plan_stack("dev", preview=mode == "preview", config=config) for mode in ("preview", "update")}
-
-
-@pytest.fixture(params=["preview", "update"])
-def dev_plan(request: pytest.FixtureRequest, dev_plans: dict[str, PlanResult]) -> PlanResult:
-    return dev_plans[request.param]
 
 
 def rules_of(result: PlanResult) -> dict[str, dict[str, Any]]:
@@ -50,12 +33,6 @@ def rules_of(result: PlanResult) -> dict[str, dict[str, Any]]:
 def named(result: PlanResult, type_: str, role: str) -> PlannedResource:
     (match,) = [r for r in result.of_type(type_) if r.name == f"secure-api-{role}"]
     return match
-
-
-def with_waf(**waf: Any) -> dict[str, Any]:
-    config = dev_config()
-    config["waf"] = waf
-    return config
 
 
 def problems_of(config: dict[str, Any]) -> dict[str, str]:
@@ -138,13 +115,12 @@ def test_injection_rules_inspect_query_body_uri_and_headers(dev_plan: PlanResult
     assert headers["matchPattern"] == {"excludedHeaders": ["authorization"]}
 
 
-def test_geo_block_list_and_allow_list() -> None:
-    block = rules_of(plan_stack("dev", preview=True, config=dev_config()))["geo-block"]
+def test_geo_block_list_and_allow_list(dev_plan: PlanResult, dev_config: dict[str, Any], plan: Plan) -> None:
+    block = rules_of(dev_plan)["geo-block"]
     assert block["action"] == {"block": {}}
     assert block["statement"] == {"geoMatchStatement": {"countryCodes": ["KP", "IR", "SY", "CU"]}}
-    config = dev_config()
-    config["waf"]["geo"] = {"mode": "allow", "countries": ["de", "AT", "CH"]}
-    allow = rules_of(plan_stack("dev", preview=True, config=config))["geo-allow"]
+    dev_config["waf"]["geo"] = {"mode": "allow", "countries": ["de", "AT", "CH"]}
+    allow = rules_of(plan(dev_config, preview=dev_plan.preview))["geo-allow"]
     assert allow["action"] == {"block": {}}  # everything that is NOT from an allowed country
     assert allow["statement"] == {
         "notStatement": {"statement": {"geoMatchStatement": {"countryCodes": ["DE", "AT", "CH"]}}}
@@ -165,10 +141,9 @@ def test_ip_blocklists_are_one_ip_set_per_address_family(dev_plan: PlanResult) -
         assert "ipSetReferenceStatement" in rules[f"block-{version}"]["statement"]
 
 
-def test_no_blocklist_no_ip_sets() -> None:
-    config = dev_config()
-    del config["waf"]["blockedIps"]
-    result = plan_stack("dev", preview=True, config=config)
+def test_no_blocklist_no_ip_sets(dev_config: dict[str, Any], plan: Plan) -> None:
+    del dev_config["waf"]["blockedIps"]
+    result = plan(dev_config, preview=True)
     assert not result.of_type(IP_SET)
     assert not [name for name in rules_of(result) if name.startswith("block-")]
 
@@ -193,10 +168,9 @@ def test_relaxations_are_warned_about(dev_plan: PlanResult) -> None:
     assert any("SizeRestrictions_BODY" in w for w in dev_plan.warnings)
 
 
-def test_disabling_a_baseline_group_drops_it_and_warns() -> None:
-    config = dev_config()
-    config["waf"]["managedRuleGroups"] = {"AWSManagedRulesSQLiRuleSet": {"enabled": False}}
-    result = plan_stack("dev", preview=True, config=config)
+def test_disabling_a_baseline_group_drops_it_and_warns(dev_config: dict[str, Any], plan: Plan) -> None:
+    dev_config["waf"]["managedRuleGroups"] = {"AWSManagedRulesSQLiRuleSet": {"enabled": False}}
+    result = plan(dev_config, preview=True)
     rules = rules_of(result)
     assert "AWSManagedRulesSQLiRuleSet" not in rules
     assert set(BASELINE_MANAGED_GROUPS) - {"AWSManagedRulesSQLiRuleSet"} <= set(rules)
@@ -219,11 +193,10 @@ def test_logs_go_to_a_protected_encrypted_aws_waf_logs_group_with_credentials_re
     assert redacted == ["authorization", "cookie", "x-api-key", "x-partner-signature"]
 
 
-def test_the_custom_authorizer_identity_header_is_redacted_too() -> None:
-    config = dev_config()
-    config["lambdaAuthorizer"]["identityHeader"] = "X-Partner-Token"
-    config["routes"].append({"path": "/hook", "method": "POST", "auth": "custom", "integration": {"type": "mock"}})
-    assert redacted_headers(parse_config(config)) == [
+def test_the_custom_authorizer_identity_header_is_redacted_too(dev_config: dict[str, Any]) -> None:
+    dev_config["lambdaAuthorizer"]["identityHeader"] = "X-Partner-Token"
+    dev_config["routes"].append({"path": "/hook", "method": "POST", "auth": "custom", "integration": {"type": "mock"}})
+    assert redacted_headers(parse_config(dev_config)) == [
         "authorization",
         "cookie",
         "x-api-key",
@@ -232,10 +205,9 @@ def test_the_custom_authorizer_identity_header_is_redacted_too() -> None:
     ]
 
 
-def test_defaults_when_the_stack_says_nothing_about_waf() -> None:
-    config = dev_config()
-    del config["waf"]
-    result = plan_stack("dev", preview=True, config=config)
+def test_defaults_when_the_stack_says_nothing_about_waf(dev_config: dict[str, Any], plan: Plan) -> None:
+    del dev_config["waf"]
+    result = plan(dev_config, preview=True)
     rules = rules_of(result)
     assert list(rules) == ["rate-limit", *BASELINE_MANAGED_GROUPS, "sql-injection", "cross-site-scripting"]
     assert rules["rate-limit"]["statement"]["rateBasedStatement"]["limit"] == 1000
@@ -248,21 +220,22 @@ def test_defaults_when_the_stack_says_nothing_about_waf() -> None:
     assert not [w for w in result.warnings if "WAF" in w]
 
 
-def test_turning_waf_off_needs_acknowledgement_on_a_regional_api() -> None:
-    problems = problems_of(with_waf(enabled=False))
+def test_turning_waf_off_needs_acknowledgement_on_a_regional_api(dev_config: dict[str, Any], plan: Plan) -> None:
+    dev_config["waf"] = {"enabled": False}
+    problems = problems_of(dev_config)
     assert "acceptNoWaf" in problems["secure-api:waf.enabled"]
-    result = plan_stack("dev", preview=True, config=with_waf(enabled=False, acceptNoWaf=True))
+    dev_config["waf"]["acceptNoWaf"] = True
+    result = plan(dev_config, preview=True)
     assert not [r for r in result.resources if r.type.startswith("aws:wafv2/")]
     assert not [r for r in result.of_type(LOG_GROUP) if "waf" in r.name]
     assert not [a for a in result.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if "waf" in a.name]
     assert any("WAF is off" in w for w in result.warnings)
 
 
-def test_a_private_api_may_turn_waf_off_without_acknowledgement() -> None:
-    config = dev_config()
-    config["api"]["endpointType"] = "PRIVATE"
-    config["waf"] = {"enabled": False}
-    problems = StackConfig.model_validate(config).cross_problems()
+def test_a_private_api_may_turn_waf_off_without_acknowledgement(dev_config: dict[str, Any]) -> None:
+    dev_config["api"]["endpointType"] = "PRIVATE"
+    dev_config["waf"] = {"enabled": False}
+    problems = StackConfig.model_validate(dev_config).cross_problems()
     assert not [path for path, _ in problems if path.startswith("waf")]
 
 
@@ -321,16 +294,17 @@ BAD_INPUTS = [
 
 
 @pytest.mark.parametrize(("waf", "path", "message"), BAD_INPUTS)
-def test_bad_waf_settings_fail_with_the_key_named(waf: dict[str, Any], path: str, message: str) -> None:
-    config = dev_config()
-    config["waf"] = {**copy.deepcopy(config["waf"]), **waf}
-    problems = problems_of(config)
+def test_bad_waf_settings_fail_with_the_key_named(
+    waf: dict[str, Any], path: str, message: str, dev_config: dict[str, Any]
+) -> None:
+    dev_config["waf"].update(waf)
+    problems = problems_of(dev_config)
     assert f"secure-api:{path}" in problems, problems
     assert message in problems[f"secure-api:{path}"]
 
 
-def test_plan_summary_names_the_waf_controls(dev_plan: PlanResult) -> None:
-    report = render_plan("dev", parse_config(dev_config()), dev_plan)
+def test_plan_summary_names_the_waf_controls(dev_plan: PlanResult, dev_config: dict[str, Any]) -> None:
+    report = render_plan("dev", parse_config(dev_config), dev_plan)
     (line,) = [line for line in report.splitlines() if line.startswith("[waf]")]
     assert "6 resource(s)" in line
     assert "rate limit 1000/300s per IP, /v1/orders* 200/60s" in line

@@ -17,6 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .context import LayerContext
+from .log_groups import protected_log_group
 from .policy_document import document_json, statement
 from .waf import WafResources, waf_log_group_name
 
@@ -86,16 +87,7 @@ class Monitoring:
 def build_access_logging(ctx: LayerContext) -> AccessLogging:
     settings = ctx.config.observability
     key = _log_key(ctx)
-    log_group = aws.cloudwatch.LogGroup(
-        ctx.child("access-logs"),
-        name=_access_log_group_name(ctx),
-        retention_in_days=settings.log_retention_days,
-        kms_key_id=key.arn if key else None,
-        deletion_protection_enabled=True,
-        tags=ctx.tags(),
-        # Access logs are the audit trail of who called the API: keep them when the stack goes.
-        opts=ctx.opts(protect=True, retain_on_delete=True),
-    )
+    log_group = protected_log_group(ctx, "access-logs", _access_log_group_name(ctx), settings.log_retention_days, key)
     return AccessLogging(
         key=key,
         log_group=log_group,
@@ -116,14 +108,12 @@ def build_monitoring(
 ) -> Monitoring:
     settings = ctx.config.observability
     # Created before logging is switched on, or API Gateway creates it unencrypted and kept forever.
-    execution_logs = aws.cloudwatch.LogGroup(
-        ctx.child("execution-logs"),
-        name=pulumi.Output.concat("API-Gateway-Execution-Logs_", api.id, "/", ctx.config.api.stage_name),
-        retention_in_days=settings.log_retention_days,
-        kms_key_id=logging.key.arn if logging.key else None,
-        deletion_protection_enabled=True,
-        tags=ctx.tags(),
-        opts=ctx.opts(protect=True, retain_on_delete=True),
+    execution_logs = protected_log_group(
+        ctx,
+        "execution-logs",
+        pulumi.Output.concat("API-Gateway-Execution-Logs_", api.id, "/", ctx.config.api.stage_name),
+        settings.log_retention_days,
+        logging.key,
     )
     method_settings = aws.apigateway.MethodSettings(
         ctx.child("method-settings"),

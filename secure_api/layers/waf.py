@@ -18,6 +18,7 @@ from pulumi_aws import wafv2
 from ..config import StackConfig
 from ..config.waf import ALWAYS_REDACTED_HEADERS, KNOWN_BAD_INPUTS, LOG4J_RULES, RateLimit, RuleMode, WafSettings
 from .context import LayerContext
+from .log_groups import protected_log_group
 
 # Decoded before inspection, so `%27%20OR%201=1` and `&lt;script&gt;` are seen for what they are.
 INSPECTION_TRANSFORMATIONS = ("URL_DECODE", "HTML_ENTITY_DECODE")
@@ -93,16 +94,7 @@ def build_waf(ctx: LayerContext, stage: aws.apigateway.Stage, log_key: aws.kms.K
         web_acl_arn=acl.arn,
         opts=ctx.opts(),
     )
-    log_group = aws.cloudwatch.LogGroup(
-        ctx.child("waf-logs"),
-        name=waf_log_group_name(ctx),
-        retention_in_days=settings.log_retention_days,
-        kms_key_id=log_key.arn if log_key else None,
-        deletion_protection_enabled=True,
-        tags=ctx.tags(),
-        # Blocked-request records are security evidence: keep them when the stack goes.
-        opts=ctx.opts(protect=True, retain_on_delete=True),
-    )
+    log_group = protected_log_group(ctx, "waf-logs", waf_log_group_name(ctx), settings.log_retention_days, log_key)
     wafv2.WebAclLoggingConfiguration(
         ctx.child("waf-logging"),
         resource_arn=acl.arn,
