@@ -202,6 +202,7 @@ def test_alarms_watch_error_rates_latency_traffic_and_waf(dev_plan: PlanResult) 
     latency = alarms["latency-p99"].inputs
     assert (latency["metricName"], latency["extendedStatistic"], latency["threshold"]) == ("Latency", "p99", 2000)
     assert "statistic" not in latency
+    assert latency["evaluateLowSampleCountPercentiles"] == "ignore"
     spike = alarms["traffic-spike"].inputs
     assert (spike["metricName"], spike["statistic"], spike["period"], spike["threshold"]) == (
         "Count",

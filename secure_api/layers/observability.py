@@ -393,6 +393,8 @@ def _alarm(
         dimensions=dimensions,
         statistic=spec.statistic,
         extended_statistic=spec.extended_statistic,
+        # A percentile over a handful of night-time requests says little: keep the alarm's state then.
+        evaluate_low_sample_count_percentiles="ignore" if spec.extended_statistic else None,
         period=period,
         evaluation_periods=periods,
         datapoints_to_alarm=datapoints,
