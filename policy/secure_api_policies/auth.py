@@ -20,29 +20,27 @@ def body_routes(props: Mapping[str, Any], _config: Config) -> Iterator[Outcome]:
         yield Violation(problem)
 
 
-def method_authorization(props: Mapping[str, Any], _config: Config) -> Iterator[Outcome]:
-    verb = str(props.get("httpMethod", "")).upper()
-    if verb == "OPTIONS":
-        return
-    authorization = str(props.get("authorization", "NONE")).upper()
+def _authorization(props: Mapping[str, Any], what: str, field: str) -> Iterator[Outcome]:
+    """A method's or route's own authorization: NONE, or an authorizer type without its authorizer."""
+    authorization = str(props.get(field, "NONE")).upper()
     if authorization == "NONE":
         alone = " and is protected by an API key alone" if props.get("apiKeyRequired") else ""
-        yield Violation(f"{verb} method has authorization NONE{alone}")
+        yield Violation(f"{what} has {field} NONE{alone}")
     elif authorization in _AUTHORIZER_BACKED and not is_set(props, "authorizerId"):
-        yield Violation(f"{verb} method uses {authorization} without an authorizerId")
+        yield Violation(f"{what} uses {authorization} without an authorizerId")
+
+
+def method_authorization(props: Mapping[str, Any], _config: Config) -> Iterator[Outcome]:
+    verb = str(props.get("httpMethod", "")).upper()
+    if verb != "OPTIONS":
+        yield from _authorization(props, f"{verb} method", "authorization")
 
 
 def route_authorization(props: Mapping[str, Any], _config: Config) -> Iterator[Outcome]:
     """HTTP routes and WebSocket `$connect`/`$default` (other WebSocket routes inherit `$connect`)."""
     key = str(props.get("routeKey", ""))
-    if key.upper().startswith("OPTIONS ") or (" " not in key and key not in ("$connect", "$default")):
-        return
-    authorization = str(props.get("authorizationType", "NONE")).upper()
-    if authorization == "NONE":
-        alone = " and is protected by an API key alone" if props.get("apiKeyRequired") else ""
-        yield Violation(f"route {key!r} has authorizationType NONE{alone}")
-    elif authorization in _AUTHORIZER_BACKED and not is_set(props, "authorizerId"):
-        yield Violation(f"route {key!r} uses {authorization} without an authorizerId")
+    if not key.upper().startswith("OPTIONS ") and (" " in key or key in ("$connect", "$default")):
+        yield from _authorization(props, f"route {key!r}", "authorizationType")
 
 
 def _cache_problems(name: str, ttl: Any, identity_source: Any, config: Config) -> Iterator[Outcome]:
