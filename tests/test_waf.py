@@ -12,10 +12,10 @@ import pytest
 from pulumi.output import Unknown
 
 from secure_api.config import ConfigError, parse_config
-from secure_api.config.stack import StackConfig
 from secure_api.config.waf import BASELINE_MANAGED_GROUPS, LOG4J_RULES
 from secure_api.harness import PlannedResource, PlanResult
 from secure_api.layers.waf import redacted_headers
+from secure_api.offline import load_stack_config
 from secure_api.plan_report import render_plan
 from tests.conftest import Plan
 
@@ -232,11 +232,21 @@ def test_turning_waf_off_needs_acknowledgement_on_a_regional_api(dev_config: dic
     assert any("WAF is off" in w for w in result.warnings)
 
 
-def test_a_private_api_may_turn_waf_off_without_acknowledgement(dev_config: dict[str, Any]) -> None:
-    dev_config["api"]["endpointType"] = "PRIVATE"
-    dev_config["waf"] = {"enabled": False}
-    problems = StackConfig.model_validate(dev_config).cross_problems()
-    assert not [path for path, _ in problems if path.startswith("waf")]
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+def test_a_private_api_gets_the_web_acl_too(plan: Plan, preview: bool) -> None:
+    result = plan(load_stack_config("private"), preview=preview, stack="private")
+    assert result.one("aws:apigateway/restApi:RestApi").inputs["endpointConfiguration"]["types"] == "PRIVATE"
+    association = result.one(ASSOCIATION)
+    assert result.one("aws:apigateway/stage:Stage").urn in association.property_dependencies["resourceArn"]
+    assert rules_of(result)["rate-limit"]["statement"]["rateBasedStatement"]["limit"] == 2000
+
+
+def test_a_private_api_may_turn_waf_off_without_acknowledgement(plan: Plan) -> None:
+    config = load_stack_config("private")
+    config["waf"] = {"enabled": False}
+    result = plan(config, preview=True, stack="private")
+    assert not [r for r in result.resources if r.type.startswith("aws:wafv2/")]
+    assert "WAF is off (waf.enabled: false): the PRIVATE API has no web ACL" in result.warnings
 
 
 BAD_INPUTS = [
