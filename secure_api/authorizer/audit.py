@@ -16,9 +16,9 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"))
 
 def json_string(value: object) -> str:
     """A JSON string literal (``null`` for None); cheaper than ``json.dumps`` for one value."""
-    if value is None:
-        return "null"
-    return encode_basestring_ascii(value if type(value) is str else str(value))
+    if type(value) is str:
+        return encode_basestring_ascii(value)
+    return "null" if value is None else encode_basestring_ascii(str(value))
 
 
 class AuditLog:
@@ -28,7 +28,7 @@ class AuditLog:
         self._stream = stream
 
     def emit(self, record: dict[str, Any]) -> None:
-        self._write(_ENCODER.encode(record))
+        (self._stream or sys.stdout).write(_ENCODER.encode(record) + "\n")
 
     def decision(
         self,
@@ -43,11 +43,8 @@ class AuditLog:
         method_arn: str | None = None,
     ) -> None:
         """``level``, ``decision``, ``reason`` and ``mode`` are the module's own constants."""
-        self._write(
+        (self._stream or sys.stdout).write(
             f'{{"level":"{level}","event":"authorizer_decision","decision":"{decision}","reason":"{reason}",'
             f'"mode":"{mode}","requestId":{json_string(request_id)},"principalId":{json_string(principal_id)},'
-            f'"route":{json_string(route)},"methodArn":{json_string(method_arn)}}}'
+            f'"route":{json_string(route)},"methodArn":{json_string(method_arn)}}}\n'
         )
-
-    def _write(self, line: str) -> None:
-        (self._stream or sys.stdout).write(line + "\n")

@@ -6,8 +6,8 @@ refused, and any ``crit`` header is refused (we implement no extensions).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
+from math import isfinite
 from typing import Any
 
 from .audit import AuditLog, json_string
@@ -18,7 +18,7 @@ from .jose import JwsParser
 from .jwks import JwksCache
 
 _GROUP_CLAIMS = ("cognito:groups", "groups")
-_USERNAME_CLAIMS = ("username", "cognito:username")
+_NUMBERS = (int, float)
 
 
 class JwtAuthenticator:
@@ -71,14 +71,22 @@ class JwtAuthenticator:
 
 def validate_claims(claims: dict[str, Any], issuer: IssuerSettings, *, now: float, skew: int) -> Identity:
     """Claims of a token whose signature and issuer are already verified."""
-    exp, iat = _time(claims, "exp"), _time(claims, "iat")
+    exp, iat = claims.get("exp"), claims.get("iat")
+    if exp is None or iat is None:
+        raise AuthenticationError("missing_claim")
+    # bool is an int subclass and 1e999 parses to inf: neither is a NumericDate.
+    if type(exp) not in _NUMBERS or type(iat) not in _NUMBERS or not isfinite(exp - iat):
+        raise AuthenticationError("bad_claim")
     if exp <= iat:
         raise AuthenticationError("bad_claim")
     if now >= exp + skew:
         raise AuthenticationError("expired")
     if iat > now + skew:
         raise AuthenticationError("issued_in_future")
-    if "nbf" in claims and _time(claims, "nbf") > now + skew:
+    nbf = claims.get("nbf", 0)
+    if type(nbf) not in _NUMBERS or not isfinite(nbf):
+        raise AuthenticationError("bad_claim")
+    if nbf > now + skew:
         raise AuthenticationError("not_yet_valid")
     sub = claims.get("sub")
     if type(sub) is not str or not sub:
@@ -95,7 +103,7 @@ def validate_claims(claims: dict[str, Any], issuer: IssuerSettings, *, now: floa
         principal_id=sub,
         context={
             "sub": sub,
-            "username": _first_string(claims, _USERNAME_CLAIMS),
+            "username": _username(claims),
             "clientId": client_id if type(client_id) is str else audience or "",
             "scopes": scope,
             # Group names may hold spaces or commas outside Cognito: a JSON array is unambiguous.
@@ -106,16 +114,6 @@ def validate_claims(claims: dict[str, Any], issuer: IssuerSettings, *, now: floa
         scopes=frozenset(scope.split()),
         groups=frozenset(groups),
     )
-
-
-def _time(claims: dict[str, Any], name: str) -> float:
-    if name not in claims:
-        raise AuthenticationError("missing_claim")
-    value = claims[name]
-    # bool is an int subclass and 1e999 parses to inf: neither is a NumericDate.
-    if type(value) not in (int, float) or not math.isfinite(value):
-        raise AuthenticationError("bad_claim")
-    return value
 
 
 def _audience(aud: object, allowed: frozenset[str]) -> str:
@@ -141,15 +139,16 @@ def _names(claims: dict[str, Any], names: tuple[str, ...]) -> list[str]:
     for name in names:
         value = claims.get(name)
         if value is not None:
-            if type(value) is not list or not all(type(item) is str and item for item in value):
+            if type(value) is not list:
                 raise AuthenticationError("bad_claim")
+            for item in value:
+                if type(item) is not str or not item:
+                    raise AuthenticationError("bad_claim")
             return value
     return []
 
 
-def _first_string(claims: dict[str, Any], names: tuple[str, ...]) -> str:
-    for name in names:
-        value = claims.get(name)
-        if type(value) is str:
-            return value
-    return ""
+def _username(claims: dict[str, Any]) -> str:
+    """Cognito access tokens say ``username``, its ID tokens ``cognito:username``."""
+    name = claims.get("username") or claims.get("cognito:username")
+    return name if type(name) is str else ""

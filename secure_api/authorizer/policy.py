@@ -21,24 +21,23 @@ class Decision(NamedTuple):
 
 
 def decide(identity: Identity, arn: MethodArn, rules: tuple[RouteRule, ...], *, stage_wide: bool) -> Decision:
-    route = match_route(rules, arn)
+    route = match_route(rules, arn) if rules else None
     allowed = route is None or route.satisfied_by(identity.scopes, identity.groups)
-    if stage_wide:
-        denied = (rule.resource(arn) for rule in rules if not rule.satisfied_by(identity.scopes, identity.groups))
-        statements = [("Allow", arn.resource("*", "*"))] + [("Deny", resource) for resource in dict.fromkeys(denied)]
+    if not stage_wide:
+        statements = [_statement("Allow" if allowed else "Deny", arn.raw)]
     else:
-        statements = [("Allow" if allowed else "Deny", arn.raw)]
+        statements = [_statement("Allow", arn.resource("*", "*"))]
+        denied = [rule.resource(arn) for rule in rules if not rule.satisfied_by(identity.scopes, identity.groups)]
+        statements += [_statement("Deny", resource) for resource in dict.fromkeys(denied)]
     response: dict[str, Any] = {
         "principalId": identity.principal_id,
-        "policyDocument": {
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}
-                for effect, resource in statements
-            ],
-        },
+        "policyDocument": {"Version": "2012-10-17", "Statement": statements},
         "context": dict(identity.context),
     }
     if identity.usage_identifier_key is not None:
         response["usageIdentifierKey"] = identity.usage_identifier_key
     return Decision(allowed, route, response)
+
+
+def _statement(effect: str, resource: str) -> dict[str, str]:
+    return {"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}
