@@ -87,7 +87,7 @@ def _levels_and_properties(config: Mapping[str, Any] | None) -> dict[str, tuple[
     return reconciled
 
 
-def _configure_request(config: Mapping[str, Any] | None) -> proto.ConfigureAnalyzerRequest:
+def configure_request(config: Mapping[str, Any] | None) -> proto.ConfigureAnalyzerRequest:
     request = proto.ConfigureAnalyzerRequest()
     for rule, (level, properties) in _levels_and_properties(config).items():
         entry = request.policyConfig[rule]
@@ -189,7 +189,7 @@ def evaluate(resources: Sequence[PlannedLike], config: Mapping[str, Any] | None 
     `config` has the shape of `pulumi preview --policy-pack-config`: `{"all": "advisory"}`,
     `{"<rule>": "disabled"}` or `{"<rule>": {"enforcementLevel": ..., "<property>": value}}`.
     """
-    configure = _configure_request(config)
+    configure = configure_request(config)
     index = {resource.urn: resource for resource in resources}
     per_type: dict[str, list[Binding]] = defaultdict(list)
     stack_rules = []

@@ -22,6 +22,7 @@ from policy.secure_api_policies.verdict import (
     Finding,
     analyze_request,
     analyze_stack_request,
+    configure_request,
     evaluate,
     findings_of,
     has_mandatory,
@@ -30,7 +31,6 @@ from policy.secure_api_policies.verdict import (
     render_text,
     servicer,
 )
-from policy.secure_api_policies.verdict import _configure_request as configure_request
 from secure_api.harness import PlannedResource, run_program
 
 REPO = Path(__file__).resolve().parents[2]
