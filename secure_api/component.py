@@ -58,7 +58,8 @@ class SecureApi(pulumi.ComponentResource):
         )
         _warn_relaxed_routes(config)
         user_pool = build_user_pool(ctx) if config.needs_user_pool else None
-        authorizer = build_lambda_authorizer(ctx, user_pool) if config.uses_auth("custom") else None
+        access_logging = build_access_logging(ctx)  # first: its KMS key encrypts every log group
+        authorizer = build_lambda_authorizer(ctx, user_pool, access_logging.key) if config.uses_auth("custom") else None
 
         pool_arn: pulumi.Input[str | None] = user_pool.pool.arn if user_pool else None
         body = pulumi.Output.from_input(pool_arn).apply(
@@ -108,7 +109,6 @@ class SecureApi(pulumi.ComponentResource):
             opts=ctx.opts(depends_on=[resource_policy.policy] if resource_policy else None),
         )
         client_certificate = build_client_certificate(ctx)
-        access_logging = build_access_logging(ctx)
         stage = aws.apigateway.Stage(
             ctx.child("stage"),
             rest_api=api.id,

@@ -146,6 +146,13 @@ def test_lambda_authorizer_is_wired_with_least_privilege(dev_plan: PlanResult) -
     assert logs.protect
     assert logs.retain_on_delete
     assert depends_on(function, logs)
+    key = dev_plan.one("aws:kms/key:Key")
+    assert depends_on(logs, key, "kmsKeyId")  # decision logs are encrypted with the customer key
+    role = named(dev_plan, "aws:iam/role:Role", "authorizer-role")
+    if not dev_plan.preview:
+        (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+        assert trust["Principal"] == {"Service": "lambda.amazonaws.com"}
+        assert "Resource" not in trust  # IAM rejects a Resource element in a trust policy
     role_policy = named(dev_plan, "aws:iam/rolePolicy:RolePolicy", "authorizer-role-policy")
     if not dev_plan.preview:
         statements = json.loads(role_policy.inputs["policy"])["Statement"]

@@ -103,6 +103,7 @@ def test_the_customer_managed_key_rotates_is_protected_and_scoped(dev_plan: Plan
             f"{prefix}/aws/apigateway/orders-api/v1/access",
             f"{prefix}API-Gateway-Execution-Logs_*/v1",
             f"{prefix}aws-waf-logs-orders-api-v1",
+            f"{prefix}/aws/lambda/orders-api-authorizer",
         ]
     )
     alarms = statements["CloudWatchAlarmsPublishToTheTopic"]

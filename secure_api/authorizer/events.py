@@ -11,7 +11,7 @@ MAX_CREDENTIAL_CHARS = 65536
 
 
 class Identity(NamedTuple):
-    """An authenticated caller; ``context`` values are strings, as API Gateway requires."""
+    """An authenticated caller, new per request; ``context`` values are strings, as API Gateway requires."""
 
     principal_id: str
     context: dict[str, str]

@@ -7,10 +7,11 @@ refused, and any ``crit`` header is refused (we implement no extensions).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from json.encoder import encode_basestring_ascii
 from math import isfinite
 from typing import Any
 
-from .audit import AuditLog, json_string
+from .audit import AuditLog
 from .config import IssuerSettings, Settings
 from .errors import AuthenticationError
 from .events import Identity, bearer_token, credential
@@ -99,21 +100,17 @@ def validate_claims(claims: dict[str, Any], issuer: IssuerSettings, *, now: floa
         raise AuthenticationError("client_not_allowed")
     audience = _audience(claims.get("aud"), issuer.audiences) if issuer.audiences else None
     scope, groups = _scope(claims), _names(claims, _GROUP_CLAIMS)
-    return Identity(
-        principal_id=sub,
-        context={
-            "sub": sub,
-            "username": _username(claims),
-            "clientId": client_id if type(client_id) is str else audience or "",
-            "scopes": scope,
-            # Group names may hold spaces or commas outside Cognito: a JSON array is unambiguous.
-            "groups": f"[{','.join(map(json_string, groups))}]",
-            "tokenUse": token_use if type(token_use) is str else "",
-            "issuer": issuer.issuer,
-        },
-        scopes=frozenset(scope.split()),
-        groups=frozenset(groups),
-    )
+    context = {
+        "sub": sub,
+        "username": _username(claims),
+        "clientId": client_id if type(client_id) is str else audience or "",
+        "scopes": scope,
+        # Group names may hold spaces or commas outside Cognito: a JSON array is unambiguous.
+        "groups": f"[{','.join(map(encode_basestring_ascii, groups))}]",
+        "tokenUse": token_use if type(token_use) is str else "",
+        "issuer": issuer.issuer,
+    }
+    return Identity(sub, context, frozenset(scope.split()), frozenset(groups))
 
 
 def _audience(aud: object, allowed: frozenset[str]) -> str:

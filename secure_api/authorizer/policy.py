@@ -26,13 +26,14 @@ def decide(identity: Identity, arn: MethodArn, rules: tuple[RouteRule, ...], *, 
     if not stage_wide:
         statements = [_statement("Allow" if allowed else "Deny", arn.raw)]
     else:
-        statements = [_statement("Allow", arn.resource("*", "*"))]
-        denied = [rule.resource(arn) for rule in rules if not rule.satisfied_by(identity.scopes, identity.groups)]
-        statements += [_statement("Deny", resource) for resource in dict.fromkeys(denied)]
+        statements = [_statement("Allow", arn.stage_resource)]
+        if rules:
+            denied = [rule.resource(arn) for rule in rules if not rule.satisfied_by(identity.scopes, identity.groups)]
+            statements += [_statement("Deny", resource) for resource in dict.fromkeys(denied)]
     response: dict[str, Any] = {
         "principalId": identity.principal_id,
         "policyDocument": {"Version": "2012-10-17", "Statement": statements},
-        "context": dict(identity.context),
+        "context": identity.context,
     }
     if identity.usage_identifier_key is not None:
         response["usageIdentifierKey"] = identity.usage_identifier_key

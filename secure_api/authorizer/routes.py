@@ -31,6 +31,8 @@ class MethodArn(NamedTuple):
     stage: str
     method: str
     path: str
+    stage_resource: str
+    """Every method and path of the stage: what a cached response may be reused for."""
 
     def resource(self, method: str, path: str) -> str:
         return f"{self.prefix}:{self.api_id}/{self.stage}/{method}/{path}"
@@ -46,7 +48,8 @@ def parse_method_arn(value: object) -> MethodArn:
     if len(parts) < 3 or not all(parts[:3]) or "*" in parts[0] + parts[1]:
         raise AuthenticationError("bad_event")
     prefix = value[: len(value) - len(fields[5]) - 1]
-    return MethodArn(value, prefix, parts[0], parts[1], parts[2], parts[3] if len(parts) == 4 else "")
+    path = parts[3] if len(parts) == 4 else ""
+    return MethodArn(value, prefix, parts[0], parts[1], parts[2], path, f"{prefix}:{parts[0]}/{parts[1]}/*/*")
 
 
 class RouteRule(NamedTuple):

@@ -11,6 +11,7 @@ import pulumi_aws as aws
 from ..packaging import build_authorizer_package
 from .cognito import UserPoolResources
 from .context import LayerContext
+from .log_groups import protected_log_group
 from .policy_document import document_json, statement
 
 
@@ -21,22 +22,26 @@ class AuthorizerResources:
     log_group: aws.cloudwatch.LogGroup
 
 
-def build_lambda_authorizer(ctx: LayerContext, user_pool: UserPoolResources | None) -> AuthorizerResources:
+def authorizer_function_name(ctx: LayerContext) -> str:
+    return f"{ctx.api_name}-authorizer"
+
+
+def authorizer_log_group_name(ctx: LayerContext) -> str:
+    return f"/aws/lambda/{authorizer_function_name(ctx)}"
+
+
+def build_lambda_authorizer(
+    ctx: LayerContext, user_pool: UserPoolResources | None, log_key: aws.kms.Key | None
+) -> AuthorizerResources:
     settings = ctx.config.lambda_authorizer
-    function_name = f"{ctx.api_name}-authorizer"
+    function_name = authorizer_function_name(ctx)
     # Known before deployment, so the OpenAPI document (and its fingerprint) can name it in preview.
     function_arn = f"arn:{ctx.partition}:lambda:{ctx.region}:{ctx.account_id}:function:{function_name}"
     package = build_authorizer_package(
         architecture=settings.architecture, python_version=settings.runtime.removeprefix("python")
     )
-    log_group = aws.cloudwatch.LogGroup(
-        ctx.child("authorizer-logs"),
-        name=f"/aws/lambda/{function_name}",
-        retention_in_days=settings.log_retention_days,
-        deletion_protection_enabled=True,
-        tags=ctx.tags(),
-        # Decision logs are audit evidence: keep them when the stack goes.
-        opts=ctx.opts(protect=True, retain_on_delete=True),
+    log_group = protected_log_group(
+        ctx, "authorizer-logs", authorizer_log_group_name(ctx), settings.log_retention_days, log_key
     )
     role = aws.iam.Role(
         ctx.child("authorizer-role"),
@@ -44,7 +49,7 @@ def build_lambda_authorizer(ctx: LayerContext, user_pool: UserPoolResources | No
             statement(
                 "Allow",
                 ["sts:AssumeRole"],
-                [],
+                None,
                 principal={"Service": "lambda.amazonaws.com"},
                 condition={"StringEquals": {"aws:SourceAccount": ctx.account_id}},
             )

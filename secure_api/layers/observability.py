@@ -17,6 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .context import LayerContext
+from .lambda_authorizer import authorizer_log_group_name
 from .log_groups import protected_log_group
 from .policy_document import document_json, statement
 from .waf import WafResources, waf_log_group_name
@@ -169,6 +170,8 @@ def _log_key(ctx: LayerContext) -> aws.kms.Key | None:
     log_groups = [_access_log_group_name(ctx), f"API-Gateway-Execution-Logs_*/{ctx.config.api.stage_name}"]
     if ctx.config.waf.enabled:
         log_groups.append(waf_log_group_name(ctx))
+    if ctx.config.uses_auth("custom"):
+        log_groups.append(authorizer_log_group_name(ctx))
     key = aws.kms.Key(
         ctx.child("logs-key"),
         description=f"Encrypts the logs and alarm topic of {_prefix(ctx)} (secure-api)",
@@ -228,17 +231,13 @@ def _account_role(ctx: LayerContext) -> aws.apigateway.Account | None:
             "'CloudWatch Logs role ARN must be set in account settings')"
         )
         return None
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ],
-    }
     retained = ctx.opts(retain_on_delete=True)
     role = aws.iam.Role(
         ctx.child("apigateway-cloudwatch-role"),
         description="API Gateway pushes logs to CloudWatch Logs (account-wide setting, kept on stack delete)",
-        assume_role_policy=json.dumps(trust),
+        assume_role_policy=document_json(
+            statement("Allow", ["sts:AssumeRole"], None, principal={"Service": "apigateway.amazonaws.com"})
+        ),
         tags=ctx.tags(),
         opts=retained,
     )

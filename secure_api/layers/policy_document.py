@@ -16,13 +16,16 @@ VERSION = "2012-10-17"
 def statement(
     effect: str,
     actions: list[str],
-    resources: list[pulumi.Input[str]],
+    resources: list[pulumi.Input[str]] | None,
     *,
     principal: dict[str, Any] | str | None = None,
     condition: dict[str, Any] | None = None,
     sid: str | None = None,
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {"Effect": effect, "Action": actions, "Resource": resources}
+    """One statement; `resources` is None only in trust policies, where IAM forbids a Resource element."""
+    body: dict[str, Any] = {"Effect": effect, "Action": actions}
+    if resources is not None:
+        body["Resource"] = resources
     if sid:
         body["Sid"] = sid
     if principal is not None:
