@@ -152,7 +152,7 @@ def test_the_account_cloudwatch_role_is_opt_in_and_retained(dev_plan: PlanResult
     assert trust == {
         "Effect": "Allow",
         "Principal": {"Service": "apigateway.amazonaws.com"},
-        "Action": "sts:AssumeRole",
+        "Action": ["sts:AssumeRole"],
     }
     # A REST stage with logging is rejected until the account has the role; so are method settings.
     assert account.urn in dev_plan.one(STAGE).dependencies
