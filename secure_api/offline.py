@@ -21,15 +21,15 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_REGION = "us-east-1"
 
 
-class _Yaml12Loader(yaml.SafeLoader):
+class StackFileLoader(yaml.SafeLoader):
     """YAML 1.2 booleans, as the Pulumi CLI reads stack files: `mfa: ON` is the string "ON", not True."""
 
 
-_Yaml12Loader.yaml_implicit_resolvers = {
+StackFileLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-_Yaml12Loader.add_implicit_resolver(
+StackFileLoader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
 
@@ -44,7 +44,7 @@ def _read_stack_file(stack: str, project_dir: Path) -> dict[str, Any]:
         known = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in project_dir.glob("Pulumi.*.yaml"))
         raise StackFileError(f"no stack file {path.name} in {project_dir}; stacks here: {', '.join(known) or 'none'}")
     try:
-        document = yaml.load(path.read_text(), Loader=_Yaml12Loader) or {}
+        document = yaml.load(path.read_text(), Loader=StackFileLoader) or {}
     except yaml.YAMLError as error:
         raise StackFileError(f"{path.name} is not valid YAML: {error}") from None
     if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):

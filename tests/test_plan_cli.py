@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from secure_api.__main__ import main
-from secure_api.offline import PROJECT_DIR
+from secure_api.offline import PROJECT_DIR, StackFileLoader
 
 
 def test_dev_plan_prints_layers_and_routes(capsys: pytest.CaptureFixture[str]) -> None:
@@ -52,3 +54,32 @@ def test_unknown_stack_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> N
     err = capsys.readouterr().err
     assert "no stack file Pulumi.nope.yaml" in err
     assert "dev" in err
+
+
+def test_dev_stack_has_no_mandatory_violation(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", "--stack", "dev", "--update", "--format", "json"]) == 0
+    verdict = json.loads(capsys.readouterr().out)
+    assert verdict["summary"]["mandatory"] == 0
+    assert all(f["level"] != "mandatory" for f in verdict["findings"])
+
+
+def test_turning_a_control_off_is_a_policy_finding(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    stack = yaml.load((PROJECT_DIR / "Pulumi.dev.yaml").read_text(), Loader=StackFileLoader)
+    stack["config"]["secure-api:waf"] = {"enabled": False, "acceptNoWaf": True}
+    shutil.copy(PROJECT_DIR / "Pulumi.yaml", tmp_path)
+    (tmp_path / "Pulumi.nowaf.yaml").write_text(yaml.safe_dump(stack))
+    shutil.copytree(PROJECT_DIR / "examples", tmp_path / "examples")
+    code = main(["plan", "--stack", "nowaf", "--update", "--project-dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "! WAF is off (waf.enabled: false): the REGIONAL API has no web ACL" in out
+    assert "[mandatory] waf-stage-association  secure-api-stage" in out
+
+
+def test_sarif_output_is_for_code_scanning(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", "--stack", "private", "--format", "sarif"]) == 0
+    sarif = json.loads(capsys.readouterr().out)
+    assert sarif["version"] == "2.1.0"
+    assert sarif["runs"][0]["tool"]["driver"]["name"] == "secure-api-gateway"
+    for result in sarif["runs"][0]["results"]:
+        assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "Pulumi.private.yaml"
