@@ -261,3 +261,11 @@ def test_a_valid_private_network_parses() -> None:
     )
     assert config.network.ip_address_type_for("PRIVATE") == "dualstack"
     assert config.network.allowed_source_cidrs == ("10.20.0.0/16",)
+
+
+def test_an_unrestricted_regional_api_is_warned_about(dev_config: dict[str, Any], plan: Plan) -> None:
+    dev_config["network"].pop("allowedSourceCidrs")
+    warning = "network.allowedSourceCidrs is empty: the REGIONAL API takes calls from any address"
+    assert any(w.startswith(warning) for w in plan(dev_config, preview=True).warnings)
+    dev_config["network"]["allowedSourceCidrs"] = ["198.51.100.0/24"]
+    assert not any(w.startswith(warning) for w in plan(dev_config, preview=True).warnings)
