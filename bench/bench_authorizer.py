@@ -37,7 +37,7 @@ from secure_api.authorizer import ZIP_PACKAGE  # noqa: E402
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Bench0001"
 CLIENT_ID = "bench-client"
 METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/orders/42"
-ROUNDS, BATCH, WARMUP = 12, 1000, 500
+ROUNDS, BATCH, WARMUP = 120, 100, 500
 IMPORT_RUNS = 9
 LAMBDA_INIT = "Lambda-style init (import, config, cryptography, JWKS fetch)"
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from json.encoder import encode_basestring_ascii
-from math import isfinite
 from typing import Any
 
 from .audit import AuditLog
@@ -20,6 +19,7 @@ from .jwks import JwksCache
 
 _GROUP_CLAIMS = ("cognito:groups", "groups")
 _NUMBERS = (int, float)
+_MAX_DATE = 1e11  # seconds: year 5138; also false for NaN
 
 
 class JwtAuthenticator:
@@ -75,8 +75,8 @@ def validate_claims(claims: dict[str, Any], issuer: IssuerSettings, *, now: floa
     exp, iat = claims.get("exp"), claims.get("iat")
     if exp is None or iat is None:
         raise AuthenticationError("missing_claim")
-    # bool is an int subclass and 1e999 parses to inf: neither is a NumericDate.
-    if type(exp) not in _NUMBERS or type(iat) not in _NUMBERS or not isfinite(exp - iat):
+    # bool is an int subclass, 1e999 parses to inf and 10**400 overflows a float: none is a date.
+    if type(exp) not in _NUMBERS or type(iat) not in _NUMBERS or not (abs(exp) < _MAX_DATE > abs(iat)):
         raise AuthenticationError("bad_claim")
     if exp <= iat:
         raise AuthenticationError("bad_claim")
@@ -85,7 +85,7 @@ def validate_claims(claims: dict[str, Any], issuer: IssuerSettings, *, now: floa
     if iat > now + skew:
         raise AuthenticationError("issued_in_future")
     nbf = claims.get("nbf", 0)
-    if type(nbf) not in _NUMBERS or not isfinite(nbf):
+    if type(nbf) not in _NUMBERS or not abs(nbf) < _MAX_DATE:
         raise AuthenticationError("bad_claim")
     if nbf > now + skew:
         raise AuthenticationError("not_yet_valid")

@@ -145,6 +145,12 @@ TOKEN_ATTACKS: list[tuple[str, Build, str]] = [
         lambda a: a.raw_payload(json.dumps(a.forge.claims(exp=0)).replace('"exp": 0', '"exp": 1e999')),
         "bad_claim",
     ),
+    ("exp too large for a float", lambda a: a.claims(exp=10**400), "bad_claim"),
+    (
+        "nbf infinite",
+        lambda a: a.raw_payload(json.dumps(a.forge.claims(nbf=0)).replace('"nbf": 0', '"nbf": -1e999')),
+        "bad_claim",
+    ),
     (
         "exp NaN",
         lambda a: a.raw_payload(json.dumps(a.forge.claims(exp=0)).replace('"exp": 0', '"exp": NaN')),
