@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
@@ -46,6 +46,7 @@ _ISSUER_FIELDS = frozenset({"issuer", "jwksUrl", "clientIds", "audiences", "toke
 _COGNITO_ISSUER = re.compile(r"https://cognito-idp\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[A-Za-z0-9-]+_[A-Za-z0-9]+")
 _HEX_SHA256 = re.compile(r"[0-9a-f]{64}")
 _HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
+Number = TypeVar("Number", int, float)
 
 
 class IssuerSettings(NamedTuple):
@@ -77,7 +78,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         raise ConfigError(f"{AUTH_MODE} must be one of {', '.join(MODES)}, got {mode!r}")
     common: dict[str, Any] = {
         "mode": mode,
-        "result_ttl_seconds": _integer(env, RESULT_TTL_SECONDS, DEFAULT_RESULT_TTL_SECONDS, 0, 3600),
+        "result_ttl_seconds": _bounded(env, RESULT_TTL_SECONDS, DEFAULT_RESULT_TTL_SECONDS, 0, 3600),
         "identity_header": _header_name(env, DEFAULT_JWT_HEADER if mode == "jwt" else DEFAULT_KEY_HEADER),
     }
     if mode == "jwt":
@@ -105,10 +106,10 @@ def _jwt_settings(env: Mapping[str, str]) -> dict[str, Any]:
     return {
         "issuers": parsed,
         "algorithms": algorithms,
-        "clock_skew_seconds": _integer(env, JWT_CLOCK_SKEW_SECONDS, DEFAULT_CLOCK_SKEW_SECONDS, 0, 300),
-        "max_token_bytes": _integer(env, JWT_MAX_TOKEN_BYTES, DEFAULT_MAX_TOKEN_BYTES, 256, 65536),
-        "jwks_min_refetch_seconds": _number(env, JWKS_MIN_REFETCH_SECONDS, DEFAULT_MIN_REFETCH_SECONDS, 1, 3600),
-        "jwks_timeout_seconds": _number(env, JWKS_TIMEOUT_SECONDS, DEFAULT_TIMEOUT_SECONDS, 0.05, MAX_TIMEOUT_SECONDS),
+        "clock_skew_seconds": _bounded(env, JWT_CLOCK_SKEW_SECONDS, DEFAULT_CLOCK_SKEW_SECONDS, 0, 300),
+        "max_token_bytes": _bounded(env, JWT_MAX_TOKEN_BYTES, DEFAULT_MAX_TOKEN_BYTES, 256, 65536),
+        "jwks_min_refetch_seconds": _bounded(env, JWKS_MIN_REFETCH_SECONDS, DEFAULT_MIN_REFETCH_SECONDS, 1, 3600),
+        "jwks_timeout_seconds": _bounded(env, JWKS_TIMEOUT_SECONDS, DEFAULT_TIMEOUT_SECONDS, 0.05, MAX_TIMEOUT_SECONDS),
         "routes": parse_routes(_json(env, ROUTE_REQUIREMENTS, "{}")),
     }
 
@@ -143,12 +144,12 @@ def check_jwks_url(url: object) -> str:
     parts = urlsplit(url)
     if parts.scheme == "https" and parts.hostname:
         return url
-    if parts.scheme == "http" and parts.hostname and is_loopback_host(parts.hostname):
+    if parts.scheme == "http" and parts.hostname and _is_loopback_host(parts.hostname):
         return url
     raise ConfigError(f"jwksUrl must be https:// (or http:// to a loopback address), got {url!r}")
 
 
-def is_loopback_host(host: str) -> bool:
+def _is_loopback_host(host: str) -> bool:
     """localhost, ::1 or 127.0.0.0/8 (without importing ipaddress, for a cheaper cold start)."""
     octets = host.split(".")
     return host in ("localhost", "::1") or (
@@ -182,29 +183,18 @@ def _json(env: Mapping[str, str], name: str, default: str) -> Any:
         raise ConfigError(f"{name} is not valid JSON: {exc}") from None
 
 
-def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+def _bounded(env: Mapping[str, str], name: str, default: Number, low: Number, high: Number) -> Number:
+    """An int or float (as ``default`` is) within [low, high]; NaN and junk are errors."""
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
-        value = int(raw)
+        value = type(default)(raw)
     except ValueError:
-        value = low - 1
-    if not low <= value <= high:
-        raise ConfigError(f"{name} must be an integer from {low} to {high}, got {raw!r}")
-    return value
-
-
-def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = float("nan")
-    if not low <= value <= high:
-        raise ConfigError(f"{name} must be a number from {low} to {high}, got {raw!r}")
+        value = None
+    if value is None or not low <= value <= high:
+        kind = "an integer" if isinstance(default, int) else "a number"
+        raise ConfigError(f"{name} must be {kind} from {low} to {high}, got {raw!r}")
     return value
 
 
