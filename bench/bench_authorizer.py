@@ -39,6 +39,7 @@ CLIENT_ID = "bench-client"
 METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/orders/42"
 ROUNDS, BATCH, WARMUP = 120, 100, 500
 IMPORT_RUNS = 9
+RATIO_TARGET, IMPORT_TARGET_MS = 1.6, 60
 LAMBDA_INIT = "Lambda-style init (import, config, cryptography, JWKS fetch)"
 
 
@@ -64,6 +65,13 @@ def main() -> None:
     for name, label in (("import", f"cold import of {ZIP_PACKAGE}.handler"), ("init", LAMBDA_INIT)):
         median, fastest = imports[name]
         print(f"{label}: median {median:.1f} ms, min {fastest:.1f} ms")
+    ratio = statistics.median(samples["handler end to end"]) / verify_p50
+    print(f"\ntarget handler p50 <= {RATIO_TARGET}x raw verify: {_verdict(ratio <= RATIO_TARGET)} ({ratio:.2f}x)")
+    print(f"target cold import <= {IMPORT_TARGET_MS} ms: {_verdict(imports['import'][0] <= IMPORT_TARGET_MS)}")
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "NOT met"
 
 
 def _cases(key: rsa.RSAPrivateKey, token: str, env: dict[str, str]) -> dict[str, Callable[[], object]]:

@@ -181,6 +181,7 @@ def _write_zip(archive: Path, entries: list[tuple[str, bytes]]) -> None:
                 info.create_system = 3  # Unix, so external_attr holds the mode below
                 info.external_attr = 0o100644 << 16
                 bundle.writestr(info, data, compresslevel=9)
+        os.chmod(temporary, 0o644)  # mkstemp's 0600 would surprise other readers of the cache
         os.replace(temporary, archive)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
