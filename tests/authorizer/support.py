@@ -145,22 +145,45 @@ def jwt_env(jwks_url: str, **overrides: Any) -> dict[str, str]:
     return env
 
 
+class CapturedLog(io.StringIO):
+    """The audit stream, also kept line by line so the last record is cheap to read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.lines.append(text)
+        return super().write(text)
+
+
 class Harness:
     """An Authorizer built from an environment, with its decision log captured."""
 
     def __init__(self, env: dict[str, str], clock: FakeClock) -> None:
-        self.log = io.StringIO()
+        self.log = CapturedLog()
         self.authorizer = Authorizer.from_env(env, clock=clock, monotonic=clock, log_stream=self.log)
 
     def __call__(self, event: object) -> dict[str, Any]:
         return self.authorizer(event, None)
 
     def records(self, event: str = "authorizer_decision") -> list[dict[str, Any]]:
-        lines = [json.loads(line) for line in self.log.getvalue().splitlines()]
-        return [record for record in lines if record["event"] == event]
+        parsed = [json.loads(line) for line in self.log.lines]
+        return [record for record in parsed if record["event"] == event]
 
     def last_reason(self) -> str:
-        return self.records()[-1]["reason"]
+        """Every call ends with its decision line, after any key-set refresh it caused."""
+        return json.loads(self.log.lines[-1])["reason"]
+
+    def outcome(self, event: object) -> str:
+        """``allow`` or ``deny``, or the reason class of an exact ``Unauthorized`` (else it propagates)."""
+        try:
+            self(event)
+        except Exception as raised:
+            if type(raised) is not Exception or raised.args != ("Unauthorized",):
+                raise
+            return self.last_reason()
+        return json.loads(self.log.lines[-1])["decision"]
 
     def unauthorized(self, event: object) -> str:
         """Asserts exactly ``Exception("Unauthorized")`` and returns the logged reason class."""
