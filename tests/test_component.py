@@ -135,6 +135,9 @@ def test_lambda_authorizer_is_wired_with_least_privilege(dev_plan: PlanResult) -
     assert env["AUTH_MODE"] == "jwt"
     assert env["RESULT_TTL_SECONDS"] == "300"
     assert env["JWT_ALGORITHMS"] == "RS256"
+    assert json.loads(env["ROUTE_REQUIREMENTS"]) == {
+        "POST /partners/webhook": {"scopes": ["https://orders.example.com/orders.write"], "groups": []}
+    }
     if not dev_plan.preview:
         (issuer,) = json.loads(env["JWT_ISSUERS"])
         assert issuer["issuer"].startswith("https://cognito-idp.eu-west-1.amazonaws.com/")

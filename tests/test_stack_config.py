@@ -158,6 +158,21 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
         "SHA-256 digests",
     ),
     ("no routes", {}, "secure-api:routes", "at least one route"),
+    (
+        "authorizer requirements on a cognito route",
+        with_routes({**ORDERS, "authorizerRequirements": {"groups": ["admins"]}}),
+        "secure-api:routes[0]",
+        "only valid with auth 'custom'",
+    ),
+    (
+        "authorizer requirements without JWTs",
+        with_routes(
+            {**ORDERS, "auth": "custom", "authorizerRequirements": {"scopes": ["orders/read"]}},
+            lambdaAuthorizer={"mode": "api_key", "apiKeySha256": {"a" * 64: None}},
+        ),
+        "secure-api:routes[0].authorizerRequirements",
+        "lambdaAuthorizer.mode: jwt",
+    ),
 ]
 
 

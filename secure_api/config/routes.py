@@ -59,6 +59,19 @@ class MockIntegration(ConfigModel):
 Integration = Annotated[HttpIntegration | LambdaIntegration | MockIntegration, Field(discriminator="type")]
 
 
+class AuthorizerRequirements(ConfigModel):
+    """What the custom JWT authorizer demands of a token on one route (all scopes, any one group)."""
+
+    scopes: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> AuthorizerRequirements:
+        if not self.scopes and not self.groups:
+            raise ValueError("name at least one of scopes or groups")
+        return self
+
+
 class Route(ConfigModel):
     """One method on one resource path."""
 
@@ -69,6 +82,7 @@ class Route(ConfigModel):
     api_key_required: bool = False
     allow_unauthenticated: bool = False
     allow_api_key_only: bool = False
+    authorizer_requirements: AuthorizerRequirements | None = None
     integration: Integration
 
     @field_validator("path")
@@ -90,6 +104,8 @@ class Route(ConfigModel):
     def _auth_is_explicit(self) -> Route:
         if self.scopes and self.auth != "cognito":
             raise ValueError(f"scopes are only valid with auth 'cognito', not {self.auth!r}")
+        if self.authorizer_requirements and self.auth != "custom":
+            raise ValueError(f"authorizerRequirements are only valid with auth 'custom', not {self.auth!r}")
         if self.auth == "none":
             if not self.allow_unauthenticated:
                 raise ValueError("auth 'none' makes the route public: set allowUnauthenticated: true to confirm")

@@ -61,6 +61,10 @@ class StackConfig(ConfigModel):
                     problems.append(
                         (f"{where}.scopes", f"unknown scopes {unknown}; declared: {sorted(known) or 'none'}")
                     )
+            if route.authorizer_requirements and self.lambda_authorizer.mode != "jwt":
+                problems.append(
+                    (f"{where}.authorizerRequirements", "need lambdaAuthorizer.mode: jwt (tokens carry them)")
+                )
             if route.api_key_required and not self.usage_plans:
                 problems.append((f"{where}.apiKeyRequired", "needs at least one entry in usagePlans"))
         if self.needs_user_pool and not self.cognito.enabled:

@@ -129,6 +129,14 @@ def _environment(ctx: LayerContext, user_pool: UserPoolResources | None) -> dict
         "JWT_ISSUERS": pulumi.Output.all(*issuers).apply(lambda items: json.dumps(items, sort_keys=True)),
         "JWT_ALGORITHMS": ",".join(settings.algorithms),
         "RESULT_TTL_SECONDS": str(settings.result_ttl_seconds),
+        "ROUTE_REQUIREMENTS": json.dumps(
+            {
+                route.key: route.authorizer_requirements.model_dump(mode="json")
+                for route in ctx.config.routes
+                if route.authorizer_requirements
+            },
+            sort_keys=True,
+        ),
         "API_KEY_SHA256": json.dumps(settings.api_key_sha256, sort_keys=True),
         "IDENTITY_HEADER": settings.identity_header,
         "RETURN_USAGE_IDENTIFIER": "true" if ctx.config.api.api_key_source == "AUTHORIZER" else "false",
