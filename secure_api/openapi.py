@@ -67,7 +67,7 @@ def build_openapi(config: StackConfig, refs: ApiReferences) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for route in config.routes:
         paths.setdefault(route.path, {})[_OPENAPI_METHOD[route.method]] = _operation(route, config, refs)
-    return {
+    document = {
         "openapi": OPENAPI_VERSION,
         "info": {"title": config.api.name or "secure-api", "description": config.api.description, "version": "1"},
         # Endpoint settings travel in the document too: an overwrite re-import resets what it omits,
@@ -81,7 +81,12 @@ def build_openapi(config: StackConfig, refs: ApiReferences) -> dict[str, Any]:
         },
         "x-amazon-apigateway-request-validator": "all",
         "x-amazon-apigateway-gateway-responses": _gateway_responses(),
+        # Likewise the TLS policy: the provider does not re-apply it after an overwrite import.
+        "x-amazon-apigateway-security-policy": config.tls.security_policy,
     }
+    if config.tls.access_mode:
+        document["x-amazon-apigateway-endpoint-access-mode"] = config.tls.access_mode
+    return document
 
 
 def _endpoint_configuration(config: StackConfig) -> dict[str, Any]:
@@ -97,9 +102,11 @@ def render_openapi(config: StackConfig, refs: ApiReferences) -> str:
 
 
 def _operation(route: Route, config: StackConfig, refs: ApiReferences) -> dict[str, Any]:
+    status = str(route.integration.status_code) if isinstance(route.integration, MockIntegration) else "200"
     operation: dict[str, Any] = {
         "operationId": _operation_id(route),
-        "responses": {"200": {"description": "Success"}},
+        # A mock's integration response needs a method response with the same status code.
+        "responses": {status: {"description": "Success" if status.startswith("2") else "Fixed response"}},
         "security": _security_requirement(route, config),
         "x-amazon-apigateway-integration": _integration(route, refs),
     }

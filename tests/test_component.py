@@ -106,7 +106,12 @@ def test_app_clients_have_no_plain_password_or_implicit_flows(dev_plan: PlanResu
         }
     server = dev_plan.one("aws:cognito/resourceServer:ResourceServer")
     assert {s["scopeName"] for s in server.inputs["scopes"]} == {"orders.read", "orders.write"}
-    assert dev_plan.one("aws:cognito/userPoolDomain:UserPoolDomain").inputs["domain"] == "orders-api-dev-auth"
+    domain = dev_plan.one("aws:cognito/userPoolDomain:UserPoolDomain")
+    assert domain.inputs["domain"] == "orders-api-dev-auth"
+    (style,) = dev_plan.of_type("aws:cognito/managedLoginBranding:ManagedLoginBranding")  # the code-flow client
+    web = named(dev_plan, "aws:cognito/userPoolClient:UserPoolClient", "client-web")
+    assert depends_on(style, web, "clientId")
+    assert style.inputs["useCognitoProvidedValues"] is True
 
 
 def test_iam_invoke_policy_covers_exactly_the_iam_routes(dev_plan: PlanResult) -> None:

@@ -124,3 +124,21 @@ def test_request_authorizer_names_its_identity_source(dev_config: dict[str, Any]
     assert custom["x-amazon-apigateway-authorizer"]["type"] == "request"
     assert custom["x-amazon-apigateway-authorizer"]["identitySource"] == "method.request.header.x-partner-token"
     assert "identityValidationExpression" not in custom["x-amazon-apigateway-authorizer"]
+
+
+def test_tls_policy_travels_in_the_document(dev_config: dict[str, Any]) -> None:
+    assert build_openapi(parse_config(dev_config), REFS)["x-amazon-apigateway-security-policy"] == "TLS_1_2"
+    dev_config.pop("domain")
+    dev_config["tls"] = {"securityPolicy": "SecurityPolicy_TLS13_1_2_2021_06"}
+    document = build_openapi(parse_config(dev_config), REFS)
+    assert document["x-amazon-apigateway-security-policy"] == "SecurityPolicy_TLS13_1_2_2021_06"
+    assert document["x-amazon-apigateway-endpoint-access-mode"] == "STRICT"
+
+
+def test_mock_status_code_has_its_method_response(dev_config: dict[str, Any]) -> None:
+    dev_config["routes"][0]["integration"] = {"type": "mock", "statusCode": 503, "responseBody": "{}"}
+    document = build_openapi(parse_config(dev_config), REFS)
+    validate(document)
+    health = operation(document, "/health", "GET")
+    assert set(health["responses"]) == {"503"}
+    assert health["x-amazon-apigateway-integration"]["responses"]["default"]["statusCode"] == "503"

@@ -159,6 +159,12 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     ("no routes", {}, "secure-api:routes", "at least one route"),
     (
+        "API name too long for derived AWS names",
+        with_routes(ORDERS, api={"name": "a" * 54}),
+        "secure-api:api.name",
+        "should match pattern",
+    ),
+    (
         "authorizer requirements on a cognito route",
         with_routes({**ORDERS, "authorizerRequirements": {"groups": ["admins"]}}),
         "secure-api:routes[0]",

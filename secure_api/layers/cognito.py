@@ -85,13 +85,23 @@ def build_user_pool(ctx: LayerContext) -> UserPoolResources:
         for client in settings.app_clients
     }
     if settings.domain_prefix:
-        aws.cognito.UserPoolDomain(
+        domain = aws.cognito.UserPoolDomain(
             ctx.child("users-domain"),
             domain=settings.domain_prefix,
             user_pool_id=pool.id,
             managed_login_version=2,
             opts=ctx.opts(),
         )
+        for config_client in settings.app_clients:
+            if "code" in config_client.oauth_flows:
+                # Managed login v2 serves sign-in pages only to clients that have a branding style.
+                aws.cognito.ManagedLoginBranding(
+                    ctx.child(f"client-{config_client.name}-login-style"),
+                    user_pool_id=pool.id,
+                    client_id=clients[config_client.name].id,
+                    use_cognito_provided_values=True,
+                    opts=ctx.opts(depends_on=[domain]),
+                )
     issuer = pulumi.Output.concat("https://cognito-idp.", ctx.region, ".amazonaws.com/", pool.id)
     return UserPoolResources(
         pool=pool,
