@@ -62,7 +62,8 @@ class Authorizer:
         self._authenticator.prefetch()
 
     def __call__(self, event: object, context: object = None) -> dict[str, Any]:
-        request_id = getattr(context, "aws_request_id", None)
+        # Outside Lambda (tests, tools) the context is None: getattr's default would raise and catch.
+        request_id = None if context is None else getattr(context, "aws_request_id", None)
         try:
             if not isinstance(event, dict):
                 raise AuthenticationError("bad_event")

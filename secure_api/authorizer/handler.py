@@ -15,7 +15,7 @@ _authorizer: Authorizer | None = None
 
 
 def handler(event: object, context: object) -> dict[str, Any]:
-    return _instance()(event, context)
+    return (_authorizer or _instance())(event, context)
 
 
 def _instance() -> Authorizer:

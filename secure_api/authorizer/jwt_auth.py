@@ -56,18 +56,18 @@ class JwtAuthenticator:
             cache.refresh()
 
     def authenticate(self, event: Mapping[str, Any]) -> Identity:
-        jws = self._parser.parse(bearer_token(credential(event, self._header)))
-        iss = jws.claims.get("iss")
+        alg, kid, claims, signing_input, signature = self._parser.parse(bearer_token(credential(event, self._header)))
+        iss = claims.get("iss")
         entry = self._issuers.get(iss) if type(iss) is str else None
         if entry is None:
             raise AuthenticationError("unknown_issuer")
         issuer, cache = entry
-        key = cache.get(jws.kid)
+        key = cache.get(kid)
         if key is None:
             raise AuthenticationError("unknown_kid")
-        if not key.verify(jws.alg, jws.signing_input, jws.signature):
+        if not key.verify(alg, signing_input, signature):
             raise AuthenticationError("bad_signature")
-        return validate_claims(jws.claims, issuer, now=self._clock(), skew=self._skew)
+        return validate_claims(claims, issuer, now=self._clock(), skew=self._skew)
 
 
 def validate_claims(claims: dict[str, Any], issuer: IssuerSettings, *, now: float, skew: int) -> Identity:
@@ -82,12 +82,13 @@ def validate_claims(claims: dict[str, Any], issuer: IssuerSettings, *, now: floa
         raise AuthenticationError("bad_claim")
     if now >= exp + skew:
         raise AuthenticationError("expired")
-    if iat > now + skew:
+    latest = now + skew
+    if iat > latest:
         raise AuthenticationError("issued_in_future")
     nbf = claims.get("nbf", 0)
     if type(nbf) not in _NUMBERS or not abs(nbf) < _MAX_DATE:
         raise AuthenticationError("bad_claim")
-    if nbf > now + skew:
+    if nbf > latest:
         raise AuthenticationError("not_yet_valid")
     sub = claims.get("sub")
     if type(sub) is not str or not sub:
