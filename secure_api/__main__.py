@@ -52,8 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     try:
         policy_config = json.loads(args.policy_config.read_text()) if args.policy_config else None
-        config = parse_config(load_stack_config(args.stack, args.project_dir))
-        result = plan_stack(args.stack, preview=not args.update, project_dir=args.project_dir)
+        values = load_stack_config(args.stack, args.project_dir)
+        config = parse_config(values)  # fails fast, before the runtime starts
+        result = plan_stack(args.stack, preview=not args.update, project_dir=args.project_dir, config=values)
         findings = [] if args.no_policy else evaluate(result.resources, policy_config)
     except (ConfigError, StackFileError, PackagingError, OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
