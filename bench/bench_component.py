@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from secure_api.offline import load_stack_config, plan_stack
+from secure_api.plan.offline import load_stack_config, plan_stack
 
 
 def routes(count: int) -> list[dict[str, object]]:

@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from policy.secure_api_policies.verdict import evaluate
-from secure_api.harness import PlannedResource
-from secure_api.offline import plan_stack
+from secure_api.plan.harness import PlannedResource
+from secure_api.plan.offline import plan_stack
+from secure_api_policies.verdict import evaluate
 
 SIZES = (500, 2000, 5000)
 RUNS = 3

@@ -1,0 +1,22 @@
+"""secure-api: an AWS API Gateway REST API behind every layer of the secure API gateway model.
+
+Public API:
+
+- `SecureApi(name, args, opts)`: the component (type token `secure-api:index:SecureApi`).
+- `StackConfig`: the validated config the component builds from.
+- `parse_config(values)`: validate a camelCase mapping (the shape of the `secure-api:` stack config).
+- `read_config()`: read and validate the running program's `secure-api:` stack config.
+- `ConfigError`: raised by both readers, listing every problem with its key path.
+
+The Pulumi component plugin (`python -m pulumi.run.plugin secure-api`) serves every
+`ComponentResource` subclass exported here, so only real components are exported.
+"""
+
+from importlib import metadata
+
+from .component.config import ConfigError, StackConfig, parse_config, read_config
+from .component.resource import SecureApi
+
+__version__ = metadata.version("secure-api")
+
+__all__ = ["ConfigError", "SecureApi", "StackConfig", "__version__", "parse_config", "read_config"]

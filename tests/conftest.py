@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from secure_api.harness import PlanResult
-from secure_api.offline import load_stack_config, plan_stack
+from secure_api.plan.harness import PlanResult
+from secure_api.plan.offline import load_stack_config, plan_stack
 
 Plan = Callable[..., PlanResult]
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from pulumi.output import Unknown
 
-from secure_api.component import TYPE_TOKEN
-from secure_api.harness import PlannedResource, PlanResult
+from secure_api.component.resource import TYPE_TOKEN
+from secure_api.plan.harness import PlannedResource, PlanResult
 from tests.conftest import Plan
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"

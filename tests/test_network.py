@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from pulumi.output import Unknown
 
-from secure_api.component import TYPE_TOKEN
-from secure_api.config import ConfigError, parse_config
-from secure_api.harness import PlannedResource, PlanResult
-from secure_api.offline import plan_stack
+from secure_api.component.config import ConfigError, parse_config
+from secure_api.component.resource import TYPE_TOKEN
+from secure_api.plan.harness import PlannedResource, PlanResult
+from secure_api.plan.offline import plan_stack
 from tests.conftest import Plan
 
 POLICY = "aws:apigateway/restApiPolicy:RestApiPolicy"

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from pulumi.output import Unknown
 
-from secure_api.config import ConfigError, parse_config
-from secure_api.harness import PlannedResource, PlanResult
-from secure_api.layers.observability import ACCESS_LOG_FORMAT
-from secure_api.plan_report import render_plan
+from secure_api.component.config import ConfigError, parse_config
+from secure_api.component.layers.observability import ACCESS_LOG_FORMAT
+from secure_api.plan.harness import PlannedResource, PlanResult
+from secure_api.plan.report import render_plan
 from tests.conftest import Plan
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
-from secure_api.config import StackConfig, parse_config
-from secure_api.openapi import ApiReferences, build_openapi, render_openapi
+from secure_api.component.config import StackConfig, parse_config
+from secure_api.component.openapi import ApiReferences, build_openapi, render_openapi
 
 REFS = ApiReferences(
     region="eu-west-1",

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from secure_api.__main__ import main
-from secure_api.offline import PROJECT_DIR, StackFileLoader
+from secure_api.plan.cli import main
+from secure_api.plan.offline import PROJECT_DIR, StackFileLoader
 
 
 def test_dev_plan_prints_layers_and_routes(capsys: pytest.CaptureFixture[str]) -> None:

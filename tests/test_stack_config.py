@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from secure_api.config import ConfigError, parse_config
-from secure_api.harness import PlanResult
-from secure_api.offline import plan_stack
+from secure_api.component.config import ConfigError, parse_config
+from secure_api.plan.harness import PlanResult
+from secure_api.plan.offline import plan_stack
 
 HEALTH = {
     "path": "/health",

@@ -18,9 +18,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 from pulumi.output import Unknown
 
-from secure_api.config import ConfigError, parse_config
-from secure_api.config.tls import PROJECT_DIR, expiry_warnings, parse_truststore
-from secure_api.harness import PlannedResource, PlanResult
+from secure_api.component.config import ConfigError, parse_config
+from secure_api.component.config.tls import PROJECT_DIR, expiry_warnings, parse_truststore
+from secure_api.plan.harness import PlannedResource, PlanResult
 from tests.conftest import Plan
 
 DOMAIN = "aws:apigateway/domainName:DomainName"

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from pulumi.output import Unknown
 
-from secure_api.config import ConfigError, parse_config
-from secure_api.config.waf import BASELINE_MANAGED_GROUPS, LOG4J_RULES
-from secure_api.harness import PlannedResource, PlanResult
-from secure_api.layers.waf import redacted_headers
-from secure_api.offline import load_stack_config
-from secure_api.plan_report import render_plan
+from secure_api.component.config import ConfigError, parse_config
+from secure_api.component.config.waf import BASELINE_MANAGED_GROUPS, LOG4J_RULES
+from secure_api.component.layers.waf import redacted_headers
+from secure_api.plan.harness import PlannedResource, PlanResult
+from secure_api.plan.offline import load_stack_config
+from secure_api.plan.report import render_plan
 from tests.conftest import Plan
 
 ACL = "aws:wafv2/webAcl:WebAcl"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from policy_mutants import MUTANTS, Mutant
 
-from policy.secure_api_policies.verdict import Finding, evaluate, has_mandatory
-from secure_api.harness import PlannedResource
-from secure_api.offline import plan_stack
+from secure_api.plan.harness import PlannedResource
+from secure_api.plan.offline import plan_stack
+from secure_api_policies.verdict import Finding, evaluate, has_mandatory
 
 MODES = ("preview", "update")
 

@@ -7,9 +7,9 @@ from collections.abc import Callable
 import pytest
 from policy_cases import CASES
 
-from policy.secure_api_policies import RULES
-from policy.secure_api_policies.verdict import Finding, evaluate
-from secure_api.harness import run_program
+from secure_api.plan.harness import run_program
+from secure_api_policies import RULES
+from secure_api_policies.verdict import Finding, evaluate
 
 MODES = ("preview", "update")
 

@@ -15,9 +15,10 @@ from policy_programs import INSECURE_VIOLATIONS, insecure_program, secure_progra
 from pulumi.runtime import proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
-from policy.secure_api_policies import RULES, policies
-from policy.secure_api_policies import tokens as t
-from policy.secure_api_policies.verdict import (
+from secure_api.plan.harness import PlannedResource, run_program
+from secure_api_policies import RULES, policies
+from secure_api_policies import tokens as t
+from secure_api_policies.verdict import (
     SEVERITIES,
     Finding,
     analyze_request,
@@ -31,7 +32,6 @@ from policy.secure_api_policies.verdict import (
     render_text,
     servicer,
 )
-from secure_api.harness import PlannedResource, run_program
 
 REPO = Path(__file__).resolve().parents[2]
 BODY_RULES = {

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from .authorizer import HANDLER, ZIP_PACKAGE
+from ..authorizer import HANDLER, ZIP_PACKAGE
 
 Architecture = Literal["arm64", "x86_64"]
 
-SOURCE_DIR = Path(__file__).resolve().parent / "authorizer"
+SOURCE_DIR = Path(__file__).resolve().parents[1] / "authorizer"
 REQUIREMENTS = SOURCE_DIR / "requirements.txt"
 # Bump when the layout or the zip format changes, so old cache entries are not reused.
 FORMAT_VERSION = "1"

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
+from importlib import metadata
 from typing import Any
 
-import yaml
 from pulumi_policy import (
     Policy,
     PolicyConfigSchema,
@@ -26,7 +25,6 @@ from .model import Check, Outcome, ResourceCheck, RuleMeta, StackCheck, Undecide
 
 PACK_NAME = "secure-api-gateway"
 PACK_DESCRIPTION = "Secure API gateway model: auth, Cognito, usage plans, network, WAF, logging, TLS, alarms."
-PACK_DIR = Path(__file__).resolve().parent.parent
 CHECKS: Mapping[str, Check] = {
     **auth.CHECKS,
     **cognito.CHECKS,
@@ -41,8 +39,11 @@ CHECKS: Mapping[str, Check] = {
 
 @cache
 def pack_version() -> str:
-    """The version `pulumi policy publish` uses: the one in PulumiPolicy.yaml."""
-    return str(yaml.safe_load((PACK_DIR / "PulumiPolicy.yaml").read_text())["version"])
+    """The pack's version: the `secure-api` distribution's (`policy/PulumiPolicy.yaml` states the same, tested).
+
+    Raises `importlib.metadata.PackageNotFoundError` when the distribution is not installed.
+    """
+    return metadata.version("secure-api")
 
 
 @dataclass(frozen=True)

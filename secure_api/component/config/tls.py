@@ -14,7 +14,7 @@ from pydantic import Field, field_validator, model_validator
 
 from .base import ConfigModel
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
+PROJECT_DIR = Path(__file__).resolve().parents[3]
 
 # TLS_1_0 is left out on purpose. The SecurityPolicy_* ("enhanced") policies are the regional ones.
 SecurityPolicy = Literal[

@@ -13,11 +13,11 @@ from typing import Any
 
 import yaml
 
-from .config import NAMESPACE
+from ..component.config import NAMESPACE
+from ..component.program import main
 from .harness import PlanResult, run_program
-from .program import main
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 DEFAULT_REGION = "us-east-1"
 
 

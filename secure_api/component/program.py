@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pulumi
 
-from .component import SecureApi
 from .config import read_config
+from .resource import SecureApi
 
 
 def main() -> SecureApi:

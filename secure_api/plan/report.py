@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .config import StackConfig
-from .config.routes import HttpIntegration, LambdaIntegration
+from ..component.config import StackConfig
+from ..component.config.routes import HttpIntegration, LambdaIntegration
 from .harness import PlannedResource, PlanResult
 
 LAYERS = ("auth", "api", "usage plans", "network", "waf", "observability", "tls")

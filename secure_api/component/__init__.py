@@ -1,0 +1,1 @@
+"""The `SecureApi` component: typed config, one module per layer, and the OpenAPI document."""
