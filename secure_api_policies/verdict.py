@@ -13,10 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
+import jsonschema
 from google.protobuf import struct_pb2
 from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel, Policy
@@ -32,6 +33,8 @@ _LEVEL_VALUES = {level.value: level for level in EnforcementLevel}
 _UNDECIDED_MARK = "during preview: "
 _SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SARIF_LEVEL = {"mandatory": "error", "advisory": "warning"}
+STATES = ("violation", "undecided", "accepted")
+State = Literal["violation", "undecided", "accepted"]
 _SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
 
 
@@ -54,37 +57,106 @@ class PlannedLike(Protocol):
 class Finding:
     rule: str
     level: str
-    """`mandatory` or `advisory` (undecided findings are always advisory)."""
+    """The rule's enforcement level as configured: `mandatory` or `advisory`, whatever the state."""
     severity: str
     message: str
     urn: str
     """The resource in violation; empty for a stack-wide finding."""
     resource_type: str
     resource_name: str
-    undecided: bool
-    """The rule could not decide during preview (an unknown value the graph did not resolve)."""
+    state: State
+    """`violation`; `undecided` (a value the rule needs is unknown until the update, preview only); or
+    `accepted` (an exception the stack acknowledges, with its `reason`). Only mandatory violations fail."""
+    reason: str
+    """Why the exception is accepted (state `accepted`); empty otherwise."""
     title: str
     remediation: str
     checkers: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Location:
+    """Where a finding is fixed: a file relative to the repository root, a 1-based line, the fix to make there."""
+
+    uri: str
+    line: int
+    fix: str
+
+
+Locate = Callable[[Finding], Location]
+
+
+class PolicyConfigError(ValueError):
+    """A policy config the pack cannot use; `problems` lists each, naming the rule, property and what is allowed."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__(
+            f"invalid policy config ({len(self.problems)} problem(s)):\n" + "\n".join(f"  - {p}" for p in problems)
+        )
+
+
 def _levels_and_properties(config: Mapping[str, Any] | None) -> dict[str, tuple[EnforcementLevel, dict[str, Any]]]:
-    """Reconcile a `--policy-pack-config`-shaped mapping with each rule's defaults, like the CLI."""
+    """Reconcile a `--policy-pack-config`-shaped mapping with each rule's defaults, like the CLI.
+
+    Each rule's properties are validated with `jsonschema` against the rule's config schema
+    (`RuleMeta.config`). Raises PolicyConfigError listing every problem: unknown rules (with the known
+    ones), unknown properties (with the valid ones), levels and values outside what is allowed.
+    """
+    if config is not None and not isinstance(config, Mapping):
+        raise PolicyConfigError([f"the policy config must be a JSON object of rule ids, got {type(config).__name__}"])
     config = dict(config or {})
     everyone = config.pop("all", None)
-    unknown = set(config) - {meta.id for meta in RULES}
-    if unknown:
-        raise ValueError(f"policy config names unknown rules: {sorted(unknown)}")
+    levels = sorted(_LEVEL_VALUES)
+    problems = []
+    if everyone is not None and everyone not in _LEVEL_VALUES:
+        problems.append(f"all: enforcement level {everyone!r} is not one of {', '.join(levels)}")
+    known = [meta.id for meta in RULES]
+    for rule in sorted(set(config) - set(known)):
+        problems.append(f"{rule}: no such rule; known rules: all, {', '.join(known)}")
     reconciled = {}
     for meta in RULES:
         entry = config.get(meta.id, {})
-        entry = {"enforcementLevel": entry} if isinstance(entry, str) else dict(entry)
-        level = entry.pop("enforcementLevel", everyone or meta.enforcement.value)
-        extra = set(entry) - set(meta.config)
-        if extra or level not in _LEVEL_VALUES:
-            raise ValueError(f"invalid policy config for {meta.id}: {sorted(extra) or level}")
-        reconciled[meta.id] = (_LEVEL_VALUES[level], {**meta.defaults(), **entry})
+        if isinstance(entry, str):
+            entry = {"enforcementLevel": entry}
+        if not isinstance(entry, Mapping):
+            problems.append(
+                f"{meta.id}: must be an enforcement level ({', '.join(levels)}) or an object, got {json.dumps(entry)}"
+            )
+            continue
+        entry = dict(entry)
+        level = entry.pop("enforcementLevel", everyone if everyone in _LEVEL_VALUES else meta.enforcement.value)
+        if level not in _LEVEL_VALUES:
+            problems.append(f"{meta.id}.enforcementLevel: {json.dumps(level)} is not one of {', '.join(levels)}")
+        valid = ["enforcementLevel", *meta.config]
+        for extra in sorted(set(entry) - set(meta.config)):
+            problems.append(f"{meta.id}.{extra}: no such property; valid: {', '.join(valid)}")
+        schema = {"type": "object", "properties": dict(meta.config)}
+        for error in jsonschema.Draft7Validator(schema).iter_errors(entry):
+            where = ".".join(str(part) for part in error.absolute_path)
+            problems.append(f"{meta.id}.{where}: {_schema_problem(error)}")
+        if level in _LEVEL_VALUES:
+            reconciled[meta.id] = (_LEVEL_VALUES[level], {**meta.defaults(), **entry})
+    if problems:
+        raise PolicyConfigError(problems)
     return reconciled
+
+
+def _schema_problem(error: jsonschema.ValidationError) -> str:
+    """A JSON Schema failure in words: the value given and what the schema allows."""
+    given = json.dumps(error.instance)
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    if error.validator == "type":
+        article = "an" if str(error.validator_value)[0] in "aeiou" else "a"
+        return f"{given} must be {article} {error.validator_value}"
+    if error.validator == "minimum":
+        return f"{given} is below the minimum {error.validator_value}"
+    if error.validator == "maximum":
+        return f"{given} is above the maximum {error.validator_value}"
+    if error.validator == "enum":
+        return f"{given} is not one of {', '.join(json.dumps(v) for v in error.validator_value)}"
+    description = f" ({schema['description']})" if "description" in schema else ""
+    return f"{given} is not allowed: {error.message}{description}"
 
 
 def configure_request(config: Mapping[str, Any] | None) -> proto.ConfigureAnalyzerRequest:
@@ -151,30 +223,52 @@ def analyze_stack_request(resources: Sequence[PlannedLike]) -> proto.AnalyzeStac
     )
 
 
-def findings_of(response: proto.AnalyzeResponse, default_urn: str, index: Mapping[str, PlannedLike]) -> list[Finding]:
-    """Findings from an analyzer response; `default_urn` is the analysed resource (Analyze)."""
+def classify(meta: RuleMeta, message: str) -> tuple[State, str, str]:
+    """The state of one diagnostic of `meta`'s rule: (state, reason, message shown to the user).
+
+    `undecided`: pulumi_policy's "can't run policy ... during preview: <why>" (the rule raised an
+    unknown-value error: a value it needs is known only after the update).
+    """
+    if message.startswith("can't run policy") and _UNDECIDED_MARK in message:
+        return "undecided", "", message.split(_UNDECIDED_MARK, 1)[1]
+    return "violation", "", message
+
+
+def findings_of(
+    response: proto.AnalyzeResponse,
+    default_urn: str,
+    index: Mapping[str, PlannedLike],
+    levels: Mapping[str, str] | None = None,
+) -> list[Finding]:
+    """Findings from an analyzer response; `default_urn` is the analysed resource (Analyze).
+
+    `levels` maps rule ids to their configured enforcement level; pulumi_policy reports an undecided
+    rule as advisory, but its finding keeps the rule's own level.
+    """
     metas = {meta.id: meta for meta in RULES}
     found = []
     for diagnostic in response.diagnostics:
         meta: RuleMeta = metas[diagnostic.policyName]
         message = diagnostic.message
-        undecided = message.startswith("can't run policy") and _UNDECIDED_MARK in message
-        if undecided:
-            message = message.split(_UNDECIDED_MARK, 1)[1]
-        elif message.startswith(f"{diagnostic.description}\n"):
+        if message.startswith(f"{diagnostic.description}\n"):
             message = message[len(diagnostic.description) + 1 :]
+        state, reason, message = classify(meta, message)
+        level = _LEVELS[diagnostic.enforcementLevel]
+        if state == "undecided":
+            level = (levels or {}).get(meta.id, meta.enforcement.value)
         urn = diagnostic.urn or default_urn
         resource = index.get(urn)
         found.append(
             Finding(
                 rule=meta.id,
-                level=_LEVELS[diagnostic.enforcementLevel],
+                level=level,
                 severity=meta.severity.value,
                 message=message,
                 urn=urn,
                 resource_type=resource.type if resource else "",
                 resource_name=resource.name if resource else "",
-                undecided=undecided,
+                state=state,
+                reason=reason,
                 title=meta.title,
                 remediation=meta.remediation,
                 checkers=meta.checkers,
@@ -190,6 +284,7 @@ def evaluate(resources: Sequence[PlannedLike], config: Mapping[str, Any] | None 
     `{"<rule>": "disabled"}` or `{"<rule>": {"enforcementLevel": ..., "<property>": value}}`.
     """
     configure = configure_request(config)
+    levels = {rule: _LEVELS.get(entry.enforcementLevel, "disabled") for rule, entry in configure.policyConfig.items()}
     index = {resource.urn: resource for resource in resources}
     per_type: dict[str, list[Binding]] = defaultdict(list)
     stack_rules = []
@@ -204,59 +299,109 @@ def evaluate(resources: Sequence[PlannedLike], config: Mapping[str, Any] | None 
     for resource in resources:
         analyzer = analyzers.get(resource.type)
         if analyzer is not None:
-            found += findings_of(analyzer.Analyze(analyze_request(resource), None), resource.urn, index)
+            found += findings_of(analyzer.Analyze(analyze_request(resource), None), resource.urn, index, levels)
     for binding in stack_rules:
         subset = [resource for resource in resources if resource.type in binding.types]
         if subset:
             request = analyze_stack_request(subset)
-            found += findings_of(servicer([binding.policy], configure).AnalyzeStack(request, None), "", index)
+            found += findings_of(servicer([binding.policy], configure).AnalyzeStack(request, None), "", index, levels)
     return sorted(found, key=_order)
 
 
 def _order(finding: Finding) -> tuple[Any, ...]:
-    return (SEVERITIES.index(finding.severity), finding.level != "mandatory", finding.rule, finding.urn)
+    return (
+        STATES.index(finding.state),
+        SEVERITIES.index(finding.severity),
+        finding.level != "mandatory",
+        finding.rule,
+        finding.urn,
+    )
 
 
 def has_mandatory(findings: Sequence[Finding]) -> bool:
-    """True when a mandatory violation should fail the plan."""
-    return any(finding.level == "mandatory" for finding in findings)
+    """True when a mandatory violation should fail the plan (undecided and accepted findings never do)."""
+    return any(finding.state == "violation" and finding.level == "mandatory" for finding in findings)
 
 
-def _summary(findings: Sequence[Finding]) -> dict[str, int]:
+def summary(findings: Sequence[Finding]) -> dict[str, int]:
+    """Counts: violations by level (`mandatory`, `advisory`), then `undecided` and `accepted` findings."""
+    violations = [f for f in findings if f.state == "violation"]
     return {
-        "mandatory": sum(f.level == "mandatory" for f in findings),
-        "advisory": sum(f.level == "advisory" and not f.undecided for f in findings),
-        "undecided": sum(f.undecided for f in findings),
+        "mandatory": sum(f.level == "mandatory" for f in violations),
+        "advisory": sum(f.level == "advisory" for f in violations),
+        "undecided": sum(f.state == "undecided" for f in findings),
+        "accepted": sum(f.state == "accepted" for f in findings),
     }
 
 
-def render_text(findings: Sequence[Finding]) -> str:
-    """Findings grouped by severity, mandatory first within each group."""
-    counts = _summary(findings)
-    lines = [
-        f"Policy pack {PACK_NAME}@{pack_version()}: {counts['mandatory']} mandatory, "
-        f"{counts['advisory']} advisory, {counts['undecided']} undecided (unknown until the update)"
-    ]
+def _default_locate(artifact_uri: str) -> Locate:
+    return lambda finding: Location(uri=artifact_uri, line=1, fix=finding.remediation)
+
+
+def _where(finding: Finding) -> str:
+    return f"{finding.resource_name} ({finding.resource_type})" if finding.urn else "stack"
+
+
+def render_text(findings: Sequence[Finding], *, preview: bool = True, locate: Locate | None = None) -> str:
+    """Violations by severity (mandatory first), then, in preview mode, undecided findings, then accepted exceptions.
+
+    Each violation names its resource, the message, the fix and where to make it (`file:line`).
+    """
+    locate = locate or _default_locate("Pulumi.yaml")
+    counts = summary(findings)
+    head = f"Policy pack {PACK_NAME}@{pack_version()}: {counts['mandatory']} mandatory, {counts['advisory']} advisory"
+    if preview:
+        head += f", {counts['undecided']} undecided (unknown until the update)"
+    head += f", {counts['accepted']} accepted exception(s)"
+    lines = [head]
+    violations = [f for f in findings if f.state == "violation"]
     for severity in SEVERITIES:
-        group = [finding for finding in findings if finding.severity == severity]
+        group = [f for f in violations if f.severity == severity]
         if group:
             lines += ["", severity.upper()]
         for finding in group:
-            kind = "undecided" if finding.undecided else finding.level
-            where = f"{finding.resource_name} ({finding.resource_type})" if finding.urn else "stack"
+            location = locate(finding)
             lines += [
-                f"  [{kind}] {finding.rule}  {where}",
+                f"  [{finding.level}] {finding.rule}  {_where(finding)}",
                 f"      {finding.message}",
-                f"      fix: {finding.remediation}",
+                f"      fix: {location.fix}  ({location.uri}:{location.line})",
+            ]
+    undecided = [f for f in findings if f.state == "undecided"]
+    if preview and undecided:
+        lines += ["", "Undecided (unknown until the update; not violations, run --update to decide)"]
+        for finding in undecided:
+            lines += [f"  [{finding.level}] {finding.rule}  {_where(finding)}", f"      {finding.message}"]
+    accepted = [f for f in findings if f.state == "accepted"]
+    if accepted:
+        lines += ["", "Accepted exceptions (acknowledged in the config, with their reasons)"]
+        for finding in accepted:
+            lines += [
+                f"  [{finding.level}] {finding.rule}  {_where(finding)}",
+                f"      {finding.message}",
+                f"      reason: {finding.reason}",
             ]
     return "\n".join(lines) + "\n"
 
 
-def render_json(findings: Sequence[Finding]) -> str:
+def render_json(findings: Sequence[Finding], *, locate: Locate | None = None) -> str:
+    """`{policyPack, summary, findings: [Finding fields + location {uri, line, fix}], error: null}`."""
+    locate = locate or _default_locate("Pulumi.yaml")
     document = {
         "policyPack": {"name": PACK_NAME, "version": pack_version()},
-        "summary": _summary(findings),
-        "findings": [asdict(finding) for finding in findings],
+        "summary": summary(findings),
+        "findings": [{**asdict(finding), "location": asdict(locate(finding))} for finding in findings],
+        "error": None,
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def render_json_error(message: str, exit_code: int) -> str:
+    """The JSON document for a run that could not judge the stack: no findings, the error and the exit code."""
+    document = {
+        "policyPack": {"name": PACK_NAME, "version": pack_version()},
+        "summary": summary([]),
+        "findings": [],
+        "error": {"message": message, "exitCode": exit_code},
     }
     return json.dumps(document, indent=2) + "\n"
 
@@ -276,29 +421,33 @@ def _sarif_rule(meta: RuleMeta) -> dict[str, Any]:
     }
 
 
-def _sarif_result(finding: Finding, rule_index: int, artifact_uri: str) -> dict[str, Any]:
+def _sarif_result(finding: Finding, rule_index: int, location: Location) -> dict[str, Any]:
     fingerprint = hashlib.sha256(f"{finding.rule}|{finding.urn}|{finding.message}".encode()).hexdigest()
     where = f"{finding.resource_name}: " if finding.urn else ""
-    location: dict[str, Any] = {
-        "physicalLocation": {"artifactLocation": {"uri": artifact_uri}, "region": {"startLine": 1}}
-    }
+    physical = {"artifactLocation": {"uri": location.uri}, "region": {"startLine": location.line}}
+    sarif_location: dict[str, Any] = {"physicalLocation": physical}
     if finding.urn:
-        location["logicalLocations"] = [
+        sarif_location["logicalLocations"] = [
             {"name": finding.resource_name, "fullyQualifiedName": finding.urn, "kind": "resource"}
         ]
-    return {
+    result: dict[str, Any] = {
         "ruleId": finding.rule,
         "ruleIndex": rule_index,
-        "level": "note" if finding.undecided else _SARIF_LEVEL[finding.level],
-        "message": {"text": f"{where}{finding.message}"},
-        "locations": [location],
+        "message": {"text": f"{where}{finding.message} Fix: {location.fix}"},
+        "locations": [sarif_location],
         "partialFingerprints": {"secureApiFinding/v1": fingerprint[:32]},
+        "properties": {"state": finding.state, "enforcementLevel": finding.level},
     }
+    if finding.state == "undecided":
+        result.update(kind="open", level="none")  # SARIF 2.1.0 §3.27.9: a non-`fail` kind has level none
+    else:
+        result.update(kind="fail", level=_SARIF_LEVEL[finding.level])
+    if finding.state == "accepted":
+        result["suppressions"] = [{"kind": "external", "status": "accepted", "justification": finding.reason}]
+    return result
 
 
-def render_sarif(findings: Sequence[Finding], *, artifact_uri: str = "Pulumi.yaml") -> str:
-    """SARIF 2.1.0 for GitHub code scanning; each result points at `artifact_uri` and names the URN."""
-    indices = {meta.id: position for position, meta in enumerate(RULES)}
+def _sarif_document(results: list[dict[str, Any]], invocation: dict[str, Any]) -> str:
     document = {
         "$schema": _SARIF_SCHEMA,
         "version": "2.1.0",
@@ -312,8 +461,32 @@ def render_sarif(findings: Sequence[Finding], *, artifact_uri: str = "Pulumi.yam
                         "rules": [_sarif_rule(meta) for meta in RULES],
                     }
                 },
-                "results": [_sarif_result(f, indices[f.rule], artifact_uri) for f in findings],
+                "invocations": [invocation],
+                "results": results,
             }
         ],
     }
     return json.dumps(document, indent=2) + "\n"
+
+
+def render_sarif(
+    findings: Sequence[Finding], *, artifact_uri: str = "Pulumi.yaml", locate: Locate | None = None
+) -> str:
+    """SARIF 2.1.0 for GitHub code scanning.
+
+    Violations are `kind: fail` (`error` mandatory, `warning` advisory); undecided findings `kind: open`;
+    accepted exceptions carry a `suppressions` entry (`status: accepted`, the reason as `justification`).
+    `locate` places each result (default: line 1 of `artifact_uri`). Spec:
+    https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html
+    """
+    locate = locate or _default_locate(artifact_uri)
+    indices = {meta.id: position for position, meta in enumerate(RULES)}
+    results = [_sarif_result(f, indices[f.rule], locate(f)) for f in findings]
+    return _sarif_document(results, {"executionSuccessful": True})
+
+
+def render_sarif_error(message: str, exit_code: int) -> str:
+    """SARIF for a run that could not judge the stack: no results, the error as a tool execution notification."""
+    notification = {"level": "error", "message": {"text": message}}
+    invocation = {"executionSuccessful": False, "exitCode": exit_code, "toolExecutionNotifications": [notification]}
+    return _sarif_document([], invocation)

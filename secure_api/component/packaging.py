@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import os
 import re
 import shutil
@@ -36,6 +37,7 @@ _PYTHON_VERSION = re.compile(r"3\.(1[2-9]|[2-9]\d)")
 # Installer bookkeeping that varies between pip runs and means nothing at run time.
 _VOLATILE_DIST_INFO = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"})
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+_LOG = logging.getLogger(__name__)
 
 
 class PackagingError(RuntimeError):
@@ -71,6 +73,12 @@ def build_authorizer_package(
     package_key = _digest(deps_key, *(part for name, data in sources for part in (name, data)))
     archive = cache / "packages" / f"authorizer-{architecture}-py{python_version}-{package_key[:24]}.zip"
     if not archive.is_file():
+        _LOG.info(
+            "building the authorizer's Lambda package (%s, Python %s) into %s; later runs reuse it",
+            architecture,
+            python_version,
+            cache,
+        )
         site = _dependencies(cache / "deps" / deps_key[:24], architecture, python_version)
         _write_zip(archive, _entries(site, sources))
     data = archive.read_bytes()

@@ -1,27 +1,49 @@
-"""`python -m secure_api plan --stack dev`: what `pulumi preview --policy-pack policy` would show, offline.
+"""`secure-api plan`: what `pulumi preview --policy-pack` would show for the Pulumi project here, offline.
 
-Runs the program on Pulumi's mock runtime against the stack file, prints the plan by layer, then
-runs the CrossGuard pack on the planned resources through pulumi_policy's analyzer service.
-Exit status: 0 clean, 1 mandatory policy violations, 2 invalid config or stack file.
+Runs the project's own program (any Pulumi Python program, with or without SecureApi) on Pulumi's
+mock runtime against `Pulumi.<stack>.yaml`, prints the plan, then runs the CrossGuard pack on the
+planned resources through pulumi_policy's analyzer service.
+
+Exit status: 0 clean; 1 mandatory policy violations; 2 invalid project, stack file, config or
+program; 3 invalid policy config. With --format json/sarif, stdout is a valid document on every
+exit status (an error is a tool notification).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import sys
+import traceback
 from pathlib import Path
+from typing import Any
 
-from secure_api_policies.verdict import evaluate, has_mandatory, render_json, render_sarif, render_text
+from secure_api_policies.verdict import (
+    PolicyConfigError,
+    configure_request,
+    evaluate,
+    has_mandatory,
+    render_json,
+    render_json_error,
+    render_sarif,
+    render_sarif_error,
+    render_text,
+)
 
 from .. import __version__
-from ..component.config import ConfigError, parse_config
+from ..component.config import NAMESPACE, ConfigError, parse_config
 from ..component.packaging import PackagingError
-from .offline import PROJECT_DIR, StackFileError, load_stack_config, plan_stack
+from .harness import UnsupportedDataSource
+from .locations import Locator, repository_root
+from .offline import Plan, StackFileError, find_project, run_plan
 from .report import render_plan
+from .schema import render_schema
 
 EXIT_MANDATORY_VIOLATIONS = 1
 EXIT_BAD_INPUT = 2
+EXIT_BAD_POLICY_CONFIG = 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,10 +52,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    plan = commands.add_parser("plan", help="print the resources, layers, routes and policy findings of a stack")
-    plan.add_argument("--stack", default="dev", help="stack name: reads Pulumi.<stack>.yaml (default: dev)")
-    plan.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help="folder holding Pulumi.yaml")
-    plan.add_argument("--update", action="store_true", help="simulate `pulumi up` (outputs known) instead of a preview")
+    plan = commands.add_parser(
+        "plan",
+        help="run the project's program offline and judge it with the policy pack",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    plan.add_argument("--stack", help="stack name: reads Pulumi.<stack>.yaml (default: the only stack file)")
+    plan.add_argument(
+        "--cwd", type=Path, default=None, help="run as if started in DIR: the project is at or above it"
+    )
+    plan.add_argument(
+        "--update",
+        action="store_true",
+        help="simulate `pulumi up` (outputs known) instead of a new-stack preview (outputs unknown)",
+    )
     plan.add_argument(
         "--format",
         choices=("text", "json", "sarif"),
@@ -42,35 +75,146 @@ def _parser() -> argparse.ArgumentParser:
     )
     plan.add_argument("--no-policy", action="store_true", help="skip the policy pack (text format only)")
     plan.add_argument(
-        "--policy-config", type=Path, help="JSON file in the shape of `pulumi preview --policy-pack-config`"
+        "--policy-config",
+        type=Path,
+        help="JSON file in the shape of `pulumi preview --policy-pack-config` (rule id -> level or object)",
     )
+    schema = commands.add_parser("schema", help="print the JSON Schema of a stack file with secure-api config")
+    schema.add_argument("--output", type=Path, help="write to this file instead of stdout")
     return parser
+
+
+class _Failure(Exception):
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _policy_config(path: Path | None) -> dict[str, Any] | None:
+    """The policy config file, checked against every rule's schema; _Failure(exit 3) names what is wrong."""
+    if path is None:
+        return None
+    expected = 'a JSON object of rule ids, e.g. {"all": "advisory", "log-group-retention": {"minRetentionDays": 400}}'
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise _Failure(f"cannot read the policy config {path}: {error.strerror}", EXIT_BAD_POLICY_CONFIG) from None
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise _Failure(
+            f"the policy config {path} is not JSON (line {error.lineno}: {error.msg}); expected {expected}",
+            EXIT_BAD_POLICY_CONFIG,
+        ) from None
+    if not isinstance(config, dict):
+        raise _Failure(f"the policy config {path} must be {expected}", EXIT_BAD_POLICY_CONFIG)
+    try:
+        configure_request(config)
+    except PolicyConfigError as error:
+        raise _Failure(f"{path}: {error}", EXIT_BAD_POLICY_CONFIG) from None
+    return config
+
+
+def _stack_name(args: argparse.Namespace) -> str:
+    if args.stack:
+        return str(args.stack)
+    project = find_project(args.cwd or Path.cwd())
+    stacks = project.stacks()
+    if len(stacks) == 1:
+        return stacks[0]
+    raise StackFileError(
+        f"pass --stack: {project.stack_config_dir} holds {'no stack file' if not stacks else 'several'} "
+        f"({', '.join(stacks) or 'create one with `pulumi stack init`'})"
+    )
+
+
+def _program_failure(error: BaseException, plan_dir: Path) -> str:
+    """An exception from the user's program, without a traceback: type, message and the program's line."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if Path(f.filename).resolve().is_relative_to(plan_dir)]
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    return f"the program failed{where}: {type(error).__name__}: {error}"
+
+
+def _plan(args: argparse.Namespace) -> Plan:
+    stack = _stack_name(args)
+    try:
+        plan = run_plan(stack, preview=not args.update, cwd=args.cwd)
+    except (ConfigError, StackFileError, PackagingError, UnsupportedDataSource) as error:
+        raise _Failure(str(error), EXIT_BAD_INPUT) from None
+    except Exception as error:  # noqa: BLE001 - any exception of the user's program is a bad program, exit 2
+        project = find_project(args.cwd or Path.cwd())
+        raise _Failure(_program_failure(error, project.directory), EXIT_BAD_INPUT) from None
+    return plan
+
+
+def _progress_handler() -> logging.Handler:
+    """Progress lines (the authorizer package build) on stderr, so stdout stays a clean document."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("secure_api.component.packaging")
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    return handler
+
+
+def _run_plan(args: argparse.Namespace) -> tuple[str, int]:
+    """The text to print and the exit status."""
+    if args.no_policy and args.format != "text":
+        raise _Failure("--no-policy only goes with --format text", EXIT_BAD_INPUT)
+    policy_config = _policy_config(args.policy_config)
+    handler = _progress_handler()
+    try:
+        plan = _plan(args)
+    finally:
+        logging.getLogger("secure_api.component.packaging").removeHandler(handler)
+    resources = plan.result.resources
+    findings = [] if args.no_policy else evaluate(resources, policy_config)
+    root = repository_root(Path.cwd())
+    locate = Locator(plan, resources, root)
+    code = EXIT_MANDATORY_VIOLATIONS if has_mandatory(findings) else 0
+    if args.format == "json":
+        return render_json(findings, locate=locate), code
+    if args.format == "sarif":
+        return render_sarif(findings, locate=locate), code
+    config = None
+    if any(r.type == "secure-api:index:SecureApi" for r in resources) and plan.stack_file.namespace(NAMESPACE):
+        config = parse_config(plan.stack_file.namespace(NAMESPACE))
+    text = render_plan(plan, config)
+    if not args.no_policy:
+        text += "\n\n" + render_text(findings, preview=plan.result.preview, locate=locate)
+    return text, code
+
+
+def _emit(text: str) -> None:
+    """Print; a closed pipe (`| head`) ends quietly, as a Unix filter should."""
+    try:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.no_policy and args.format != "text":
-        print("error: --no-policy only goes with --format text", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    if args.command == "schema":
+        if args.output:
+            args.output.write_text(render_schema())
+        else:
+            _emit(render_schema())
+        return 0
     try:
-        policy_config = json.loads(args.policy_config.read_text()) if args.policy_config else None
-        values = load_stack_config(args.stack, args.project_dir)
-        config = parse_config(values)  # fails fast, before the runtime starts
-        result = plan_stack(args.stack, preview=not args.update, project_dir=args.project_dir, config=values)
-        findings = [] if args.no_policy else evaluate(result.resources, policy_config)
-    except (ConfigError, StackFileError, PackagingError, OSError, ValueError) as error:
+        text, code = _run_plan(args)
+    except (_Failure, StackFileError) as error:
+        code = error.code if isinstance(error, _Failure) else EXIT_BAD_INPUT
         print(f"error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    if args.format == "json":
-        print(render_json(findings))
-    elif args.format == "sarif":
-        print(render_sarif(findings, artifact_uri=f"Pulumi.{args.stack}.yaml"))
-    else:
-        print(render_plan(args.stack, config, result))
-        if not args.no_policy:
-            print()
-            print(render_text(findings))
-    return EXIT_MANDATORY_VIOLATIONS if has_mandatory(findings) else 0
+        if args.format == "json":
+            _emit(render_json_error(str(error), code))
+        elif args.format == "sarif":
+            _emit(render_sarif_error(str(error), code))
+        return code
+    _emit(text)
+    return code
 
 
 def run() -> None:

@@ -18,11 +18,11 @@ import pulumi
 from google.protobuf import struct_pb2
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
-from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.stack import massage, run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-ACCOUNT_ID = "123456789012"
-PARTITION = "aws"
+from .mock_state import ACCOUNT_ID, PARTITION, created_state, policy_document
+
 STACK_TYPE = "pulumi:pulumi:Stack"
 
 
@@ -45,6 +45,11 @@ class PlannedResource:
     ignore_changes: tuple[str, ...]
     provider: str
     replacement_trigger: Any = None
+    source_file: str = ""
+    """The program file that constructed the resource (the SDK's source position), absolute; empty if unknown."""
+    source_line: int = 0
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """The state the (mock) provider returned: inputs plus computed outputs in update mode, `id` included."""
 
 
 @dataclass
@@ -75,54 +80,8 @@ class PlanResult:
         return [r for r in self.resources if r.custom]
 
 
-def _fake_outputs(type_: str, name: str, inputs: Mapping[str, Any], region: str) -> dict[str, Any]:
-    """Computed outputs a real provider would return; only used in update mode."""
-    service = type_.split(":")[1].split("/")[0]
-    rid = f"{name}-id"
-    outputs: dict[str, Any] = {
-        "arn": f"arn:{PARTITION}:{service}:{region}:{ACCOUNT_ID}:{name}",
-        "id": rid,
-    }
-    if type_ == "aws:apigateway/restApi:RestApi":
-        outputs["rootResourceId"] = f"{name}-root"
-        outputs["executionArn"] = f"arn:{PARTITION}:execute-api:{region}:{ACCOUNT_ID}:{rid}"
-    elif type_ == "aws:apigateway/stage:Stage":
-        api = inputs.get("restApi", "api")
-        stage = inputs.get("stageName", "stage")
-        outputs["arn"] = f"arn:{PARTITION}:apigateway:{region}::/restapis/{api}/stages/{stage}"
-        outputs["invokeUrl"] = f"https://{api}.execute-api.{region}.amazonaws.com/{stage}"
-        outputs["executionArn"] = f"arn:{PARTITION}:execute-api:{region}:{ACCOUNT_ID}:{api}/{stage}"
-    elif type_ == "aws:cognito/userPool:UserPool":
-        outputs["id"] = f"{region}_{name.replace('-', '')[:9]}"
-        outputs["endpoint"] = f"cognito-idp.{region}.amazonaws.com/{outputs['id']}"
-    elif type_ == "aws:apigateway/apiKey:ApiKey":
-        outputs["value"] = inputs.get("value") or f"{name}-generated-key-value-0123456789"
-    elif type_ == "aws:lambda/function:Function":
-        outputs["invokeArn"] = (
-            f"arn:{PARTITION}:apigateway:{region}:lambda:path/2015-03-31/functions/"
-            f"arn:{PARTITION}:lambda:{region}:{ACCOUNT_ID}:function:{name}/invocations"
-        )
-    elif type_ == "aws:s3/bucketObjectv2:BucketObjectv2":
-        outputs["versionId"] = f"{name}-version-1"
-    elif type_ == "aws:cloudwatch/logGroup:LogGroup":
-        outputs["arn"] = f"arn:{PARTITION}:logs:{region}:{ACCOUNT_ID}:log-group:{inputs.get('name', name)}"
-    elif type_ == "aws:apigateway/domainName:DomainName":
-        outputs["regionalDomainName"] = f"d-{name}.execute-api.{region}.amazonaws.com"
-        outputs["regionalZoneId"] = "Z1UJRXOUMOOFQ8"
-    elif type_ == "aws:acm/certificate:Certificate":
-        outputs["domainValidationOptions"] = [
-            {
-                "domainName": inputs.get("domainName", "example.com"),
-                "resourceRecordName": f"_x.{inputs.get('domainName', 'example.com')}.",
-                "resourceRecordType": "CNAME",
-                "resourceRecordValue": "_y.acm-validations.aws.",
-            }
-        ]
-    return outputs
-
-
 class _Mocks(pulumi.runtime.Mocks):
-    """Echo inputs back; in update mode add the computed outputs a provider would fill in."""
+    """Echo inputs back; in update mode add the id and computed outputs AWS would return (`mock_state`)."""
 
     def __init__(self, preview: bool, region: str) -> None:
         self.preview = preview
@@ -131,7 +90,7 @@ class _Mocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         if self.preview:
             return None, dict(args.inputs)
-        computed = _fake_outputs(args.typ, args.name, args.inputs, self.region)
+        computed = created_state(args.typ, args.name, args.inputs, self.region)
         return computed.pop("id"), {**computed, **args.inputs}
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
@@ -146,7 +105,23 @@ class _Mocks(pulumi.runtime.Mocks):
             }
         if args.token == "aws:index/getPartition:getPartition":
             return {"partition": PARTITION, "dnsSuffix": "amazonaws.com", "id": PARTITION}
-        raise NotImplementedError(f"the offline plan has no mock for the data source {args.token}")
+        if args.token == "aws:iam/getPolicyDocument:getPolicyDocument":
+            return policy_document(args.args)
+        if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            names = [f"{self.region}{zone}" for zone in "abc"]
+            return {"names": names, "id": self.region}
+        raise UnsupportedDataSource(args.token)
+
+
+class UnsupportedDataSource(Exception):
+    """The program reads a data source the offline plan cannot answer without AWS."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__(
+            f"the program reads the data source {token}, which the offline plan cannot answer without AWS "
+            "(supported: getRegion, getCallerIdentity, getPartition, getAvailabilityZones, iam.getPolicyDocument)"
+        )
+        self.token = token
 
 
 class _RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -182,6 +157,12 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                     replacement_trigger=_value(request.replacement_trigger)
                     if request.HasField("replacement_trigger")
                     else None,
+                    source_file=request.sourcePosition.uri.removeprefix("file://"),
+                    source_line=request.sourcePosition.line,
+                    outputs={
+                        **rpc.deserialize_properties(response.object, keep_unknowns=True),
+                        **({"id": response.id} if response.id else {}),
+                    },
                 )
             )
         return response
@@ -211,6 +192,7 @@ def run_program(
     program: Callable[[], Any],
     *,
     config: Mapping[str, str],
+    secret_keys: list[str] | None = None,
     project: str,
     stack: str,
     preview: bool,
@@ -236,9 +218,17 @@ def run_program(
         logger=logger,
         monitor=_RecordingMonitor(mocks, result),
     )
-    pulumi.runtime.set_all_config(dict(config), [])
+    pulumi.runtime.set_all_config(dict(config), secret_keys or [])
     settings = pulumi.runtime.settings.SETTINGS
     settings.rpc_manager.clear()
     settings.outputs.clear()
-    _sync_await(run_pulumi_func(program))
+    _sync_await(run_pulumi_func(lambda: _with_stack_outputs(program)))
     return result
+
+
+def _with_stack_outputs(program: Callable[[], Any]) -> None:
+    """Run `program`, then register the stack's exports, as `pulumi.runtime.run_in_stack` does at the end."""
+    program()
+    root = pulumi.runtime.settings.get_root_resource()
+    if root is not None and root.outputs:
+        root.register_outputs(massage(root.outputs, []))

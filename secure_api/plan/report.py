@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from typing import Any
+
+from pulumi.runtime import rpc
 
 from ..component.config import StackConfig
 from ..component.config.routes import HttpIntegration, LambdaIntegration
-from .harness import PlannedResource, PlanResult
+from .harness import STACK_TYPE, PlannedResource, PlanResult
+from .offline import Plan
 
 LAYERS = ("auth", "api", "usage plans", "network", "waf", "observability", "tls")
 
@@ -183,15 +188,23 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
     return [line(header), line(tuple("-" * w for w in widths)), *(line(r) for r in rows)]
 
 
-def render_plan(stack: str, config: StackConfig, result: PlanResult) -> str:
+def render_plan(plan: Plan, config: StackConfig | None) -> str:
+    """The plan by layer; `config` (the stack's SecureApi config, when the program builds one) adds the
+    layer summaries and the route table. Update mode adds the stack outputs and the protected log groups."""
+    result = plan.result
     by_layer: dict[str, list[PlannedResource]] = defaultdict(list)
     for resource in result.custom_resources():
         by_layer[layer_of(resource)].append(resource)
-    summaries = _summary(config)
+    summaries = _summary(config) if config is not None else {}
     mode = "preview" if result.preview else "update"
     count = len(result.custom_resources())
-    lines = [f"Offline plan for stack '{stack}' ({mode} mode, mock runtime): {count} resources to create", ""]
-    for layer in LAYERS:
+    lines = [
+        f"Offline plan for stack '{plan.stack_file.stack}' of project '{plan.project.name}' "
+        f"({mode} mode, mock runtime): {count} resources to create",
+        f"region {plan.region.name} (from {plan.region.source}); program {plan.project.main}",
+        "",
+    ]
+    for layer in (*LAYERS, *sorted(set(by_layer) - set(LAYERS))):
         resources = sorted(by_layer.get(layer, []), key=lambda r: (r.type, r.name))
         if not resources and layer not in summaries:
             continue
@@ -200,15 +213,39 @@ def render_plan(stack: str, config: StackConfig, result: PlanResult) -> str:
             flags = [f for f, on in (("protect", resource.protect), ("retain", resource.retain_on_delete)) if on]
             lines.append(f"    + {resource.type:<55} {resource.name}{'  [' + ', '.join(flags) + ']' if flags else ''}")
         lines.append("")
-    lines.append("Routes")
-    lines.extend(
-        "  " + row
-        for row in _table(("PATH", "METHOD", "AUTH", "SCOPES", "API KEY", "INTEGRATION"), route_table(config))
-    )
+    if config is not None:
+        lines.append("Routes")
+        lines.extend(
+            "  " + row
+            for row in _table(("PATH", "METHOD", "AUTH", "SCOPES", "API KEY", "INTEGRATION"), route_table(config))
+        )
+    if not result.preview:
+        lines.extend(_update_details(result))
     if result.warnings:
         lines.extend(["", "Warnings (controls explicitly turned off or needing attention)"])
         lines.extend(f"  ! {w}" for w in result.warnings)
-    return "\n".join(lines)
+    return "\n".join(lines).rstrip("\n")
+
+
+def _update_details(result: PlanResult) -> list[str]:
+    """Stack outputs and the physical names of protected log groups (what re-adoption after a teardown needs)."""
+    lines = []
+    outputs = next((v for urn, v in result.outputs.items() if f"::{STACK_TYPE}::" in urn), {})
+    if outputs:
+        lines.extend(["", "Stack outputs"])
+        width = max(len(key) for key in outputs)
+        lines.extend(f"  {key:<{width}}  {_show(value)}" for key, value in sorted(outputs.items()))
+    groups = [r for r in result.of_type("aws:cloudwatch/logGroup:LogGroup") if r.protect]
+    if groups:
+        lines.extend(["", "Protected log groups (physical names)"])
+        lines.extend(f"  {r.outputs.get('name', r.inputs.get('name', '?'))}  ({r.name})" for r in groups)
+    return lines
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dict) and rpc._special_sig_key in value:  # noqa: SLF001 - a secret output
+        return "[secret]"
+    return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
 def _types_summary(resources: list[PlannedResource]) -> str:

@@ -47,7 +47,7 @@ def _plan(program: object, mode: str) -> list[PlannedResource]:
 
 
 def _pairs(findings: list[Finding]) -> set[tuple[str, str]]:
-    return {(f.rule, f.resource_name) for f in findings if not f.undecided}
+    return {(f.rule, f.resource_name) for f in findings if f.state == "violation"}
 
 
 @pytest.mark.parametrize("mode", ["preview", "update"])
@@ -55,7 +55,7 @@ def test_raw_insecure_program_is_flagged_on_every_control(mode: str) -> None:
     findings = evaluate(_plan(insecure_program, mode))
 
     assert _pairs(findings) == INSECURE_VIOLATIONS
-    assert not [f for f in findings if f.undecided]
+    assert not [f for f in findings if f.state != "violation"]
     assert has_mandatory(findings)
 
 
@@ -67,8 +67,9 @@ def test_raw_secure_program_in_preview_is_only_undecided_on_its_unknown_body() -
     """The body embeds the authorizer's and pool's ARNs, so it is unknown; nothing else is."""
     findings = evaluate(_plan(secure_program, "preview"))
 
-    assert {(f.rule, f.resource_name, f.undecided, f.level) for f in findings} == {
-        (rule, "orders", True, "advisory") for rule in BODY_RULES
+    levels = {meta.id: meta.enforcement.value for meta in RULES}
+    assert {(f.rule, f.resource_name, f.state, f.level) for f in findings} == {
+        (rule, "orders", "undecided", levels[rule]) for rule in BODY_RULES
     }
     assert not has_mandatory(findings)
 
@@ -101,7 +102,7 @@ def test_unknown_reference_the_graph_cannot_resolve_is_undecided_not_passed() ->
 
     association = [f for f in evaluate(resources) if f.rule == "waf-stage-association"]
 
-    assert [(f.undecided, f.level) for f in association] == [(True, "advisory")]
+    assert [(f.state, f.level) for f in association] == [("undecided", "mandatory")]
 
 
 def test_links_fall_back_to_dependencies_when_no_property_dependencies_are_sent() -> None:
@@ -147,14 +148,16 @@ def test_text_groups_findings_by_severity(insecure_findings: list[Finding]) -> N
     headers = [line for line in text.splitlines() if line.strip().lower() in SEVERITIES]
 
     assert headers == ["CRITICAL", "HIGH", "MEDIUM", "LOW"]
-    assert text.splitlines()[0].endswith("29 mandatory, 2 advisory, 0 undecided (unknown until the update)")
+    assert text.splitlines()[0].endswith(
+        "29 mandatory, 2 advisory, 0 undecided (unknown until the update), 0 accepted exception(s)"
+    )
     assert "[mandatory] domain-tls-policy  api (aws:apigateway/domainName:DomainName)" in text
 
 
 def test_json_lists_every_finding(insecure_findings: list[Finding]) -> None:
     document = json.loads(render_json(insecure_findings))
 
-    assert document["summary"] == {"mandatory": 29, "advisory": 2, "undecided": 0}
+    assert document["summary"] == {"mandatory": 29, "advisory": 2, "undecided": 0, "accepted": 0}
     assert {(f["rule"], f["resource_name"]) for f in document["findings"]} == INSECURE_VIOLATIONS
 
 

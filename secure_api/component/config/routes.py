@@ -20,7 +20,7 @@ class HttpIntegration(ConfigModel):
     """HTTPS proxy to a backend; plain HTTP would leave the gateway-to-backend hop unencrypted."""
 
     type: Literal["http"]
-    url: str
+    url: str = Field(json_schema_extra={"pattern": "^https://.+", "format": "uri"})
     timeout_ms: int = Field(default=29_000, ge=50, le=29_000)
 
     @field_validator("url")

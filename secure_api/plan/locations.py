@@ -1,0 +1,145 @@
+"""Where a policy finding is fixed, for SARIF/JSON consumers such as GitHub code scanning.
+
+A resource built by `SecureApi` is fixed in the stack file: the result points at the line of the
+config key that controls the rule (`secure-api:cognito.mfa` in `Pulumi.dev.yaml`) and the fix
+names that key. A resource of any other program is fixed in the program: the result points at the
+line that constructed it (the SDK's source position), else at the program's entry file. Paths are
+relative to the repository root (the folder holding `.git`), or to the working directory outside a
+repository.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from secure_api_policies.verdict import Finding, Location
+
+from ..component.config import NAMESPACE
+from ..component.resource import TYPE_TOKEN
+from .harness import PlannedResource
+from .offline import Plan
+
+
+@dataclass(frozen=True)
+class ConfigFix:
+    keys: tuple[str, ...]
+    """Config key paths under `secure-api:` that control the rule, the most specific first."""
+    hint: str
+
+
+# Rule id -> the component's config keys that control it. Keys are the stack file's camelCase paths.
+RULE_CONFIG: Mapping[str, ConfigFix] = {
+    "api-route-authorizer": ConfigFix(("routes",), "give the route `auth: cognito`, `iam` or `custom`"),
+    "authorizer-cache-scope": ConfigFix(
+        ("lambdaAuthorizer.resultTtlSeconds", "lambdaAuthorizer"), "keep the TTL within the pack's limit (0 = no cache)"
+    ),
+    "lambda-permission-source-arn": ConfigFix(("routes",), "route Lambda integrations through the component"),
+    "cognito-password-policy": ConfigFix(
+        ("cognito.passwordPolicy", "cognito"), "raise `minimumLength` and keep every `require*` true"
+    ),
+    "cognito-mfa": ConfigFix(("cognito.mfa", "cognito"), "set it to ON"),
+    "cognito-deletion-protection": ConfigFix(("cognito.deletionProtection", "cognito"), "set it to true"),
+    "cognito-threat-protection": ConfigFix(
+        ("cognito.threatProtection", "cognito.tier", "cognito"), "set it to ENFORCED (tier PLUS)"
+    ),
+    "cognito-client-no-password-flows": ConfigFix(
+        ("cognito.appClients", "cognito"), "drop ALLOW_USER_PASSWORD_AUTH/ADMIN flows from `explicitAuthFlows`"
+    ),
+    "cognito-client-no-implicit-flow": ConfigFix(
+        ("cognito.appClients", "cognito"), "use `oauthFlows: [code]` instead of implicit"
+    ),
+    "cognito-client-token-revocation": ConfigFix(("cognito.appClients", "cognito"), "keep token revocation on"),
+    "usage-plan-throttle": ConfigFix(("usagePlans",), "give each plan a `throttle`"),
+    "usage-plan-quota": ConfigFix(("usagePlans",), "give each plan a `quota`"),
+    "usage-plan-stage": ConfigFix(("usagePlans",), "keep each plan on the API's stage"),
+    "api-key-in-usage-plan": ConfigFix(("apiKeys",), "give each key a `usagePlan`"),
+    "resource-policy-no-open-allow": ConfigFix(
+        ("network.allowedSourceCidrs", "network"), "list the source networks allowed to call the API"
+    ),
+    "private-api-vpce-policy": ConfigFix(
+        ("network.vpcEndpointIds", "network"), "list the VPC endpoints a PRIVATE API accepts"
+    ),
+    "waf-stage-association": ConfigFix(("waf.enabled", "waf"), "set it to true"),
+    "waf-acl-rules": ConfigFix(
+        ("waf.managedRuleGroups", "waf.rateLimit", "waf"), "enable the required managed groups in BLOCK mode"
+    ),
+    "waf-logging": ConfigFix(("waf",), "keep WAF logging on"),
+    "waf-log-redaction": ConfigFix(("waf",), "keep the credential headers redacted"),
+    "waf-log-destination-name": ConfigFix(("waf",), "keep the component's `aws-waf-logs-` log group"),
+    "stage-access-logs": ConfigFix(("observability",), "keep the component's JSON access logs"),
+    "stage-execution-logging": ConfigFix(
+        ("observability.executionLogging", "observability"), "set it to ERROR or INFO"
+    ),
+    "method-data-trace-off": ConfigFix(("observability",), "keep data trace off"),
+    "log-group-retention": ConfigFix(
+        ("observability.logRetentionDays", "observability"), "raise it to the pack's minimum or more"
+    ),
+    "log-group-kms": ConfigFix(("observability.kmsEncryption", "observability"), "set it to true"),
+    "domain-tls-policy": ConfigFix(("tls.securityPolicy", "tls"), "choose a TLS 1.2+ policy"),
+    "enhanced-tls-endpoint-access-mode": ConfigFix(("tls.endpointAccessMode", "tls"), "set it to STRICT"),
+    "mtls-truststore-version": ConfigFix(("domain.mutualTls", "domain"), "keep the truststore in the component"),
+    "custom-domain-default-endpoint": ConfigFix(("domain",), "keep the execute-api endpoint disabled"),
+    "stage-5xx-alarm": ConfigFix(("observability.alarms", "observability"), "keep the 5XX alarm"),
+}
+# Log groups of other layers keep their own retention key.
+_RETENTION_BY_NAME = (("waf", "waf.logRetentionDays"), ("authorizer", "lambdaAuthorizer.logRetentionDays"))
+
+
+def repository_root(start: Path) -> Path:
+    """The nearest folder at or above `start` holding `.git` (a folder, or a file in a worktree); else `start`."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return start
+
+
+def built_by_component(urn: str) -> bool:
+    """True when the URN's type chain passes through a SecureApi component."""
+    parts = urn.split("::")
+    return len(parts) > 2 and TYPE_TOKEN in parts[2].split("$")
+
+
+class Locator:
+    """Finding -> Location for one plan; see the module docstring."""
+
+    def __init__(self, plan: Plan, resources: list[PlannedResource], root: Path) -> None:
+        self.plan = plan
+        self.root = root
+        self.by_urn = {resource.urn: resource for resource in resources}
+        self.uses_component = any(resource.type == TYPE_TOKEN for resource in resources)
+        program = plan.project.main / "__main__.py" if plan.project.main.is_dir() else plan.project.main
+        self.program = self._relative(program) or program.name
+        self.stack_uri = self._relative(plan.stack_file.path) or plan.stack_file.path.name
+
+    def _relative(self, path: Path) -> str | None:
+        try:
+            return path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return None
+
+    def __call__(self, finding: Finding) -> Location:
+        resource = self.by_urn.get(finding.urn)
+        component = built_by_component(finding.urn) if finding.urn else self.uses_component
+        if component and finding.rule in RULE_CONFIG:
+            return self._in_stack_file(finding, resource)
+        if resource is not None and resource.source_file:
+            relative = self._relative(Path(resource.source_file))
+            if relative is not None:
+                return Location(uri=relative, line=resource.source_line or 1, fix=finding.remediation)
+        return Location(uri=self.program, line=1, fix=finding.remediation)
+
+    def _in_stack_file(self, finding: Finding, resource: PlannedResource | None) -> Location:
+        fix = RULE_CONFIG[finding.rule]
+        keys = fix.keys
+        if finding.rule == "log-group-retention" and resource is not None:
+            keys = tuple(key for word, key in _RETENTION_BY_NAME if word in resource.name) + keys
+        stack_file = self.plan.stack_file
+        line = next((n for key in keys if (n := stack_file.line_of(f"{NAMESPACE}:{key}"))), None)
+        return Location(
+            uri=self.stack_uri,
+            line=line or 1,
+            fix=f"set `{NAMESPACE}:{keys[0]}` in {stack_file.path.name}: {fix.hint}",
+        )
