@@ -125,7 +125,7 @@ def test_iam_invoke_policy_covers_exactly_the_iam_routes(dev_plan: PlanResult) -
     (statement,) = document["Statement"]
     assert statement["Effect"] == "Allow"
     assert statement["Action"] == ["execute-api:Invoke"]
-    base = "arn:aws:execute-api:eu-west-1:123456789012:secure-api-api-id/v1"
+    base = f"{dev_plan.one('aws:apigateway/restApi:RestApi').outputs['executionArn']}/v1"
     assert sorted(statement["Resource"]) == sorted([f"{base}/GET/reports/daily", f"{base}/*/admin/*"])
 
 
@@ -177,7 +177,7 @@ def test_lambda_authorizer_is_wired_with_least_privilege(dev_plan: PlanResult) -
     api = dev_plan.one("aws:apigateway/restApi:RestApi")
     assert depends_on(permission, api, "sourceArn")
     if not dev_plan.preview:
-        assert permission.inputs["sourceArn"].endswith("secure-api-api-id/authorizers/*")
+        assert permission.inputs["sourceArn"] == f"{api.outputs['executionArn']}/authorizers/*"
 
 
 def test_lambda_routes_get_a_permission_for_that_route_only(dev_plan: PlanResult) -> None:
@@ -186,7 +186,7 @@ def test_lambda_routes_get_a_permission_for_that_route_only(dev_plan: PlanResult
     assert functions == {"orders-daily-report", "orders-partner-webhook"}
     if not dev_plan.preview:
         arns = sorted(p.inputs["sourceArn"] for p in permissions)
-        base = "arn:aws:execute-api:eu-west-1:123456789012:secure-api-api-id/v1"
+        base = f"{dev_plan.one('aws:apigateway/restApi:RestApi').outputs['executionArn']}/v1"
         assert arns == [f"{base}/GET/reports/daily", f"{base}/POST/partners/webhook"]
 
 

@@ -40,7 +40,9 @@ def statements(result: PlanResult) -> dict[str, dict[str, Any]]:
 
 
 def execution_arn(result: PlanResult) -> str:
-    return f"arn:aws:execute-api:eu-west-1:123456789012:{result.one(REST_API).name}-id"
+    api_id = result.one(REST_API).outputs["id"]
+    assert len(api_id) == 10  # API Gateway's REST API id shape
+    return f"arn:aws:execute-api:eu-west-1:123456789012:{api_id}"
 
 
 @pytest.fixture(scope="module")

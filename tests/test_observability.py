@@ -85,7 +85,8 @@ def test_every_log_group_is_encrypted_retained_and_deletion_protected(dev_plan: 
     assert groups["access-logs"].inputs["retentionInDays"] == 400
     assert groups["execution-logs"].inputs["retentionInDays"] == 400
     if not dev_plan.preview:
-        assert groups["execution-logs"].inputs["name"] == "API-Gateway-Execution-Logs_secure-api-api-id/v1"
+        api_id = dev_plan.one("aws:apigateway/restApi:RestApi").outputs["id"]
+        assert groups["execution-logs"].inputs["name"] == f"API-Gateway-Execution-Logs_{api_id}/v1"
 
 
 def test_the_customer_managed_key_rotates_is_protected_and_scoped(dev_plan: PlanResult) -> None:
@@ -187,7 +188,7 @@ def test_alarms_watch_error_rates_latency_traffic_and_waf(dev_plan: PlanResult) 
         assert depends_on(alarm, topic, "alarmActions")
         assert depends_on(alarm, topic, "okActions")
         if not dev_plan.preview:
-            assert alarm.inputs["alarmActions"] == [f"arn:aws:sns:eu-west-1:{ACCOUNT_ID}:secure-api-alarms"]
+            assert alarm.inputs["alarmActions"] == [f"arn:aws:sns:eu-west-1:{ACCOUNT_ID}:orders-api-v1-alarms"]
     for role in ("5xx-rate", "4xx-rate", "latency-p99", "traffic-spike"):
         assert alarms[role].inputs["namespace"] == "AWS/ApiGateway"
         assert depends_on(alarms[role], api, "dimensions")
@@ -306,7 +307,7 @@ def test_no_dashboard_when_switched_off(
     dev_outputs = dev.outputs[dev.one("secure-api:index:SecureApi").urn]
     assert dev_outputs["dashboardName"] == "orders-api-v1"
     assert dev_outputs["accessLogGroupName"] == "/aws/apigateway/orders-api/v1/access"
-    assert dev_outputs["alarmTopicArn"] == f"arn:aws:sns:eu-west-1:{ACCOUNT_ID}:secure-api-alarms"
+    assert dev_outputs["alarmTopicArn"] == f"arn:aws:sns:eu-west-1:{ACCOUNT_ID}:orders-api-v1-alarms"
 
 
 BAD_INPUTS = [

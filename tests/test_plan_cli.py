@@ -1,4 +1,4 @@
-"""The offline plan as a new user runs it: `python -m secure_api plan --stack <name>`."""
+"""`secure-api plan` as a user runs it: in their own project folder, on their own program, as a PR gate."""
 
 from __future__ import annotations
 
@@ -6,80 +6,343 @@ import json
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
+from typing import Any
 
+import jsonschema
 import pytest
 import yaml
 
-from secure_api.plan.cli import main
-from secure_api.plan.offline import PROJECT_DIR, StackFileLoader
+from secure_api.plan.cli import EXIT_BAD_INPUT, EXIT_BAD_POLICY_CONFIG, EXIT_MANDATORY_VIOLATIONS, main
+from secure_api.plan.offline import StackFileLoader
+
+REPO = Path(__file__).resolve().parents[1]
+POLICY_TESTS = REPO / "tests" / "policy"
+SARIF_SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
+NETWORK = {"allowedSourceCidrs": ["203.0.113.0/24"]}
+
+
+def sarif_valid(text: str) -> dict[str, Any]:
+    document = json.loads(text)
+    jsonschema.Draft4Validator(SARIF_SCHEMA).validate(document)
+    return document
+
+
+def project(folder: Path, name: str, program: str, config: dict[str, Any], stack: str = "dev") -> Path:
+    """A Pulumi project in `folder`: Pulumi.yaml, Pulumi.<stack>.yaml and __main__.py."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "Pulumi.yaml").write_text(f"name: {name}\nruntime: python\n")
+    (folder / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}, sort_keys=False))
+    (folder / "__main__.py").write_text(textwrap.dedent(program))
+    return folder
+
+
+RAW_INSECURE = """\
+    import pulumi
+    import pulumi_aws as aws
+
+    api = aws.apigateway.RestApi("shop", name="shop")
+    items = aws.apigateway.Resource("items", rest_api=api.id, parent_id=api.root_resource_id, path_part="items")
+    get = aws.apigateway.Method(
+        "get-items", rest_api=api.id, resource_id=items.id, http_method="GET", authorization="NONE"
+    )
+    backend = aws.apigateway.Integration(
+        "get-items", rest_api=api.id, resource_id=items.id, http_method=get.http_method,
+        type="HTTP_PROXY", integration_http_method="GET", uri="https://shop.internal.example.com/items",
+    )
+    deployment = aws.apigateway.Deployment("shop", rest_api=api.id, opts=pulumi.ResourceOptions(depends_on=[backend]))
+    stage = aws.apigateway.Stage("prod", rest_api=api.id, deployment=deployment.id, stage_name="prod")
+    pulumi.export("url", stage.invoke_url)
+"""
+RAW_SECURE = f"""\
+    import sys
+    sys.path.insert(0, {str(POLICY_TESTS)!r})
+    from policy_programs import secure_program
+
+    secure_program()
+"""
+COMPONENT_PROGRAM = """\
+    from secure_api.component.program import main
+
+    main()
+"""
+
+
+@pytest.fixture
+def raw_insecure(tmp_path: Path) -> Path:
+    return project(tmp_path / "shop", "shop", RAW_INSECURE, {"aws:region": "eu-west-1"})
+
+
+def test_raw_program_in_its_own_folder_is_judged_from_there(raw_insecure: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "secure_api", "plan", "--update"],
+        capture_output=True, text=True, cwd=raw_insecure, check=False,
+    )
+    assert done.returncode == EXIT_MANDATORY_VIOLATIONS, done.stderr
+    out = done.stdout
+    assert "Offline plan for stack 'dev' of project 'shop' (update mode" in out
+    assert "region eu-west-1 (from aws:region in Pulumi.dev.yaml)" in out
+    assert "+ aws:apigateway/method:Method" in out and "get-items" in out
+    for rule, resource in (
+        ("api-route-authorizer", "get-items"),
+        ("stage-access-logs", "prod"),
+        ("waf-stage-association", "prod"),
+        ("stage-execution-logging", "prod"),
+    ):
+        assert f"[mandatory] {rule}  {resource} (" in out
+    assert "Traceback" not in done.stderr
+
+
+def test_raw_program_findings_point_at_the_line_that_built_the_resource(
+    raw_insecure: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["plan", "--cwd", str(raw_insecure), "--format", "sarif"]) == EXIT_MANDATORY_VIOLATIONS
+    sarif = sarif_valid(capsys.readouterr().out)
+    results = {r["ruleId"]: r for r in sarif["runs"][0]["results"]}
+    where = results["api-route-authorizer"]["locations"][0]["physicalLocation"]
+    assert where["artifactLocation"]["uri"].endswith("__main__.py")
+    program_lines = (raw_insecure / "__main__.py").read_text().splitlines()
+    assert program_lines[where["region"]["startLine"] - 1].startswith("get = aws.apigateway.Method(")
+    assert results["api-route-authorizer"]["kind"] == "fail"
+    assert "Fix: Give the operation a `security` requirement" in results["api-route-authorizer"]["message"]["text"]
+
+
+@pytest.mark.parametrize("mode", [[], ["--update"]])
+def test_secure_raw_program_exits_zero(tmp_path: Path, mode: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    folder = project(tmp_path, "secure-shop", RAW_SECURE, {"aws:region": "us-west-2"})
+    assert main(["plan", "--cwd", str(folder), *mode]) == 0
+    out = capsys.readouterr().out
+    assert "0 mandatory" in out
+    assert ("undecided (unknown until the update)" in out) is (not mode)
+
+
+def test_component_under_another_project_uses_that_projects_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = {
+        "aws:region": "eu-central-1",
+        "secure-api:routes": [
+            {"path": "/payments", "method": "POST", "auth": "iam",
+             "integration": {"type": "http", "url": "https://pay.internal.example.com/payments"}}
+        ],
+        "secure-api:network": NETWORK,
+    }
+    folder = project(tmp_path / "payments", "payments", COMPONENT_PROGRAM, config)
+    assert main(["plan", "--cwd", str(folder), "--update"]) == 0
+    out = capsys.readouterr().out
+    assert "of project 'payments'" in out
+    assert "payments-api" in out
+    assert "secure-api-" not in out.split("Routes")[0]
+    assert "/aws/apigateway/payments/v1/access" in out
+    assert ".execute-api.eu-central-1.amazonaws.com/v1" in out
 
 
 def test_dev_plan_prints_layers_and_routes(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["plan", "--stack", "dev"]) == 0
+    assert main(["plan", "--stack", "dev", "--cwd", str(REPO)]) == 0
     out = capsys.readouterr().out
-    assert "Offline plan for stack 'dev' (preview mode" in out
+    assert "Offline plan for stack 'dev' of project 'secure-api' (preview mode" in out
     for layer in ("[auth]", "[api]", "[usage plans]"):
         assert layer in out
     assert "+ aws:cognito/userPool:UserPool" in out
     route_lines = [line.split() for line in out.splitlines() if line.startswith("  /")]
     assert route_lines[2][:7] == ["/orders", "POST", "cognito", "orders.write", "yes", "https", "proxy"]
     assert route_lines[0] == ["/health", "GET", "none", "-", "no", "mock", "200"]
+    undecided = out.split("Undecided (unknown until the update")[1]
+    assert "[mandatory] api-route-authorizer" in undecided  # the rule's own level, not relabelled advisory
+    assert "CRITICAL" not in out.split("Policy pack")[1]  # undecided findings are not violations
 
 
-def test_update_mode_is_offered(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["plan", "--stack", "dev", "--update"]) == 0
-    assert "(update mode" in capsys.readouterr().out
+def test_update_plan_prints_outputs_and_protected_log_groups(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", "--stack", "dev", "--update", "--cwd", str(REPO)]) == 0
+    out = capsys.readouterr().out
+    outputs = out.split("Stack outputs")[1].split("\n\n")[0]
+    assert "restApiId" in outputs and "[secret]" in outputs  # API key values stay hidden
+    groups = out.split("Protected log groups (physical names)")[1].split("\n\n")[0]
+    assert "/aws/apigateway/orders-api/v1/access  (secure-api-access-logs)" in groups
+    assert "undecided" not in out
 
 
-def test_invalid_config_exits_nonzero_with_the_key_and_no_traceback(tmp_path: Path) -> None:
-    shutil.copy(PROJECT_DIR / "Pulumi.yaml", tmp_path)
-    text = (PROJECT_DIR / "Pulumi.dev.yaml").read_text().replace("resultTtlSeconds: 300", "resultTtlSeconds: 7200")
+def test_invalid_config_exits_2_with_the_key_and_no_traceback(tmp_path: Path) -> None:
+    shutil.copy(REPO / "Pulumi.yaml", tmp_path)
+    shutil.copytree(REPO / "deploy", tmp_path / "deploy")
+    text = (REPO / "Pulumi.dev.yaml").read_text().replace("resultTtlSeconds: 300", "resultTtlSeconds: 7200")
     (tmp_path / "Pulumi.broken.yaml").write_text(text)
     done = subprocess.run(
-        [sys.executable, "-m", "secure_api", "plan", "--stack", "broken", "--project-dir", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_DIR,
-        check=False,
+        [sys.executable, "-m", "secure_api", "plan", "--stack", "broken", "--cwd", str(tmp_path), "--format", "sarif"],
+        capture_output=True, text=True, cwd=REPO, check=False,
     )
-    assert done.returncode == 2
+    assert done.returncode == EXIT_BAD_INPUT
     assert "secure-api:lambdaAuthorizer.resultTtlSeconds" in done.stderr
     assert "Traceback" not in done.stderr
-    assert done.stdout == ""
+    sarif = sarif_valid(done.stdout)  # an upload step still gets a valid document
+    (invocation,) = sarif["runs"][0]["invocations"]
+    assert invocation["executionSuccessful"] is False
+    assert invocation["exitCode"] == EXIT_BAD_INPUT
+    assert "resultTtlSeconds" in invocation["toolExecutionNotifications"][0]["message"]["text"]
+    assert sarif["runs"][0]["results"] == []
 
 
-def test_unknown_stack_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["plan", "--stack", "nope"]) == 2
-    err = capsys.readouterr().err
-    assert "no stack file Pulumi.nope.yaml" in err
-    assert "dev" in err
+def test_json_on_a_bad_stack_is_a_document_with_the_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", "--stack", "nope", "--cwd", str(REPO), "--format", "json"]) == EXIT_BAD_INPUT
+    captured = capsys.readouterr()
+    document = json.loads(captured.out)
+    assert document["findings"] == []
+    assert document["error"]["exitCode"] == EXIT_BAD_INPUT
+    assert "no stack file Pulumi.nope.yaml" in document["error"]["message"]
+    assert "dev, private" in captured.err
 
 
-def test_dev_stack_has_no_mandatory_violation(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["plan", "--stack", "dev", "--update", "--format", "json"]) == 0
-    verdict = json.loads(capsys.readouterr().out)
-    assert verdict["summary"]["mandatory"] == 0
-    assert all(f["level"] != "mandatory" for f in verdict["findings"])
+def test_a_program_that_raises_is_a_bad_program_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = project(tmp_path, "broken", "import pulumi\n\nraise KeyError('bucket')\n", {"aws:region": "eu-west-1"})
+    assert main(["plan", "--cwd", str(folder)]) == EXIT_BAD_INPUT
+    assert "the program failed at __main__.py:3: KeyError: 'bucket'" in capsys.readouterr().err
 
 
-def test_turning_a_control_off_is_a_policy_finding(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    stack = yaml.load((PROJECT_DIR / "Pulumi.dev.yaml").read_text(), Loader=StackFileLoader)
+def test_no_pulumi_project_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", "--cwd", str(tmp_path)]) == EXIT_BAD_INPUT
+    assert "no Pulumi.yaml in" in capsys.readouterr().err
+
+
+def _component_stack(tmp_path: Path, config: dict[str, Any], name: str = "dev") -> Path:
+    return project(tmp_path / "infra", "payments", COMPONENT_PROGRAM, config, stack=name)
+
+
+def test_turning_a_control_off_points_code_scanning_at_the_config_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack = yaml.load((REPO / "Pulumi.dev.yaml").read_text(), Loader=StackFileLoader)
     stack["config"]["secure-api:waf"] = {"enabled": False, "acceptNoWaf": True}
-    shutil.copy(PROJECT_DIR / "Pulumi.yaml", tmp_path)
-    (tmp_path / "Pulumi.nowaf.yaml").write_text(yaml.safe_dump(stack))
-    shutil.copytree(PROJECT_DIR / "examples", tmp_path / "examples")
-    code = main(["plan", "--stack", "nowaf", "--update", "--project-dir", str(tmp_path)])
-    out = capsys.readouterr().out
-    assert code == 1
-    assert "! WAF is off (waf.enabled: false): the REGIONAL API has no web ACL" in out
-    assert "[mandatory] waf-stage-association  secure-api-stage" in out
+    folder = _component_stack(tmp_path, stack["config"], name="nowaf")
+    (tmp_path / ".git").mkdir()  # the repository root: artifact URIs are relative to it
+    assert main(["plan", "--stack", "nowaf", "--update", "--cwd", str(folder), "--format", "sarif"]) == 1
+    sarif = sarif_valid(capsys.readouterr().out)
+    (result,) = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "waf-stage-association"]
+    where = result["locations"][0]["physicalLocation"]
+    assert where["artifactLocation"]["uri"] == "infra/Pulumi.nowaf.yaml"
+    lines = (folder / "Pulumi.nowaf.yaml").read_text().splitlines()
+    assert lines[where["region"]["startLine"] - 1].strip() == "enabled: false"
+    assert "set `secure-api:waf.enabled` in Pulumi.nowaf.yaml" in result["message"]["text"]
+    assert result["level"] == "error"
 
 
-def test_sarif_output_is_for_code_scanning(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["plan", "--stack", "private", "--format", "sarif"]) == 0
-    sarif = json.loads(capsys.readouterr().out)
-    assert sarif["version"] == "2.1.0"
-    assert sarif["runs"][0]["tool"]["driver"]["name"] == "secure-api-gateway"
-    for result in sarif["runs"][0]["results"]:
+def test_sarif_states_undecided_findings_as_open(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", "--stack", "private", "--cwd", str(REPO), "--format", "sarif"]) == 0
+    sarif = sarif_valid(capsys.readouterr().out)
+    results = sarif["runs"][0]["results"]
+    assert results, "the private stack's preview has undecided findings"
+    for result in results:
+        assert (result["kind"], result["level"], result["properties"]["state"]) == ("open", "none", "undecided")
         assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "Pulumi.private.yaml"
+
+
+def test_sarif_piped_into_head_ends_quietly() -> None:
+    done = subprocess.run(
+        f"{sys.executable} -m secure_api plan --stack dev --format sarif | head -1",
+        shell=True, capture_output=True, text=True, cwd=REPO, check=False,
+    )
+    assert done.stdout == "{\n"
+    assert "Traceback" not in done.stderr
+    assert "BrokenPipe" not in done.stderr
+
+
+# --- the stack file as the CLI reads it (issue 13, items 13 and 14)
+
+
+def test_duplicate_top_level_key_is_refused_with_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _component_stack(tmp_path, {"aws:region": "eu-west-1"})
+    (folder / "Pulumi.dev.yaml").write_text(
+        "config:\n"
+        "  aws:region: eu-west-1\n"
+        "  secure-api:network:\n"
+        "    allowedSourceCidrs: [203.0.113.0/24]\n"
+        "  secure-api:routes: []\n"
+        "  secure-api:network:\n"
+        "    vpcEndpointIds: [vpce-0a1b2c3d4e5f67890]\n"
+    )
+    assert main(["plan", "--cwd", str(folder)]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert "Pulumi.dev.yaml line 6: duplicate key 'secure-api:network' (first at line 3)" in err
+
+
+@pytest.mark.parametrize("key", ["payments:routes", "routes"])
+def test_component_keys_outside_the_namespace_say_where_they_belong(
+    tmp_path: Path, key: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    routes = [{"path": "/p", "method": "GET", "auth": "iam", "integration": {"type": "mock"}}]
+    folder = _component_stack(tmp_path, {"aws:region": "eu-west-1", key: routes, "secure-api:network": NETWORK})
+    assert main(["plan", "--cwd", str(folder)]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert f"found `{key}` (Pulumi.dev.yaml line 3" in err
+    assert "reads only the `secure-api:` namespace; write `secure-api:<key>`" in err
+
+
+def test_region_typo_is_refused_with_suggestions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = project(tmp_path, "shop", RAW_INSECURE, {"aws:region": "eu-west-01"})
+    assert main(["plan", "--cwd", str(folder)]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert "aws:region in Pulumi.dev.yaml (line 2): 'eu-west-01' is not an AWS region known to pulumi-aws" in err
+    assert "did you mean eu-west-1" in err
+
+
+def test_missing_region_is_reported_not_assumed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    folder = project(tmp_path, "shop", RAW_INSECURE, {})
+    assert main(["plan", "--cwd", str(folder)]) == EXIT_BAD_INPUT
+    assert "no AWS region: Pulumi.dev.yaml has no `aws:region`" in capsys.readouterr().err
+    monkeypatch.setenv("AWS_REGION", "ap-southeast-2")
+    assert main(["plan", "--cwd", str(folder)]) == EXIT_MANDATORY_VIOLATIONS
+    assert "region ap-southeast-2 (from AWS_REGION)" in capsys.readouterr().out
+
+
+# --- the policy config: every mistake has its own exit status and names what is allowed
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ('{"log-group-retention": {"minRetentionDays": "400"}}', 'log-group-retention.minRetentionDays: "400" must be an integer'),
+        ('{"log-group-retention": {"minRetentionDays": -30}}', "log-group-retention.minRetentionDays: -30 is below the minimum 1"),
+        ('{"authorizer-cache-scope": {"maxTtlSeconds": 7200}}', "authorizer-cache-scope.maxTtlSeconds: 7200 is above the maximum 3600"),
+        ('{"no-such-rule": "disabled"}', "no-such-rule: no such rule; known rules: all, api-route-authorizer,"),
+        ('{"log-group-retention": {"days": 1}}', "log-group-retention.days: no such property; valid: enforcementLevel, minRetentionDays"),
+        ('{"cognito-mfa": "sometimes"}', 'cognito-mfa.enforcementLevel: "sometimes" is not one of advisory, disabled, mandatory, remediate'),
+        ('{"cognito-mfa": 3}', "cognito-mfa: must be an enforcement level (advisory, disabled, mandatory, remediate) or an object"),
+        ("log-group-retention:\n  minRetentionDays: 400\n", "is not JSON (line 1: Expecting value); expected a JSON object of rule ids"),
+        ('["all"]', "must be a JSON object of rule ids"),
+    ],
+)
+def test_bad_policy_config_exits_3_naming_what_is_wrong(
+    tmp_path: Path, content: str, expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "policy-config.json"
+    path.write_text(content)
+    code = main(["plan", "--stack", "dev", "--cwd", str(REPO), "--policy-config", str(path), "--format", "sarif"])
+    captured = capsys.readouterr()
+    assert code == EXIT_BAD_POLICY_CONFIG
+    assert expected in captured.err
+    assert "Traceback" not in captured.err
+    sarif = sarif_valid(captured.out)
+    assert sarif["runs"][0]["invocations"][0]["exitCode"] == EXIT_BAD_POLICY_CONFIG
+
+
+def test_policy_config_levels_reach_the_verdict(tmp_path: Path, raw_insecure: Path) -> None:
+    path = tmp_path / "advisory.json"
+    path.write_text('{"all": "advisory"}')
+    assert main(["plan", "--cwd", str(raw_insecure), "--policy-config", str(path), "--format", "json"]) == 0
+
+
+def test_version_and_both_entry_points() -> None:
+    from secure_api import __version__
+
+    for command in (["secure-api"], [sys.executable, "-m", "secure_api"]):
+        executable = shutil.which(command[0], path=str(Path(sys.executable).parent)) or command[0]
+        done = subprocess.run([executable, *command[1:], "--version"], capture_output=True, text=True, check=False)
+        assert done.stdout.strip() == f"secure-api {__version__}"

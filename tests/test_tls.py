@@ -72,7 +72,9 @@ def test_domain_uses_the_tls_policy_and_a_validated_certificate(dev_plan: PlanRe
     if dev_plan.preview:
         assert isinstance(dns.inputs["name"], Unknown)
     else:
-        assert dns.inputs["name"] == "_x.orders.dev.example.com."
+        (option,) = certificate.outputs["domainValidationOptions"]
+        assert dns.inputs["name"] == option["resourceRecordName"]
+        assert option["resourceRecordName"].endswith(".orders.dev.example.com.")
 
 
 def test_base_path_mapping_targets_the_stage(dev_plan: PlanResult) -> None:
@@ -95,11 +97,12 @@ def test_alias_records_point_at_the_domain(dev_plan: PlanResult) -> None:
         if not dev_plan.preview:
             assert record.inputs["aliases"] == [
                 {
-                    "name": "d-secure-api-domain.execute-api.eu-west-1.amazonaws.com",
-                    "zoneId": "Z1UJRXOUMOOFQ8",
+                    "name": domain.outputs["regionalDomainName"],
+                    "zoneId": "ZLY8HYME6SFDD",  # API Gateway's regional zone in eu-west-1
                     "evaluateTargetHealth": True,
                 }
             ]
+            assert domain.outputs["regionalDomainName"].endswith(".execute-api.eu-west-1.amazonaws.com")
 
 
 def test_default_endpoint_is_off_with_a_custom_domain(dev_plan: PlanResult) -> None:
@@ -111,7 +114,8 @@ def test_default_endpoint_is_off_with_a_custom_domain(dev_plan: PlanResult) -> N
         assert servers[0]["x-amazon-apigateway-endpoint-configuration"] == {"disableExecuteApiEndpoint": True}
         outputs = dev_plan.outputs[dev_plan.one("secure-api:index:SecureApi").urn]
         assert outputs["customDomainUrl"] == "https://orders.dev.example.com/v1"
-        assert outputs["truststoreBucket"] == "secure-api-truststore-id"
+        assert outputs["truststoreBucket"] == dev_plan.one("aws:s3/bucket:Bucket").outputs["id"]
+        assert outputs["truststoreBucket"].startswith("orders-api-truststore-")
 
 
 def test_truststore_bucket_is_versioned_encrypted_private_and_kept(dev_plan: PlanResult) -> None:
@@ -149,9 +153,10 @@ def test_truststore_version_is_pinned_to_the_uploaded_object(dev_plan: PlanResul
     domain = dev_plan.one(DOMAIN)
     assert bundle.urn in domain.property_dependencies["mutualTlsAuthentication"]
     if not dev_plan.preview:
+        bucket = dev_plan.one("aws:s3/bucket:Bucket").outputs["id"]
         assert domain.inputs["mutualTlsAuthentication"] == {
-            "truststoreUri": "s3://secure-api-truststore-id/truststore.pem",
-            "truststoreVersion": "secure-api-truststore-bundle-version-1",
+            "truststoreUri": f"s3://{bucket}/truststore.pem",
+            "truststoreVersion": bundle.outputs["versionId"],
         }
 
 
@@ -160,7 +165,7 @@ def test_backend_client_certificate_is_on_the_stage(dev_plan: PlanResult) -> Non
     stage = dev_plan.one("aws:apigateway/stage:Stage")
     assert certificate.urn in stage.property_dependencies["clientCertificateId"]
     if not dev_plan.preview:
-        assert stage.inputs["clientCertificateId"] == "secure-api-backend-certificate-id"
+        assert stage.inputs["clientCertificateId"] == certificate.outputs["id"]
 
 
 def test_turning_tls_controls_off_is_visible(dev_config: dict[str, Any], plan: Plan) -> None:

@@ -75,7 +75,8 @@ def test_association_targets_the_stage_arn_and_waits_for_the_stage(dev_plan: Pla
     if dev_plan.preview:
         assert isinstance(association.inputs["resourceArn"], Unknown)
     else:
-        assert association.inputs["resourceArn"].endswith("/restapis/secure-api-api-id/stages/v1")
+        api_id = dev_plan.one("aws:apigateway/restApi:RestApi").outputs["id"]
+        assert association.inputs["resourceArn"] == f"arn:aws:apigateway:eu-west-1::/restapis/{api_id}/stages/v1"
 
 
 def test_rate_limits_per_ip_with_a_path_scope_down(dev_plan: PlanResult) -> None:
@@ -327,4 +328,6 @@ def test_plan_summary_names_the_waf_controls(dev_plan: PlanResult, dev_config: d
 def test_web_acl_arn_is_a_stack_output(dev_plans: dict[str, PlanResult]) -> None:
     result = dev_plans["update"]
     outputs = result.outputs[result.one("secure-api:index:SecureApi").urn]
-    assert outputs["webAclArn"] == f"arn:aws:wafv2:eu-west-1:123456789012:{result.one(ACL).name}"
+    acl = result.one(ACL)
+    prefix = f"arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/{acl.inputs['name']}/"
+    assert outputs["webAclArn"] == f"{prefix}{acl.outputs['id']}"

@@ -169,7 +169,7 @@ def _run_plan(args: argparse.Namespace) -> tuple[str, int]:
         logging.getLogger("secure_api.component.packaging").removeHandler(handler)
     resources = plan.result.resources
     findings = [] if args.no_policy else evaluate(resources, policy_config)
-    root = repository_root(Path.cwd())
+    root = repository_root(plan.project.directory, Path.cwd())
     locate = Locator(plan, resources, root)
     code = EXIT_MANDATORY_VIOLATIONS if has_mandatory(findings) else 0
     if args.format == "json":
@@ -179,7 +179,7 @@ def _run_plan(args: argparse.Namespace) -> tuple[str, int]:
     config = None
     if any(r.type == "secure-api:index:SecureApi" for r in resources) and plan.stack_file.namespace(NAMESPACE):
         config = parse_config(plan.stack_file.namespace(NAMESPACE))
-    text = render_plan(plan, config)
+    text = render_plan(plan.stack_file.stack, config, plan.result, context=plan)
     if not args.no_policy:
         text += "\n\n" + render_text(findings, preview=plan.result.preview, locate=locate)
     return text, code

@@ -87,13 +87,17 @@ RULE_CONFIG: Mapping[str, ConfigFix] = {
 _RETENTION_BY_NAME = (("waf", "waf.logRetentionDays"), ("authorizer", "lambdaAuthorizer.logRetentionDays"))
 
 
-def repository_root(start: Path) -> Path:
-    """The nearest folder at or above `start` holding `.git` (a folder, or a file in a worktree); else `start`."""
-    start = start.resolve()
-    for folder in (start, *start.parents):
+def repository_root(project_dir: Path, cwd: Path) -> Path:
+    """The nearest folder at or above the project holding `.git` (a folder, or a file in a worktree).
+
+    Outside a repository: the working directory when the project is inside it, else the project folder.
+    """
+    project_dir = project_dir.resolve()
+    for folder in (project_dir, *project_dir.parents):
         if (folder / ".git").exists():
             return folder
-    return start
+    cwd = cwd.resolve()
+    return cwd if project_dir.is_relative_to(cwd) else project_dir
 
 
 def built_by_component(urn: str) -> bool:

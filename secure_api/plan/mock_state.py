@@ -79,7 +79,12 @@ def physical_name(type_: str, name: str, inputs: Mapping[str, Any]) -> str | Non
     if key is None:
         return None
     given = inputs.get(key)
-    return given if isinstance(given, str) and given else f"{name}-{_hex(_digest('autoname', type_, name), 7)}"
+    if isinstance(given, str) and given:
+        return given
+    prefix = inputs.get("bucketPrefix" if key == "bucket" else "namePrefix")
+    if isinstance(prefix, str) and prefix:  # AWS/Terraform's unique suffix: 26 digits
+        return prefix + _chars(_digest("prefix", type_, name), 26, "0123456789")
+    return f"{name}-{_hex(_digest('autoname', type_, name), 7)}"
 
 
 def _arn(service: str, region: str, resource: str, *, account: str = ACCOUNT_ID) -> str:

@@ -188,22 +188,21 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
     return [line(header), line(tuple("-" * w for w in widths)), *(line(r) for r in rows)]
 
 
-def render_plan(plan: Plan, config: StackConfig | None) -> str:
+def render_plan(stack: str, config: StackConfig | None, result: PlanResult, *, context: Plan | None = None) -> str:
     """The plan by layer; `config` (the stack's SecureApi config, when the program builds one) adds the
-    layer summaries and the route table. Update mode adds the stack outputs and the protected log groups."""
-    result = plan.result
+    layer summaries and the route table; `context` the project, region and program. Update mode adds
+    the stack outputs and the protected log groups."""
     by_layer: dict[str, list[PlannedResource]] = defaultdict(list)
     for resource in result.custom_resources():
         by_layer[layer_of(resource)].append(resource)
     summaries = _summary(config) if config is not None else {}
     mode = "preview" if result.preview else "update"
     count = len(result.custom_resources())
-    lines = [
-        f"Offline plan for stack '{plan.stack_file.stack}' of project '{plan.project.name}' "
-        f"({mode} mode, mock runtime): {count} resources to create",
-        f"region {plan.region.name} (from {plan.region.source}); program {plan.project.main}",
-        "",
-    ]
+    project = f" of project '{context.project.name}'" if context else ""
+    lines = [f"Offline plan for stack '{stack}'{project} ({mode} mode, mock runtime): {count} resources to create"]
+    if context:
+        lines.append(f"region {context.region.name} (from {context.region.source}); program {context.project.main}")
+    lines.append("")
     for layer in (*LAYERS, *sorted(set(by_layer) - set(LAYERS))):
         resources = sorted(by_layer.get(layer, []), key=lambda r: (r.type, r.name))
         if not resources and layer not in summaries:
