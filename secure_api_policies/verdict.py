@@ -223,8 +223,8 @@ def analyze_stack_request(resources: Sequence[PlannedLike]) -> proto.AnalyzeStac
     )
 
 
-def classify(meta: RuleMeta, message: str) -> tuple[State, str, str]:
-    """The state of one diagnostic of `meta`'s rule: (state, reason, message shown to the user).
+def classify(message: str) -> tuple[State, str, str]:
+    """The state of one diagnostic: (state, reason, message shown to the user).
 
     `undecided`: pulumi_policy's "can't run policy ... during preview: <why>" (the rule raised an
     unknown-value error: a value it needs is known only after the update).
@@ -252,7 +252,7 @@ def findings_of(
         message = diagnostic.message
         if message.startswith(f"{diagnostic.description}\n"):
             message = message[len(diagnostic.description) + 1 :]
-        state, reason, message = classify(meta, message)
+        state, reason, message = classify(message)
         level = _LEVELS[diagnostic.enforcementLevel]
         if state == "undecided":
             level = (levels or {}).get(meta.id, meta.enforcement.value)

@@ -77,13 +77,17 @@ def raw_insecure(tmp_path: Path) -> Path:
 def test_raw_program_in_its_own_folder_is_judged_from_there(raw_insecure: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "secure_api", "plan", "--update"],
-        capture_output=True, text=True, cwd=raw_insecure, check=False,
+        capture_output=True,
+        text=True,
+        cwd=raw_insecure,
+        check=False,
     )
     assert done.returncode == EXIT_MANDATORY_VIOLATIONS, done.stderr
     out = done.stdout
     assert "Offline plan for stack 'dev' of project 'shop' (update mode" in out
     assert "region eu-west-1 (from aws:region in Pulumi.dev.yaml)" in out
-    assert "+ aws:apigateway/method:Method" in out and "get-items" in out
+    assert "+ aws:apigateway/method:Method" in out
+    assert "get-items" in out
     for rule, resource in (
         ("api-route-authorizer", "get-items"),
         ("stage-access-logs", "prod"),
@@ -123,8 +127,12 @@ def test_component_under_another_project_uses_that_projects_names(
     config = {
         "aws:region": "eu-central-1",
         "secure-api:routes": [
-            {"path": "/payments", "method": "POST", "auth": "iam",
-             "integration": {"type": "http", "url": "https://pay.internal.example.com/payments"}}
+            {
+                "path": "/payments",
+                "method": "POST",
+                "auth": "iam",
+                "integration": {"type": "http", "url": "https://pay.internal.example.com/payments"},
+            }
         ],
         "secure-api:network": NETWORK,
     }
@@ -157,7 +165,8 @@ def test_update_plan_prints_outputs_and_protected_log_groups(capsys: pytest.Capt
     assert main(["plan", "--stack", "dev", "--update", "--cwd", str(REPO)]) == 0
     out = capsys.readouterr().out
     outputs = out.split("Stack outputs")[1].split("\n\n")[0]
-    assert "restApiId" in outputs and "[secret]" in outputs  # API key values stay hidden
+    assert "restApiId" in outputs
+    assert "[secret]" in outputs  # API key values stay hidden
     groups = out.split("Protected log groups (physical names)")[1].split("\n\n")[0]
     assert "/aws/apigateway/orders-api/v1/access  (secure-api-access-logs)" in groups
     assert "undecided" not in out
@@ -170,7 +179,10 @@ def test_invalid_config_exits_2_with_the_key_and_no_traceback(tmp_path: Path) ->
     (tmp_path / "Pulumi.broken.yaml").write_text(text)
     done = subprocess.run(
         [sys.executable, "-m", "secure_api", "plan", "--stack", "broken", "--cwd", str(tmp_path), "--format", "sarif"],
-        capture_output=True, text=True, cwd=REPO, check=False,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
     )
     assert done.returncode == EXIT_BAD_INPUT
     assert "secure-api:lambdaAuthorizer.resultTtlSeconds" in done.stderr
@@ -241,7 +253,11 @@ def test_sarif_states_undecided_findings_as_open(capsys: pytest.CaptureFixture[s
 def test_sarif_piped_into_head_ends_quietly() -> None:
     done = subprocess.run(
         f"{sys.executable} -m secure_api plan --stack dev --format sarif | head -1",
-        shell=True, capture_output=True, text=True, cwd=REPO, check=False,
+        shell=True,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
     )
     assert done.stdout == "{\n"
     assert "Traceback" not in done.stderr
@@ -308,14 +324,35 @@ def test_missing_region_is_reported_not_assumed(
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        ('{"log-group-retention": {"minRetentionDays": "400"}}', 'log-group-retention.minRetentionDays: "400" must be an integer'),
-        ('{"log-group-retention": {"minRetentionDays": -30}}', "log-group-retention.minRetentionDays: -30 is below the minimum 1"),
-        ('{"authorizer-cache-scope": {"maxTtlSeconds": 7200}}', "authorizer-cache-scope.maxTtlSeconds: 7200 is above the maximum 3600"),
+        (
+            '{"log-group-retention": {"minRetentionDays": "400"}}',
+            'log-group-retention.minRetentionDays: "400" must be an integer',
+        ),
+        (
+            '{"log-group-retention": {"minRetentionDays": -30}}',
+            "log-group-retention.minRetentionDays: -30 is below the minimum 1",
+        ),
+        (
+            '{"authorizer-cache-scope": {"maxTtlSeconds": 7200}}',
+            "authorizer-cache-scope.maxTtlSeconds: 7200 is above the maximum 3600",
+        ),
         ('{"no-such-rule": "disabled"}', "no-such-rule: no such rule; known rules: all, api-route-authorizer,"),
-        ('{"log-group-retention": {"days": 1}}', "log-group-retention.days: no such property; valid: enforcementLevel, minRetentionDays"),
-        ('{"cognito-mfa": "sometimes"}', 'cognito-mfa.enforcementLevel: "sometimes" is not one of advisory, disabled, mandatory, remediate'),
-        ('{"cognito-mfa": 3}', "cognito-mfa: must be an enforcement level (advisory, disabled, mandatory, remediate) or an object"),
-        ("log-group-retention:\n  minRetentionDays: 400\n", "is not JSON (line 1: Expecting value); expected a JSON object of rule ids"),
+        (
+            '{"log-group-retention": {"days": 1}}',
+            "log-group-retention.days: no such property; valid: enforcementLevel, minRetentionDays",
+        ),
+        (
+            '{"cognito-mfa": "sometimes"}',
+            'cognito-mfa.enforcementLevel: "sometimes" is not one of advisory, disabled, mandatory, remediate',
+        ),
+        (
+            '{"cognito-mfa": 3}',
+            "cognito-mfa: must be an enforcement level (advisory, disabled, mandatory, remediate) or an object",
+        ),
+        (
+            "log-group-retention:\n  minRetentionDays: 400\n",
+            "is not JSON (line 1: Expecting value); expected a JSON object of rule ids",
+        ),
         ('["all"]', "must be a JSON object of rule ids"),
     ],
 )

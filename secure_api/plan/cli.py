@@ -35,7 +35,7 @@ from secure_api_policies.verdict import (
 from .. import __version__
 from ..component.config import NAMESPACE, ConfigError, parse_config
 from ..component.packaging import PackagingError
-from .harness import UnsupportedDataSource
+from .harness import UnsupportedDataSourceError
 from .locations import Locator, repository_root
 from .offline import Plan, StackFileError, find_project, run_plan
 from .report import render_plan
@@ -59,9 +59,7 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     plan.add_argument("--stack", help="stack name: reads Pulumi.<stack>.yaml (default: the only stack file)")
-    plan.add_argument(
-        "--cwd", type=Path, default=None, help="run as if started in DIR: the project is at or above it"
-    )
+    plan.add_argument("--cwd", type=Path, default=None, help="run as if started in DIR: the project is at or above it")
     plan.add_argument(
         "--update",
         action="store_true",
@@ -84,34 +82,34 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-class _Failure(Exception):
+class _PlanError(Exception):
     def __init__(self, message: str, code: int) -> None:
         super().__init__(message)
         self.code = code
 
 
 def _policy_config(path: Path | None) -> dict[str, Any] | None:
-    """The policy config file, checked against every rule's schema; _Failure(exit 3) names what is wrong."""
+    """The policy config file, checked against every rule's schema; _PlanError(exit 3) names what is wrong."""
     if path is None:
         return None
     expected = 'a JSON object of rule ids, e.g. {"all": "advisory", "log-group-retention": {"minRetentionDays": 400}}'
     try:
         text = path.read_text()
     except OSError as error:
-        raise _Failure(f"cannot read the policy config {path}: {error.strerror}", EXIT_BAD_POLICY_CONFIG) from None
+        raise _PlanError(f"cannot read the policy config {path}: {error.strerror}", EXIT_BAD_POLICY_CONFIG) from None
     try:
         config = json.loads(text)
     except json.JSONDecodeError as error:
-        raise _Failure(
+        raise _PlanError(
             f"the policy config {path} is not JSON (line {error.lineno}: {error.msg}); expected {expected}",
             EXIT_BAD_POLICY_CONFIG,
         ) from None
     if not isinstance(config, dict):
-        raise _Failure(f"the policy config {path} must be {expected}", EXIT_BAD_POLICY_CONFIG)
+        raise _PlanError(f"the policy config {path} must be {expected}", EXIT_BAD_POLICY_CONFIG)
     try:
         configure_request(config)
     except PolicyConfigError as error:
-        raise _Failure(f"{path}: {error}", EXIT_BAD_POLICY_CONFIG) from None
+        raise _PlanError(f"{path}: {error}", EXIT_BAD_POLICY_CONFIG) from None
     return config
 
 
@@ -130,7 +128,9 @@ def _stack_name(args: argparse.Namespace) -> str:
 
 def _program_failure(error: BaseException, plan_dir: Path) -> str:
     """An exception from the user's program, without a traceback: type, message and the program's line."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if Path(f.filename).resolve().is_relative_to(plan_dir)]
+    frames = [
+        f for f in traceback.extract_tb(error.__traceback__) if Path(f.filename).resolve().is_relative_to(plan_dir)
+    ]
     where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
     return f"the program failed{where}: {type(error).__name__}: {error}"
 
@@ -139,11 +139,11 @@ def _plan(args: argparse.Namespace) -> Plan:
     stack = _stack_name(args)
     try:
         plan = run_plan(stack, preview=not args.update, cwd=args.cwd)
-    except (ConfigError, StackFileError, PackagingError, UnsupportedDataSource) as error:
-        raise _Failure(str(error), EXIT_BAD_INPUT) from None
-    except Exception as error:  # noqa: BLE001 - any exception of the user's program is a bad program, exit 2
+    except (ConfigError, StackFileError, PackagingError, UnsupportedDataSourceError) as error:
+        raise _PlanError(str(error), EXIT_BAD_INPUT) from None
+    except Exception as error:  # any exception of the user's program is a bad program, exit 2
         project = find_project(args.cwd or Path.cwd())
-        raise _Failure(_program_failure(error, project.directory), EXIT_BAD_INPUT) from None
+        raise _PlanError(_program_failure(error, project.directory), EXIT_BAD_INPUT) from None
     return plan
 
 
@@ -160,7 +160,7 @@ def _progress_handler() -> logging.Handler:
 def _run_plan(args: argparse.Namespace) -> tuple[str, int]:
     """The text to print and the exit status."""
     if args.no_policy and args.format != "text":
-        raise _Failure("--no-policy only goes with --format text", EXIT_BAD_INPUT)
+        raise _PlanError("--no-policy only goes with --format text", EXIT_BAD_INPUT)
     policy_config = _policy_config(args.policy_config)
     handler = _progress_handler()
     try:
@@ -205,8 +205,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         text, code = _run_plan(args)
-    except (_Failure, StackFileError) as error:
-        code = error.code if isinstance(error, _Failure) else EXIT_BAD_INPUT
+    except (_PlanError, StackFileError) as error:
+        code = error.code if isinstance(error, _PlanError) else EXIT_BAD_INPUT
         print(f"error: {error}", file=sys.stderr)
         if args.format == "json":
             _emit(render_json_error(str(error), code))

@@ -110,10 +110,10 @@ class _Mocks(pulumi.runtime.Mocks):
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             names = [f"{self.region}{zone}" for zone in "abc"]
             return {"names": names, "id": self.region}
-        raise UnsupportedDataSource(args.token)
+        raise UnsupportedDataSourceError(args.token)
 
 
-class UnsupportedDataSource(Exception):
+class UnsupportedDataSourceError(Exception):
     """The program reads a data source the offline plan cannot answer without AWS."""
 
     def __init__(self, token: str) -> None:

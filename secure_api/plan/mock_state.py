@@ -14,6 +14,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 ACCOUNT_ID = "123456789012"
@@ -95,138 +96,149 @@ def _apigateway_arn(region: str, path: str) -> str:
     return f"arn:{PARTITION}:apigateway:{region}::{path}"
 
 
+@dataclass(frozen=True)
+class Created:
+    """What a state builder knows: the logical name, the inputs, the region, a per-resource seed, the name."""
+
+    name: str
+    inputs: Mapping[str, Any]
+    region: str
+    seed: bytes
+    physical: str | None
+
+
 State = dict[str, Any]
-Builder = Callable[[str, Mapping[str, Any], str, bytes, str | None], State]
+Builder = Callable[["Created"], State]
 
 
-def _rest_api(name: str, inputs: Mapping[str, Any], region: str, seed: bytes, physical: str | None) -> State:
-    rid = _chars(seed, 10)
+def _rest_api(c: Created) -> State:
+    rid = _chars(c.seed, 10)
     return {
         "id": rid,
-        "arn": _apigateway_arn(region, f"/restapis/{rid}"),
-        "executionArn": _arn("execute-api", region, rid),
+        "arn": _apigateway_arn(c.region, f"/restapis/{rid}"),
+        "executionArn": _arn("execute-api", c.region, rid),
         "rootResourceId": _chars(_digest("root", rid), 10),
         "createdDate": "2026-01-01T00:00:00Z",
     }
 
 
-def _stage(name: str, inputs: Mapping[str, Any], region: str, seed: bytes, physical: str | None) -> State:
-    api, stage = inputs.get("restApi", ""), inputs.get("stageName", "")
+def _stage(c: Created) -> State:
+    api, stage = c.inputs.get("restApi", ""), c.inputs.get("stageName", "")
     return {
         "id": f"ags-{api}-{stage}",
-        "arn": _apigateway_arn(region, f"/restapis/{api}/stages/{stage}"),
-        "invokeUrl": f"https://{api}.execute-api.{region}.amazonaws.com/{stage}",
-        "executionArn": _arn("execute-api", region, f"{api}/{stage}"),
+        "arn": _apigateway_arn(c.region, f"/restapis/{api}/stages/{stage}"),
+        "invokeUrl": f"https://{api}.execute-api.{c.region}.amazonaws.com/{stage}",
+        "executionArn": _arn("execute-api", c.region, f"{api}/{stage}"),
     }
 
 
 def _short_api_child(kind: str) -> Builder:
-    def build(name: str, inputs: Mapping[str, Any], region: str, seed: bytes, physical: str | None) -> State:
-        rid = _chars(seed, 6 if kind != "apikeys" else 10)
+    def build(c: Created) -> State:
+        rid = _chars(c.seed, 6 if kind != "apikeys" else 10)
         state: State = {"id": rid}
-        api = inputs.get("restApi")
-        state["arn"] = _apigateway_arn(region, f"/restapis/{api}/{kind}/{rid}" if api else f"/{kind}/{rid}")
+        api = c.inputs.get("restApi")
+        state["arn"] = _apigateway_arn(c.region, f"/restapis/{api}/{kind}/{rid}" if api else f"/{kind}/{rid}")
         if kind == "apikeys":
-            state["value"] = inputs.get("value") or _chars(_digest("key", rid), 40, _ALPHANUMERIC + "ABCDEFGHIJ")
+            state["value"] = c.inputs.get("value") or _chars(_digest("key", rid), 40, _ALPHANUMERIC + "ABCDEFGHIJ")
         return state
 
     return build
 
 
-def _domain_name(name: str, inputs: Mapping[str, Any], region: str, seed: bytes, physical: str | None) -> State:
-    domain = inputs.get("domainName", f"{name}.example.com")
+def _domain_name(c: Created) -> State:
+    domain = c.inputs.get("domainName", f"{c.name}.example.com")
     return {
         "id": domain,
-        "arn": _apigateway_arn(region, f"/domainnames/{domain}"),
-        "regionalDomainName": f"d-{_chars(seed, 10)}.execute-api.{region}.amazonaws.com",
-        "regionalZoneId": _REGIONAL_ZONE.get(region, "Z" + _chars(seed, 13).upper()),
+        "arn": _apigateway_arn(c.region, f"/domainnames/{domain}"),
+        "regionalDomainName": f"d-{_chars(c.seed, 10)}.execute-api.{c.region}.amazonaws.com",
+        "regionalZoneId": _REGIONAL_ZONE.get(c.region, "Z" + _chars(c.seed, 13).upper()),
         "certificateUploadDate": "2026-01-01T00:00:00Z",
     }
 
 
-def _user_pool(name: str, inputs: Mapping[str, Any], region: str, seed: bytes, physical: str | None) -> State:
-    pool = f"{region}_{_chars(seed, 9, _ALPHANUMERIC + 'ABCDEFGHIJKLMNOPQRSTUVWXYZ')}"
+def _user_pool(c: Created) -> State:
+    pool = f"{c.region}_{_chars(c.seed, 9, _ALPHANUMERIC + 'ABCDEFGHIJKLMNOPQRSTUVWXYZ')}"
     return {
         "id": pool,
-        "arn": _arn("cognito-idp", region, f"userpool/{pool}"),
-        "endpoint": f"cognito-idp.{region}.amazonaws.com/{pool}",
+        "arn": _arn("cognito-idp", c.region, f"userpool/{pool}"),
+        "endpoint": f"cognito-idp.{c.region}.amazonaws.com/{pool}",
         "creationDate": "2026-01-01T00:00:00Z",
     }
 
 
-def _user_pool_client(name: str, inputs: Mapping[str, Any], region: str, seed: bytes, physical: str | None) -> State:
-    state: State = {"id": _chars(seed, 26)}
-    if inputs.get("generateSecret"):
-        state["clientSecret"] = _chars(_digest("secret", name), 51)
+def _user_pool_client(c: Created) -> State:
+    state: State = {"id": _chars(c.seed, 26)}
+    if c.inputs.get("generateSecret"):
+        state["clientSecret"] = _chars(_digest("secret", c.name), 51)
     return state
 
 
-def _user_pool_domain(name: str, inputs: Mapping[str, Any], region: str, seed: bytes, physical: str | None) -> State:
-    distribution = f"d{_chars(seed, 13)}.cloudfront.net"
+def _user_pool_domain(c: Created) -> State:
+    distribution = f"d{_chars(c.seed, 13)}.cloudfront.net"
     return {
-        "id": inputs.get("domain", name),
+        "id": c.inputs.get("domain", c.name),
         "cloudfrontDistribution": distribution,
         "cloudfrontDistributionArn": distribution,
         "cloudfrontDistributionZoneId": _CLOUDFRONT_ZONE,
     }
 
 
-def _lambda_function(name: str, inputs: Mapping[str, Any], region: str, seed: bytes, physical: str | None) -> State:
-    arn = _arn("lambda", region, f"function:{physical}")
+def _lambda_function(c: Created) -> State:
+    arn = _arn("lambda", c.region, f"function:{c.physical}")
     return {
-        "id": physical,
+        "id": c.physical,
         "arn": arn,
         "qualifiedArn": f"{arn}:1",
         "version": "1",
-        "invokeArn": f"arn:{PARTITION}:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations",
+        "invokeArn": f"arn:{PARTITION}:apigateway:{c.region}:lambda:path/2015-03-31/functions/{arn}/invocations",
         "lastModified": "2026-01-01T00:00:00.000+0000",
     }
 
 
-def _by_name(service: str, resource: Callable[[str], str], *, global_: bool = False) -> Builder:
-    def build(name: str, inputs: Mapping[str, Any], region: str, seed: bytes, physical: str | None) -> State:
-        physical = physical or f"{name}-{_hex(seed, 7)}"
-        return {"id": physical, "arn": _arn(service, "" if global_ else region, resource(physical))}
+def _by_name(service: str, resource: Callable[[str], str]) -> Builder:
+    def build(c: Created) -> State:
+        physical = c.physical or f"{c.name}-{_hex(c.seed, 7)}"
+        return {"id": physical, "arn": _arn(service, c.region, resource(physical))}
 
     return build
 
 
-def _iam_policy(name: str, inputs: Mapping[str, Any], region: str, seed: bytes, physical: str | None) -> State:
-    arn = _arn("iam", "", f"policy{inputs.get('path', '/')}{physical}")
-    return {"id": arn, "arn": arn, "policyId": "ANPA" + _chars(seed, 17).upper()}
+def _iam_policy(c: Created) -> State:
+    arn = _arn("iam", "", f"policy{c.inputs.get('path', '/')}{c.physical}")
+    return {"id": arn, "arn": arn, "policyId": "ANPA" + _chars(c.seed, 17).upper()}
 
 
-def _iam_role(name: str, inputs: Mapping[str, Any], region: str, seed: bytes, physical: str | None) -> State:
+def _iam_role(c: Created) -> State:
     return {
-        "id": physical,
-        "arn": _arn("iam", "", f"role{inputs.get('path', '/')}{physical}"),
-        "uniqueId": "AROA" + _chars(seed, 17).upper(),
+        "id": c.physical,
+        "arn": _arn("iam", "", f"role{c.inputs.get('path', '/')}{c.physical}"),
+        "uniqueId": "AROA" + _chars(c.seed, 17).upper(),
     }
 
 
-def _sns_topic(name: str, inputs: Mapping[str, Any], region: str, seed: bytes, physical: str | None) -> State:
-    arn = _arn("sns", region, str(physical))
+def _sns_topic(c: Created) -> State:
+    arn = _arn("sns", c.region, str(c.physical))
     return {"id": arn, "arn": arn}
 
 
-def _kms_key(name: str, inputs: Mapping[str, Any], region: str, seed: bytes, physical: str | None) -> State:
-    key = _uuid(seed)
-    return {"id": key, "keyId": key, "arn": _arn("kms", region, f"key/{key}")}
+def _kms_key(c: Created) -> State:
+    key = _uuid(c.seed)
+    return {"id": key, "keyId": key, "arn": _arn("kms", c.region, f"key/{key}")}
 
 
 def _wafv2(kind: str) -> Builder:
-    def build(name: str, inputs: Mapping[str, Any], region: str, seed: bytes, physical: str | None) -> State:
-        rid = _uuid(seed)
-        scope = "global" if inputs.get("scope") == "CLOUDFRONT" else "regional"
-        arn = _arn("wafv2", "us-east-1" if scope == "global" else region, f"{scope}/{kind}/{physical}/{rid}")
+    def build(c: Created) -> State:
+        rid = _uuid(c.seed)
+        scope = "global" if c.inputs.get("scope") == "CLOUDFRONT" else "regional"
+        arn = _arn("wafv2", "us-east-1" if scope == "global" else c.region, f"{scope}/{kind}/{c.physical}/{rid}")
         return {"id": rid, "arn": arn, "lockToken": _uuid(_digest("lock", rid)), "capacity": 700}
 
     return build
 
 
-def _certificate(name: str, inputs: Mapping[str, Any], region: str, seed: bytes, physical: str | None) -> State:
-    arn = _arn("acm", region, f"certificate/{_uuid(seed)}")
-    domain = inputs.get("domainName", "example.com")
+def _certificate(c: Created) -> State:
+    arn = _arn("acm", c.region, f"certificate/{_uuid(c.seed)}")
+    domain = c.inputs.get("domainName", "example.com")
     return {
         "id": arn,
         "arn": arn,
@@ -234,7 +246,7 @@ def _certificate(name: str, inputs: Mapping[str, Any], region: str, seed: bytes,
         "domainValidationOptions": [
             {
                 "domainName": domain,
-                "resourceRecordName": f"_{_hex(seed, 32)}.{domain}.",
+                "resourceRecordName": f"_{_hex(c.seed, 32)}.{domain}.",
                 "resourceRecordType": "CNAME",
                 "resourceRecordValue": f"_{_hex(_digest('acm', domain), 32)}.acm-validations.aws.",
             }
@@ -242,36 +254,36 @@ def _certificate(name: str, inputs: Mapping[str, Any], region: str, seed: bytes,
     }
 
 
-def _bucket(name: str, inputs: Mapping[str, Any], region: str, seed: bytes, physical: str | None) -> State:
+def _bucket(c: Created) -> State:
     return {
-        "id": physical,
-        "arn": f"arn:{PARTITION}:s3:::{physical}",
-        "bucket": physical,
-        "bucketDomainName": f"{physical}.s3.amazonaws.com",
-        "bucketRegionalDomainName": f"{physical}.s3.{region}.amazonaws.com",
-        "region": region,
+        "id": c.physical,
+        "arn": f"arn:{PARTITION}:s3:::{c.physical}",
+        "bucket": c.physical,
+        "bucketDomainName": f"{c.physical}.s3.amazonaws.com",
+        "bucketRegionalDomainName": f"{c.physical}.s3.{c.region}.amazonaws.com",
+        "region": c.region,
     }
 
 
-def _bucket_object(name: str, inputs: Mapping[str, Any], region: str, seed: bytes, physical: str | None) -> State:
-    return {"id": inputs.get("key", name), "versionId": _chars(seed, 32), "etag": _hex(seed, 32)}
+def _bucket_object(c: Created) -> State:
+    return {"id": c.inputs.get("key", c.name), "versionId": _chars(c.seed, 32), "etag": _hex(c.seed, 32)}
 
 
-def _metric_alarm(name: str, inputs: Mapping[str, Any], region: str, seed: bytes, physical: str | None) -> State:
-    return {"id": physical, "arn": _arn("cloudwatch", region, f"alarm:{physical}")}
+def _metric_alarm(c: Created) -> State:
+    return {"id": c.physical, "arn": _arn("cloudwatch", c.region, f"alarm:{c.physical}")}
 
 
-def _dashboard(name: str, inputs: Mapping[str, Any], region: str, seed: bytes, physical: str | None) -> State:
-    return {"id": physical, "dashboardArn": _arn("cloudwatch", "", f"dashboard/{physical}")}
+def _dashboard(c: Created) -> State:
+    return {"id": c.physical, "dashboardArn": _arn("cloudwatch", "", f"dashboard/{c.physical}")}
 
 
-def _log_group(name: str, inputs: Mapping[str, Any], region: str, seed: bytes, physical: str | None) -> State:
-    return {"id": physical, "arn": _arn("logs", region, f"log-group:{physical}")}
+def _log_group(c: Created) -> State:
+    return {"id": c.physical, "arn": _arn("logs", c.region, f"log-group:{c.physical}")}
 
 
-def _vpc_endpoint(name: str, inputs: Mapping[str, Any], region: str, seed: bytes, physical: str | None) -> State:
-    rid = f"vpce-{_hex(seed, 17)}"
-    return {"id": rid, "arn": _arn("ec2", region, f"vpc-endpoint/{rid}"), "state": "available"}
+def _vpc_endpoint(c: Created) -> State:
+    rid = f"vpce-{_hex(c.seed, 17)}"
+    return {"id": rid, "arn": _arn("ec2", c.region, f"vpc-endpoint/{rid}"), "state": "available"}
 
 
 _BUILDERS: dict[str, Builder] = {
@@ -325,7 +337,7 @@ def created_state(type_: str, name: str, inputs: Mapping[str, Any], region: str)
     physical = physical_name(type_, name, inputs)
     builder = _BUILDERS.get(type_)
     if builder is not None:
-        state = builder(name, inputs, region, seed, physical)
+        state = builder(Created(name, inputs, region, seed, physical))
     elif type_ in _COMPOSITE_ID:
         parts = [str(inputs.get(key) or "") for key in _COMPOSITE_ID[type_]]
         state = {"id": "|".join(part for part in parts if part) or f"{name}-{_hex(seed, 8)}"}

@@ -142,8 +142,7 @@ def _read_project(path: Path) -> Project:
     name = document.get("name")
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
         raise StackFileError(
-            f"{path}: `name:` must be the project name (letters, digits, hyphens, underscores, periods), "
-            f"got {name!r}"
+            f"{path}: `name:` must be the project name (letters, digits, hyphens, underscores, periods), got {name!r}"
         )
     runtime = document.get("runtime")
     runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
@@ -246,9 +245,7 @@ def read_stack_file(project: Project, stack: str) -> StackFile:
         config[full] = value
         spelling[full] = str(key)
         lines.update({full + sub[len(str(key)) :]: n for sub, n in raw_lines.items() if _under(sub, str(key))})
-    return StackFile(
-        path=path, stack=stack, config=config, lines=lines, spelling=spelling, secrets=frozenset(secrets)
-    )
+    return StackFile(path=path, stack=stack, config=config, lines=lines, spelling=spelling, secrets=frozenset(secrets))
 
 
 def _under(path: str, key: str) -> bool:
@@ -257,7 +254,7 @@ def _under(path: str, key: str) -> bool:
 
 def known_regions() -> frozenset[str]:
     """The regions of the installed pulumi-aws provider (its `Region` enum)."""
-    from pulumi_aws import Region as AwsRegion  # noqa: PLC0415 - the provider package is heavy; load when needed
+    from pulumi_aws import Region as AwsRegion  # heavy: loaded when needed
 
     return frozenset(region.value for region in AwsRegion)
 

@@ -242,7 +242,7 @@ def _update_details(result: PlanResult) -> list[str]:
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, dict) and rpc._special_sig_key in value:  # noqa: SLF001 - a secret output
+    if isinstance(value, dict) and rpc._special_sig_key in value:  # a secret output
         return "[secret]"
     return value if isinstance(value, str) else json.dumps(value, default=str)
 

@@ -43,7 +43,11 @@ def test_each_mutant_fails_with_a_mandatory_violation_naming_the_resource(
     resources = mutant.apply(baseline["update"])
     targets = {resource.urn for resource in resources if resource.type == mutant.target}
 
-    named = {f.urn for f in evaluate(resources) if f.level == "mandatory" and f.state == "violation" and f.rule == mutant.rule}
+    named = {
+        f.urn
+        for f in evaluate(resources)
+        if f.level == "mandatory" and f.state == "violation" and f.rule == mutant.rule
+    }
 
     assert targets
     assert named & targets
