@@ -11,7 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 
 from secure_api.plan.offline import load_stack_config, plan_stack
 
@@ -29,15 +30,15 @@ def routes(count: int) -> list[dict[str, object]]:
 
 
 def main() -> None:
-    base = load_stack_config("dev")
-    plan_stack("dev", preview=True, config=base)  # warm-up: imports, authorizer package cache
+    base = load_stack_config("dev", REPO)
+    plan_stack("dev", preview=True, project_dir=REPO, config=base)  # warm-up: imports, authorizer package cache
     print(f"{'routes':>7} {'mode':>8} {'resources':>10} {'seconds':>8}")
     for count in (10, 100, 1000):
         config = copy.deepcopy(base)
         config["routes"] = config["routes"] + routes(count - len(config["routes"]))
         for preview in (True, False):
             started = time.perf_counter()
-            result = plan_stack("dev", preview=preview, config=config)
+            result = plan_stack("dev", preview=preview, project_dir=REPO, config=config)
             elapsed = time.perf_counter() - started
             mode = "preview" if preview else "update"
             print(f"{len(config['routes']):>7} {mode:>8} {len(result.custom_resources()):>10} {elapsed:>8.2f}")

@@ -15,7 +15,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 
 from secure_api.plan.harness import PlannedResource
 from secure_api.plan.offline import plan_stack
@@ -53,7 +54,7 @@ def synthetic(base: list[PlannedResource], size: int) -> list[PlannedResource]:
 
 
 def main() -> None:
-    base = plan_stack("dev", preview=True).resources
+    base = plan_stack("dev", preview=True, project_dir=REPO).resources
     evaluate(synthetic(base, len(base)))  # warm-up: imports, first servicers
     print(f"{'resources':>9} {'findings':>8} {'seconds':>8} {'us/resource':>11}")
     for size in SIZES:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,11 +13,13 @@ from secure_api.plan.harness import PlanResult
 from secure_api.plan.offline import load_stack_config, plan_stack
 
 Plan = Callable[..., PlanResult]
+REPO = Path(__file__).resolve().parents[1]
+"""This repository's Pulumi project (Pulumi.yaml, `main: deploy`, the example stack files)."""
 
 
 @pytest.fixture(scope="session")
 def dev_config_pristine() -> dict[str, Any]:
-    return load_stack_config("dev")
+    return load_stack_config("dev", REPO)
 
 
 @pytest.fixture
@@ -28,7 +31,7 @@ def dev_config(dev_config_pristine: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture
 def plan() -> Plan:
     def run(config: dict[str, Any], *, preview: bool, stack: str = "dev") -> PlanResult:
-        return plan_stack(stack, preview=preview, config=config)
+        return plan_stack(stack, preview=preview, project_dir=REPO, config=config)
 
     return run
 
@@ -36,7 +39,7 @@ def plan() -> Plan:
 @pytest.fixture(scope="session")
 def dev_plans() -> dict[str, PlanResult]:
     """The dev stack planned once per mode; tests that only read it share these."""
-    return {mode: plan_stack("dev", preview=mode == "preview") for mode in ("preview", "update")}
+    return {mode: plan_stack("dev", preview=mode == "preview", project_dir=REPO) for mode in ("preview", "update")}
 
 
 @pytest.fixture(params=["preview", "update"])
