@@ -11,10 +11,11 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from secure_api.plan.offline import load_stack_config, plan_stack
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def routes(count: int) -> list[dict[str, object]]:

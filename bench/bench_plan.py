@@ -19,12 +19,13 @@ import textwrap
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from secure_api.plan.offline import plan_stack
 from secure_api_policies.pack import bindings
 from secure_api_policies.verdict import analyze_request, configure_request, evaluate, servicer
+
+REPO = Path(__file__).resolve().parent.parent
 
 RUNS = 5
 ROUTES = 332  # one REST API + 3 resources per route + deployment + stage = 1,000 resources

@@ -15,12 +15,13 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from secure_api.plan.harness import PlannedResource
 from secure_api.plan.offline import plan_stack
 from secure_api_policies.verdict import evaluate
+
+REPO = Path(__file__).resolve().parent.parent
 
 SIZES = (500, 2000, 5000)
 RUNS = 3
