@@ -383,3 +383,31 @@ def test_version_and_both_entry_points() -> None:
         executable = shutil.which(command[0], path=str(Path(sys.executable).parent)) or command[0]
         done = subprocess.run([executable, *command[1:], "--version"], capture_output=True, text=True, check=False)
         assert done.stdout.strip() == f"secure-api {__version__}"
+
+
+@pytest.mark.parametrize("stack", ["dev", "private"])
+def test_preview_and_update_agree_on_violations(stack: str, capsys: pytest.CaptureFixture[str]) -> None:
+    verdicts = {}
+    for mode in ([], ["--update"]):
+        code = main(["plan", "--stack", stack, "--cwd", str(REPO), "--format", "json", *mode])
+        document = json.loads(capsys.readouterr().out)
+        violations = {(f["rule"], f["resource_name"]) for f in document["findings"] if f["state"] == "violation"}
+        verdicts[bool(mode)] = (code, violations, document["summary"]["undecided"])
+    assert verdicts[False][:2] == verdicts[True][:2]
+    assert verdicts[True][2] == 0  # nothing is unknown after the update
+
+
+def test_progress_line_while_the_authorizer_package_is_built(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from secure_api.component.packaging import default_cache_dir
+
+    cache = tmp_path / "cache"
+    shutil.copytree(default_cache_dir() / "deps", cache / "secure-api" / "deps")  # wheels cached, zip not built
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    assert main(["plan", "--stack", "dev", "--cwd", str(REPO), "--no-policy"]) == 0
+    captured = capsys.readouterr()
+    assert "building the authorizer's Lambda package (arm64, Python 3.13)" in captured.err
+    assert "building" not in captured.out
+    assert main(["plan", "--stack", "dev", "--cwd", str(REPO), "--no-policy"]) == 0
+    assert "building" not in capsys.readouterr().err  # reused from the cache
