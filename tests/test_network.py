@@ -7,12 +7,10 @@ API's execution ARN, so its JSON is only readable in update mode; its wiring is 
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 from typing import Any
 
 import pytest
-from pulumi.output import Unknown
 
 from secure_api.component.config import ConfigError, parse_config
 from secure_api.component.resource import TYPE_TOKEN
@@ -23,6 +21,8 @@ from tests.conftest import Plan
 POLICY = "aws:apigateway/restApiPolicy:RestApiPolicy"
 REST_API = "aws:apigateway/restApi:RestApi"
 DEPLOYMENT = "aws:apigateway/deployment:Deployment"
+# API Gateway expands this on import to the API's own ARN (x-amazon-apigateway-policy).
+API = "execute-api:"
 
 IAM_ROUTE = {"path": "/reports", "method": "GET", "auth": "iam", "integration": {"type": "mock"}}
 PUBLIC_ROUTE = {
@@ -34,13 +34,14 @@ PUBLIC_ROUTE = {
 }
 
 
+def body_policy(result: PlanResult) -> dict[str, Any] | None:
+    return json.loads(result.one(REST_API).inputs["body"]).get("x-amazon-apigateway-policy")
+
+
 def statements(result: PlanResult) -> dict[str, dict[str, Any]]:
-    policy = json.loads(result.one(POLICY).inputs["policy"])
+    policy = body_policy(result)
+    assert policy is not None
     return {s["Sid"]: s for s in policy["Statement"]}
-
-
-def execution_arn(result: PlanResult) -> str:
-    return f"arn:aws:execute-api:eu-west-1:123456789012:{result.one(REST_API).name}-id"
 
 
 @pytest.fixture(scope="module")
@@ -53,26 +54,23 @@ def private_plan(request: pytest.FixtureRequest, private_plans: dict[str, PlanRe
     return private_plans[request.param]
 
 
-def test_policy_is_its_own_resource_and_deployed_after_it(dev_plan: PlanResult) -> None:
-    api = dev_plan.one(REST_API)
-    policy = dev_plan.one(POLICY)
-    deployment = dev_plan.one(DEPLOYMENT)
-    assert "policy" not in api.inputs  # the API never waits on (or cycles with) its policy
-    assert api.urn in policy.property_dependencies["restApiId"]
-    assert policy.urn in deployment.dependencies
-    # The fingerprint hashes the policy document, never the policy resource: a policy replacement
-    # alone must not force the deployment through a delete-before-replace.
-    assert policy.urn not in deployment.property_dependencies["triggers"]
+def test_policy_travels_in_the_body_so_every_import_reapplies_it(private_plan: PlanResult) -> None:
+    """No RestApiPolicy (an overwrite import would wipe it) and no engine feature to re-apply one."""
+    api = private_plan.one(REST_API)
+    assert not private_plan.of_type(POLICY)
+    assert "policy" not in api.inputs  # the argument would override the document's policy
+    assert api.inputs["putRestApiMode"] == "overwrite"
+    # No user pool in this stack: the body, policy included, is known even in preview.
+    assert statements(private_plan)["DenyOutsideVpcEndpoints"]["Resource"] == [f"{API}/*"]
 
 
-def test_policy_is_reapplied_whenever_the_body_is_reimported(dev_plan: PlanResult) -> None:
-    policy = dev_plan.one(POLICY)
-    body = dev_plan.one(REST_API).inputs["body"]
-    assert policy.delete_before_replace  # deleting a RestApiPolicy clears the API's policy
-    if dev_plan.preview:
-        assert isinstance(policy.replacement_trigger, Unknown)  # the body embeds the new user pool's ARN
-    else:
-        assert policy.replacement_trigger == hashlib.sha256(body.encode()).hexdigest()
+def test_policy_needs_no_api_id_and_redeploys_with_the_body(dev_plans: dict[str, PlanResult]) -> None:
+    update = dev_plans["update"]
+    deployment = update.one(DEPLOYMENT)
+    assert update.one(REST_API).urn in deployment.dependencies
+    assert not update.of_type(POLICY)
+    policy = json.dumps(body_policy(update))
+    assert "arn:" not in policy  # only the execute-api:/ short form, known before the API exists
 
 
 def test_policy_denies_callers_outside_the_source_ranges(dev_plans: dict[str, PlanResult]) -> None:
@@ -81,7 +79,7 @@ def test_policy_denies_callers_outside_the_source_ranges(dev_plans: dict[str, Pl
     assert deny["Effect"] == "Deny"
     assert deny["Principal"] == "*"
     assert deny["Action"] == ["execute-api:Invoke"]
-    assert deny["Resource"] == [f"{execution_arn(result)}/*"]
+    assert deny["Resource"] == [f"{API}/*"]
     assert deny["Condition"] == {
         "NotIpAddress": {"aws:SourceIp": ["198.51.100.0/24", "192.0.2.0/25", "2001:db8:1234::/48"]}
     }
@@ -89,7 +87,7 @@ def test_policy_denies_callers_outside_the_source_ranges(dev_plans: dict[str, Pl
 
 def test_anonymous_allow_covers_the_non_iam_routes_only(dev_plans: dict[str, PlanResult]) -> None:
     result = dev_plans["update"]
-    arn = execution_arn(result)
+    arn = API
     found = statements(result)
     allow = found["AllowInvokeOfRoutes"]
     assert (allow["Effect"], allow["Principal"]) == ("Allow", "*")
@@ -140,7 +138,6 @@ def test_private_api_is_bound_to_its_vpc_endpoints(private_plan: PlanResult) -> 
     # No user pool here, so the body is known even in preview: an overwrite re-import keeps the association.
     servers = json.loads(api.inputs["body"])["servers"]
     assert servers[0]["x-amazon-apigateway-endpoint-configuration"]["vpcEndpointIds"] == endpoints
-    assert private_plan.one(DEPLOYMENT).dependencies.count(private_plan.one(POLICY).urn) == 1
     assert not private_plan.of_type("aws:apigateway/domainName:DomainName")
     assert not any("custom domain" in w for w in private_plan.warnings)
 
@@ -155,12 +152,12 @@ def test_private_policy_requires_the_vpc_endpoints_and_vpc_ranges(private_plans:
     assert found["DenyOutsideSourceCidrs"]["Condition"] == {
         "NotIpAddress": {"aws:VpcSourceIp": ["10.20.0.0/16", "fd12:3456:789a::/48"]}
     }
-    assert found["AllowInvokeOfRoutes"]["Resource"] == [f"{execution_arn(result)}/v1/GET/health"]
+    assert found["AllowInvokeOfRoutes"]["Resource"] == [f"{API}/v1/GET/health"]
 
 
 def test_no_policy_when_there_is_nothing_to_restrict(plan: Plan) -> None:
     result = plan({"routes": [IAM_ROUTE], "waf": {"enabled": False, "acceptNoWaf": True}}, preview=True)
-    assert not result.of_type(POLICY)
+    assert body_policy(result) is None
     deployment: PlannedResource = result.one(DEPLOYMENT)
     assert deployment.dependencies == (result.one(REST_API).urn,)
 

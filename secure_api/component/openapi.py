@@ -12,6 +12,7 @@ from typing import Any
 
 from .config import StackConfig
 from .config.routes import HttpIntegration, LambdaIntegration, MockIntegration, Route
+from .layers.network import resource_policy
 
 OPENAPI_VERSION = "3.0.1"
 
@@ -86,6 +87,9 @@ def build_openapi(config: StackConfig, refs: ApiReferences) -> dict[str, Any]:
     }
     if config.tls.access_mode:
         document["x-amazon-apigateway-endpoint-access-mode"] = config.tls.access_mode
+    # And the resource policy: every overwrite import replaces the API's policy with this one.
+    if policy := resource_policy(config):
+        document["x-amazon-apigateway-policy"] = policy
     return document
 
 

@@ -13,7 +13,7 @@ from .layers.context import LayerContext
 from .layers.iam_invoke import build_invoke_policy
 from .layers.integrations import build_lambda_permissions
 from .layers.lambda_authorizer import build_lambda_authorizer, grant_api_gateway_invoke
-from .layers.network import build_resource_policy
+from .layers.network import resource_policy, warn_open_network
 from .layers.observability import build_access_logging, build_monitoring
 from .layers.tls import build_custom_domain
 from .layers.usage_plans import build_usage_plans
@@ -94,10 +94,15 @@ class SecureApi(pulumi.ComponentResource):
             tags=ctx.tags(),
             opts=ctx.opts(),
         )
-        resource_policy = build_resource_policy(ctx, api, body)
-        self.fingerprint = pulumi.Output.all(
-            body=body, resourcePolicy=resource_policy.document if resource_policy else None
-        ).apply(lambda parts: redeploy_fingerprint({**parts, "endpointType": config.api.endpoint_type}))
+        warn_open_network(config)
+        # The policy is part of the body (re-applied by every import); hashed on its own too, so a
+        # policy change always redeploys whatever else the body holds.
+        policy = resource_policy(config)
+        self.fingerprint = body.apply(
+            lambda text: redeploy_fingerprint(
+                {"body": text, "resourcePolicy": policy, "endpointType": config.api.endpoint_type}
+            )
+        )
         deployment = aws.apigateway.Deployment(
             ctx.child("deployment"),
             rest_api=api.id,
@@ -105,8 +110,8 @@ class SecureApi(pulumi.ComponentResource):
             # Replaced (create-before-delete) exactly when the fingerprint changes; never
             # delete_before_replace, or the stage would point at a deleted deployment.
             triggers={"fingerprint": self.fingerprint},
-            # A deployment snapshots the resource policy: deploy only once it is applied.
-            opts=ctx.opts(depends_on=[resource_policy.policy] if resource_policy else None),
+            # A deployment snapshots the resource policy, which the API's body import has applied.
+            opts=ctx.opts(),
         )
         client_certificate = build_client_certificate(ctx)
         stage = aws.apigateway.Stage(
