@@ -11,7 +11,7 @@ from .layers.client_certificate import build_client_certificate
 from .layers.cognito import build_user_pool
 from .layers.context import LayerContext
 from .layers.iam_invoke import build_invoke_policy
-from .layers.integrations import build_lambda_permissions
+from .layers.integrations import build_lambda_permissions, check_lambda_integrations
 from .layers.lambda_authorizer import build_lambda_authorizer, grant_api_gateway_invoke
 from .layers.network import resource_policy, warn_open_network
 from .layers.observability import build_access_logging, build_monitoring
@@ -56,6 +56,7 @@ class SecureApi(pulumi.ComponentResource):
             account_id=aws.get_caller_identity().account_id,
             partition=aws.get_partition().partition,
         )
+        check_lambda_integrations(ctx)  # before any resource: a wrong region fails the plan, not the update
         _warn_relaxed_routes(config)
         user_pool = build_user_pool(ctx) if config.needs_user_pool else None
         access_logging = build_access_logging(ctx)  # first: its KMS key encrypts every log group

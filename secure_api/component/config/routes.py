@@ -13,7 +13,9 @@ HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS",
 AuthType = Literal["cognito", "iam", "custom", "none"]
 
 _SEGMENT = re.compile(r"^(\{[A-Za-z_][A-Za-z0-9_]*\+?\}|[A-Za-z0-9._~-]+)$")
-_LAMBDA_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?$")
+_LAMBDA_ARN = re.compile(
+    r"^arn:aws[a-z-]*:lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?$"
+)
 
 
 class HttpIntegration(ConfigModel):
@@ -46,6 +48,14 @@ class LambdaIntegration(ConfigModel):
                 f"must be a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>), got {arn!r}"
             )
         return arn
+
+    @property
+    def region(self) -> str:
+        return _LAMBDA_ARN.match(self.function_arn).group("region")  # type: ignore[union-attr]
+
+    @property
+    def account_id(self) -> str:
+        return _LAMBDA_ARN.match(self.function_arn).group("account")  # type: ignore[union-attr]
 
 
 class MockIntegration(ConfigModel):
