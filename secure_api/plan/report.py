@@ -30,6 +30,7 @@ _LAYER_OF_TYPE = {
     "aws:apigateway/apiKey:ApiKey": "usage plans",
     "aws:apigateway/domainName:DomainName": "tls",
     "aws:apigateway/basePathMapping:BasePathMapping": "tls",
+    "aws:apigatewayv2/apiMapping:ApiMapping": "tls",
     "aws:apigateway/clientCertificate:ClientCertificate": "tls",
     "aws:apigateway/methodSettings:MethodSettings": "observability",
     "aws:apigateway/account:Account": "observability",

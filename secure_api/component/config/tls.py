@@ -119,7 +119,9 @@ class DomainSettings(ConfigModel):
 
     The ACM certificate is `certificateArn` (issued, in the stack's region), or created and
     DNS-validated in `hostedZoneId`. With `hostedZoneId` an alias record points the name at the
-    domain; without it DNS is yours to set. `basePath` maps the stage below the root (default: root).
+    domain; without it DNS is yours to set. `basePath` maps the stage below the root (default: root);
+    a multi-level path (`catalog/v2`) is an API Gateway V2 API mapping, which AWS offers for REGIONAL
+    domains with the TLS_1_2 policy (API Gateway developer guide, "API mappings for REST APIs").
     """
 
     domain_name: str
@@ -150,6 +152,10 @@ class DomainSettings(ConfigModel):
         return match.group(1) if match else None
 
     @property
+    def multi_level_base_path(self) -> bool:
+        return "/" in (self.base_path or "")
+
+    @property
     def url(self) -> str:
         return f"https://{self.domain_name}/{self.base_path or ''}"
 
@@ -169,6 +175,15 @@ def tls_problems(tls: TlsSettings, domain: DomainSettings | None, endpoint_type:
                 "domain.hostedZoneId",
                 "needed to create and DNS-validate the certificate; or set domain.certificateArn to an issued "
                 "ACM certificate in the stack's region",
+            )
+        )
+    if domain.multi_level_base_path and tls.security_policy != "TLS_1_2":
+        problems.append(
+            (
+                "domain.basePath",
+                f"a multi-level base path ({domain.base_path!r}) needs tls.securityPolicy TLS_1_2: API Gateway maps "
+                f"several levels only on REGIONAL domains with TLS_1_2, not {tls.security_policy}; use one level "
+                "(e.g. 'catalog') or TLS_1_2",
             )
         )
     if domain.mutual_tls is not None and tls.enhanced:

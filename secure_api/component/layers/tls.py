@@ -56,15 +56,26 @@ def build_custom_domain(
         tags=ctx.tags(),
         opts=ctx.opts(),
     )
-    aws.apigateway.BasePathMapping(
-        ctx.child("base-path"),
-        domain_name=domain.domain_name,
-        rest_api=api.id,
-        # The Stage output, so the mapping waits for the stage ("Invalid stage identifier" otherwise).
-        stage_name=stage.stage_name,
-        base_path=settings.base_path,
-        opts=ctx.opts(),
-    )
+    if settings.multi_level_base_path:
+        # The V1 CreateBasePathMapping refuses `a/b` ("use API Gateway V2"): a V2 API mapping takes it.
+        aws.apigatewayv2.ApiMapping(
+            ctx.child("api-mapping"),
+            domain_name=domain.domain_name,
+            api_id=api.id,
+            stage=stage.stage_name,
+            api_mapping_key=settings.base_path,
+            opts=ctx.opts(),
+        )
+    else:
+        aws.apigateway.BasePathMapping(
+            ctx.child("base-path"),
+            domain_name=domain.domain_name,
+            rest_api=api.id,
+            # The Stage output, so the mapping waits for the stage ("Invalid stage identifier" otherwise).
+            stage_name=stage.stage_name,
+            base_path=settings.base_path,
+            opts=ctx.opts(),
+        )
     if settings.hosted_zone_id:
         for record_type in ("A", "AAAA") if ip_address_type == "dualstack" else ("A",):
             aws.route53.Record(
