@@ -15,7 +15,7 @@ from .layers.integrations import build_lambda_permissions, check_lambda_integrat
 from .layers.lambda_authorizer import build_lambda_authorizer, grant_api_gateway_invoke
 from .layers.network import resource_policy, warn_open_network
 from .layers.observability import build_access_logging, build_monitoring
-from .layers.tls import build_custom_domain
+from .layers.tls import build_custom_domain, check_domain_region
 from .layers.usage_plans import build_usage_plans
 from .layers.waf import build_waf
 from .openapi import ApiReferences, render_openapi
@@ -56,7 +56,9 @@ class SecureApi(pulumi.ComponentResource):
             account_id=aws.get_caller_identity().account_id,
             partition=aws.get_partition().partition,
         )
-        check_lambda_integrations(ctx)  # before any resource: a wrong region fails the plan, not the update
+        # Before any resource: a wrong region fails the plan, not the update halfway.
+        check_lambda_integrations(ctx)
+        check_domain_region(ctx)
         _warn_relaxed_routes(config)
         user_pool = build_user_pool(ctx) if config.needs_user_pool else None
         access_logging = build_access_logging(ctx)  # first: its KMS key encrypts every log group
