@@ -65,7 +65,7 @@ def test_every_route_has_its_integration(document: dict[str, Any]) -> None:
     assert report["httpMethod"] == "POST"
     assert report["uri"] == (
         "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/"
-        "arn:aws:lambda:eu-west-1:123456789012:function:orders-daily-report/invocations"
+        "arn:aws:lambda:eu-west-1:111122223333:function:orders-daily-report/invocations"
     )
     admin = operation(document, "/admin/{proxy+}", "ANY")["x-amazon-apigateway-integration"]
     assert admin["httpMethod"] == "ANY"
