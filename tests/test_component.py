@@ -167,12 +167,21 @@ def test_lambda_authorizer_is_wired_with_least_privilege(dev_plan: PlanResult) -
         statements = json.loads(role_policy.inputs["policy"])["Statement"]
         actions = sorted(a for s in statements for a in s["Action"])
         assert actions == [
+            "kms:Decrypt",
             "logs:CreateLogStream",
             "logs:PutLogEvents",
             "xray:PutTelemetryRecords",
             "xray:PutTraceSegments",
         ]
         assert statements[0]["Resource"] == [f"arn:aws:logs:eu-west-1:123456789012:log-group:{logs.inputs['name']}:*"]
+        # The environment (API key digests, issuer config) is encrypted with the component's key.
+        assert statements[2] == {
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt"],
+            "Resource": [function.inputs["kmsKeyArn"]],
+        }
+    assert depends_on(function, key, "kmsKeyArn")
+    assert depends_on(function, role_policy)  # the role can decrypt before the first invocation
     permission = named(dev_plan, "aws:lambda/permission:Permission", "authorizer-invoke")
     assert permission.inputs["principal"] == "apigateway.amazonaws.com"
     api = dev_plan.one("aws:apigateway/restApi:RestApi")

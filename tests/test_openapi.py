@@ -9,7 +9,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from secure_api.component.config import StackConfig, parse_config
-from secure_api.component.openapi import ApiReferences, build_openapi, render_openapi
+from secure_api.component.openapi import BEARER_JWT_EXPRESSION, ApiReferences, build_openapi, render_openapi
 
 REFS = ApiReferences(
     region="eu-west-1",
@@ -84,7 +84,7 @@ def test_security_schemes_are_api_gateway_authorizers(document: dict[str, Any]) 
     assert custom["authorizerResultTtlInSeconds"] == 300
     assert schemes["lambda-authorizer"]["name"] == "Authorization"
     assert "identitySource" not in custom  # REQUEST authorizers only
-    assert custom["identityValidationExpression"].startswith("^Bearer ")
+    assert custom["identityValidationExpression"] == BEARER_JWT_EXPRESSION  # any case of the scheme
     assert REFS.authorizer_function_arn in custom["authorizerUri"]
     assert schemes["api_key"] == {"type": "apiKey", "name": "x-api-key", "in": "header"}
     assert document["x-amazon-apigateway-api-key-source"] == "HEADER"

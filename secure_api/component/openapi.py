@@ -24,6 +24,10 @@ IAM_SCHEME = "sigv4"
 CUSTOM_SCHEME = "lambda-authorizer"
 API_KEY_SCHEME = "api_key"
 SCHEME_FOR_AUTH = {"cognito": COGNITO_SCHEME, "iam": IAM_SCHEME, "custom": CUSTOM_SCHEME}
+# API Gateway refuses a TOKEN credential that does not match before the function runs (401). It must
+# accept exactly what the function does (docs/authorizer.md, step 1): the `Bearer` scheme in any case
+# (RFC 7235 section 2.1), one space, a compact JWS of three base64url parts.
+BEARER_JWT_EXPRESSION = r"^[Bb][Ee][Aa][Rr][Ee][Rr] [-0-9A-Za-z_]+\.[-0-9A-Za-z_]+\.[-0-9A-Za-z_]+$"
 
 # Generic bodies: the caller learns the class of failure and a request id, never internal detail.
 _SECURITY_HEADERS = {
@@ -225,7 +229,7 @@ def _security_schemes(config: StackConfig, refs: ApiReferences) -> dict[str, Any
         if settings.type == "REQUEST":  # a TOKEN authorizer reads the header the scheme names
             authorizer["identitySource"] = settings.identity_source
         elif settings.mode == "jwt":
-            authorizer["identityValidationExpression"] = r"^Bearer [-0-9A-Za-z_]+\.[-0-9A-Za-z_]+\.[-0-9A-Za-z_]+$"
+            authorizer["identityValidationExpression"] = BEARER_JWT_EXPRESSION
         schemes[CUSTOM_SCHEME] = {
             "type": "apiKey",
             "name": settings.identity_header,
