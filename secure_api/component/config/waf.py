@@ -34,6 +34,9 @@ BASELINE_MANAGED_GROUPS = (
 )
 # Headers that carry credentials; WAF logs never keep them.
 ALWAYS_REDACTED_HEADERS = ("authorization", "cookie", "x-api-key")
+# A logging configuration redacts at most 100 fields (WAF API LoggingConfiguration.RedactedFields);
+# one is kept for the Lambda authorizer's identity header.
+MAX_REDACT_HEADERS = 100 - len(ALWAYS_REDACTED_HEADERS) - 1
 
 # ISO 3166-1 alpha-2, the codes WAF's geo match statement takes.
 _ISO_COUNTRY_CODES = """
@@ -193,6 +196,14 @@ class WafSettings(ConfigModel):
         for index, limit in enumerate(self.path_rate_limits):
             if counts[limit.name] > 1:
                 problems.append((f"pathRateLimits[{index}].name", f"duplicate name {limit.name!r}"))
+        if len(self.redact_headers) > MAX_REDACT_HEADERS:
+            problems.append(
+                (
+                    "redactHeaders",
+                    f"{len(self.redact_headers)} headers; WAF redacts at most 100 fields per ACL, so at most "
+                    f"{MAX_REDACT_HEADERS} besides {', '.join(ALWAYS_REDACTED_HEADERS)} and the authorizer's header",
+                )
+            )
         for version in (4, 6):
             count = len(self.blocked_networks(version))
             if count > AWS_MAX_IP_SET_ADDRESSES:
