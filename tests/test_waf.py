@@ -266,7 +266,7 @@ BAD_INPUTS = [
     pytest.param(
         {"pathRateLimits": [{"name": "x", "pathPrefix": "login", "limit": 100}]},
         "waf.pathRateLimits[0].pathPrefix",
-        "pattern",
+        "a URI path starting with /",
         id="relative-path-prefix",
     ),
     pytest.param(

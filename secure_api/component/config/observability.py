@@ -16,7 +16,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 class AlarmSettings(ConfigModel):
     """Thresholds for the stage's alarms; every alarm notifies the component's SNS topic."""
 
-    emails: tuple[str, ...] = ()
+    emails: tuple[str, ...] = Field(default=(), examples=[["api-oncall@example.com"]])
     server_error_percent: float = Field(default=1.0, gt=0, le=100)
     client_error_percent: float = Field(default=10.0, gt=0, le=100)
     latency_p99_ms: int = Field(default=2_500, ge=1, le=300_000)

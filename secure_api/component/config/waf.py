@@ -82,8 +82,12 @@ class PathRateLimit(RateLimit):
     includes the stage (`/v1/login`), behind a custom domain it is the domain's path.
     """
 
-    name: str = Field(pattern=_NAME)
-    path_prefix: str = Field(pattern=r"^/[A-Za-z0-9._~/{}+-]{0,199}$")
+    name: str = Field(pattern=_NAME, description="1 to 64 letters, digits, - or _", examples=["login"])
+    path_prefix: str = Field(
+        pattern=r"^/[A-Za-z0-9._~/{}+-]{0,199}$",
+        description="a URI path starting with / of up to 200 letters, digits and . _ ~ / { } + -",
+        examples=["/v1/login"],
+    )
 
 
 class ManagedRuleGroup(ConfigModel):
@@ -91,8 +95,8 @@ class ManagedRuleGroup(ConfigModel):
 
     enabled: bool = True
     mode: RuleMode = "BLOCK"
-    version: str | None = None
-    count_rules: tuple[str, ...] = ()
+    version: str | None = Field(default=None, examples=["Version_1.12"])
+    count_rules: tuple[str, ...] = Field(default=(), examples=[["SizeRestrictions_BODY"]])
     """Rules of the group overridden to COUNT, for known false positives (e.g. SizeRestrictions_BODY)."""
 
 
@@ -100,7 +104,7 @@ class GeoRestriction(ConfigModel):
     """`allow`: only these countries may call; `block`: these countries may not."""
 
     mode: Literal["allow", "block"]
-    countries: tuple[str, ...] = Field(min_length=1)
+    countries: tuple[str, ...] = Field(min_length=1, examples=[["KP", "IR"]])
 
     @field_validator("countries")
     @classmethod
@@ -126,13 +130,13 @@ class WafSettings(ConfigModel):
     sql_injection_sensitivity: Literal["LOW", "HIGH"] = "LOW"
     cross_site_scripting: RuleMode = "BLOCK"
     geo: GeoRestriction | None = None
-    blocked_ips: tuple[str, ...] = ()
+    blocked_ips: tuple[str, ...] = Field(default=(), examples=[["203.0.113.7", "2001:db8:dead::/48"]])
     managed_rule_groups: dict[str, ManagedRuleGroup] = Field(
         default_factory=lambda: {name: ManagedRuleGroup() for name in BASELINE_MANAGED_GROUPS}
     )
     """Merged over the baseline groups: name a baseline group to change it, any other to add it."""
     log_retention_days: int = 365
-    redact_headers: tuple[str, ...] = ()
+    redact_headers: tuple[str, ...] = Field(default=(), examples=[["x-partner-signature"]])
     """Headers kept out of WAF logs besides authorization, cookie and x-api-key (lowercase)."""
 
     _retention = field_validator("log_retention_days")(check_retention_days)
