@@ -137,7 +137,7 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
         "route path with a bad segment",
         with_routes({**ORDERS, "path": "/orders/<id>"}),
         "secure-api:routes[0].path",
-        "not a literal or a {parameter}",
+        "is neither a literal (letters, digits, . _ ~ -) nor a {parameter}",
     ),
     (
         "method not HTTP",

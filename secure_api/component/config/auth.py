@@ -33,7 +33,10 @@ class Scope(ConfigModel):
     @classmethod
     def _valid_scope(cls, name: str) -> str:
         if not _SCOPE_NAME.match(name):
-            raise ValueError(f"scope name {name!r} has characters OAuth scopes do not allow")
+            raise ValueError(
+                f"scope name {name!r} has characters OAuth scopes do not allow (spaces, quotes, backslashes), "
+                "e.g. orders.read"
+            )
         return name
 
 

@@ -66,7 +66,9 @@ class NetworkSettings(ConfigModel):
                 hint = ""
                 if "has host bits set" in str(error):
                     hint = f"; did you mean {ipaddress.ip_network(cidr, strict=False)}?"
-                raise ValueError(f"{cidr!r} is not an IPv4 or IPv6 CIDR range ({error}){hint}") from None
+                raise ValueError(
+                    f"{cidr!r} is not an IPv4 or IPv6 CIDR range like 203.0.113.0/24 ({error}){hint}"
+                ) from None
             if str(network) in normalized:
                 raise ValueError(f"{cidr!r} is listed twice")
             normalized.append(str(network))
@@ -75,7 +77,12 @@ class NetworkSettings(ConfigModel):
     @field_validator("vpc_endpoint_ids")
     @classmethod
     def _valid_endpoints(cls, ids: tuple[str, ...]) -> tuple[str, ...]:
-        return _matching(ids, _VPC_ENDPOINT_ID, "an interface VPC endpoint id (vpce- and 8 to 17 hex digits)")
+        return _matching(
+            ids,
+            _VPC_ENDPOINT_ID,
+            "an interface VPC endpoint id (vpce- and 8 to 17 hex digits)",
+            "vpce-0123456789abcdef0",
+        )
 
     @field_validator("allowed_accounts", mode="before")
     @classmethod
@@ -95,12 +102,17 @@ class NetworkSettings(ConfigModel):
     @field_validator("allowed_accounts")
     @classmethod
     def _valid_accounts(cls, ids: tuple[str, ...]) -> tuple[str, ...]:
-        return _matching(ids, _ACCOUNT_ID, "a 12-digit AWS account id")
+        return _matching(ids, _ACCOUNT_ID, "a 12-digit AWS account id", "012345678901")
 
     @field_validator("allowed_organizations")
     @classmethod
     def _valid_organizations(cls, ids: tuple[str, ...]) -> tuple[str, ...]:
-        return _matching(ids, _ORGANIZATION_ID, "an AWS Organizations id (o- and 10 to 32 lowercase letters or digits)")
+        return _matching(
+            ids,
+            _ORGANIZATION_ID,
+            "an AWS Organizations id (o- and 10 to 32 lowercase letters or digits)",
+            "o-a1b2c3d4e5",
+        )
 
     def ip_address_type_for(self, endpoint_type: str) -> IpAddressType:
         return self.ip_address_type or ("dualstack" if endpoint_type == "PRIVATE" else "ipv4")
@@ -158,10 +170,10 @@ class NetworkSettings(ConfigModel):
         return problems
 
 
-def _matching(values: tuple[str, ...], pattern: re.Pattern[str], what: str) -> tuple[str, ...]:
+def _matching(values: tuple[str, ...], pattern: re.Pattern[str], what: str, example: str) -> tuple[str, ...]:
     for value in values:
         if not pattern.match(value):
-            raise ValueError(f"{value!r} is not {what}")
+            raise ValueError(f"{value!r} is not {what}, e.g. {example}")
     if len(set(values)) != len(values):
         raise ValueError(f"duplicates in {list(values)}")
     return values

@@ -33,7 +33,7 @@ class AlarmSettings(ConfigModel):
     def _addresses(cls, emails: tuple[str, ...]) -> tuple[str, ...]:
         bad = [e for e in emails if not _EMAIL.match(e)]
         if bad:
-            raise ValueError(f"not e-mail addresses: {bad}")
+            raise ValueError(f"not e-mail addresses: {bad}; e.g. api-oncall@example.com")
         if len({e.lower() for e in emails}) != len(emails):
             raise ValueError("duplicate e-mail addresses")
         return emails

@@ -91,11 +91,14 @@ class Route(ConfigModel):
         if path == "/":
             return path
         if not path.startswith("/") or path.endswith("/"):
-            raise ValueError(f"must start with '/' and not end with '/', got {path!r}")
+            raise ValueError(f"must start with '/' and not end with '/', e.g. /orders/{{orderId}}; got {path!r}")
         segments = path[1:].split("/")
         for segment in segments:
             if not _SEGMENT.match(segment):
-                raise ValueError(f"segment {segment!r} of {path!r} is not a literal or a {{parameter}}")
+                raise ValueError(
+                    f"segment {segment!r} of {path!r} is neither a literal (letters, digits, . _ ~ -) nor a "
+                    "{parameter}, e.g. /orders/{orderId}"
+                )
         if any(s.endswith("+}") for s in segments[:-1]):
             raise ValueError(f"a greedy {{param+}} may only be the last segment of {path!r}")
         return path
