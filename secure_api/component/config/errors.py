@@ -97,10 +97,7 @@ def _unknown_key(root: type[BaseModel], loc: Sequence[str | int]) -> str:
     key = loc[-1]
     allowed = _allowed_keys(root, loc[:-1])
     if isinstance(key, str) and "_" in key and to_camel(key) in allowed:
-        return (
-            f"stack files take camelCase keys only: write {to_camel(key)} instead of {key} "
-            "(with both spellings, only the camelCase one would be read)"
-        )
+        return f"stack files take camelCase keys only: write {to_camel(key)} instead of {key}"
     return f"unknown key; allowed here: {', '.join(allowed)}"
 
 
@@ -113,11 +110,9 @@ def _target(root: type[BaseModel], loc: Sequence[str | int]) -> tuple[Any, Field
         origin = typing.get_origin(annotation)
         models = _members(annotation)
         if isinstance(part, str) and models:
-            found = [
-                (f, m) for m in models for name, f in m.model_fields.items() if part in (f.alias, name, to_camel(name))
-            ]
+            found = [f for m in models for name, f in m.model_fields.items() if part in (f.alias, to_camel(name))]
             if found:
-                field = found[0][0]
+                field = found[0]
                 annotation = field.annotation
                 continue
             tagged = [m for m in models if _tag_of(m) == part]
