@@ -85,8 +85,8 @@ def test_client_names_take_cognitos_characters() -> None:
         ("orders-aws-login", "reserved word(s) ['aws']"),
         ("amazonorders", "reserved word(s) ['amazon']"),
         ("my-cognito", "reserved word(s) ['cognito']"),
-        ("Orders", "1-63 lowercase letters"),
-        ("-orders", "not starting or ending with a hyphen"),
+        ("Orders", "1 to 63 lowercase letters"),
+        ("-orders", "not starting or ending with -"),
     ],
 )
 def test_domain_prefix_cognito_would_refuse(prefix: str, message: str) -> None:
