@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from secure_api.component.config import ConfigError, parse_config
 from secure_api.component.resource import TYPE_TOKEN
+from secure_api.plan.cli import main
 from secure_api.plan.harness import PlannedResource, PlanResult
 from secure_api.plan.offline import plan_stack
 from tests.conftest import Plan
@@ -266,3 +268,15 @@ def test_an_unrestricted_regional_api_is_warned_about(dev_config: dict[str, Any]
     assert any(w.startswith(warning) for w in plan(dev_config, preview=True).warnings)
     dev_config["network"]["allowedSourceCidrs"] = ["198.51.100.0/24"]
     assert not any(w.startswith(warning) for w in plan(dev_config, preview=True).warnings)
+
+
+def test_the_plan_names_the_0_2_0_policy_resource_to_drop_from_the_state(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Deleting 0.2.0's RestApiPolicy would clear the policy the body now applies: it must leave the state."""
+    urn = f"urn:pulumi:dev::secure-api::{TYPE_TOKEN}${POLICY}::secure-api-resource-policy"
+    state = {"version": 3, "deployment": {"resources": [{"urn": urn, "type": POLICY, "custom": True}]}}
+    (tmp_path / "state.json").write_text(json.dumps(state))
+    assert main(["plan", "--stack", "private", "--no-policy", "--state", str(tmp_path / "state.json")]) == 0
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if "secure-api 0.2.0" in line]
+    assert f"run `pulumi state delete '{urn}'` before `pulumi up`" in line
