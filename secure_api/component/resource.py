@@ -99,8 +99,8 @@ class SecureApi(pulumi.ComponentResource):
             opts=ctx.opts(),
         )
         warn_open_network(config)
-        # The policy is part of the body (re-applied by every import); hashed on its own too, so a
-        # policy change always redeploys whatever else the body holds.
+        # The policy travels in the body (every import applies it); it is named in the fingerprint
+        # as well, so the hash's inputs stay explicit.
         policy = resource_policy(config)
         self.fingerprint = body.apply(
             lambda text: redeploy_fingerprint(
