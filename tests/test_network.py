@@ -23,8 +23,8 @@ from tests.conftest import Plan
 POLICY = "aws:apigateway/restApiPolicy:RestApiPolicy"
 REST_API = "aws:apigateway/restApi:RestApi"
 DEPLOYMENT = "aws:apigateway/deployment:Deployment"
-# API Gateway expands this on import to the API's own ARN (x-amazon-apigateway-policy).
-API = "execute-api:"
+# Any API id of the deploying account and region: the policy is attached to this API only.
+API = "arn:aws:execute-api:eu-west-1:123456789012:*"
 
 IAM_ROUTE = {"path": "/reports", "method": "GET", "auth": "iam", "integration": {"type": "mock"}}
 PUBLIC_ROUTE = {
@@ -60,19 +60,26 @@ def test_policy_travels_in_the_body_so_every_import_reapplies_it(private_plan: P
     """No RestApiPolicy (an overwrite import would wipe it) and no engine feature to re-apply one."""
     api = private_plan.one(REST_API)
     assert not private_plan.of_type(POLICY)
-    assert "policy" not in api.inputs  # the argument would override the document's policy
     assert api.inputs["putRestApiMode"] == "overwrite"
     # No user pool in this stack: the body, policy included, is known even in preview.
     assert statements(private_plan)["DenyOutsideVpcEndpoints"]["Resource"] == [f"{API}/*"]
+    # The same document as the argument: providers before terraform-provider-aws v6.48.0 would
+    # otherwise patch the previous policy from state back over a changed body policy (#38515).
+    assert json.loads(api.inputs["policy"]) == body_policy(private_plan)
 
 
-def test_policy_needs_no_api_id_and_redeploys_with_the_body(dev_plans: dict[str, PlanResult]) -> None:
+def test_policy_names_no_api_id_and_needs_no_other_resource(dev_plans: dict[str, PlanResult]) -> None:
+    """Full ARNs with `*` for the API id: known before the API exists, and kept as written by API
+    Gateway (the short `execute-api:/` form is expanded on save and would diff on every refresh)."""
     update = dev_plans["update"]
     deployment = update.one(DEPLOYMENT)
     assert update.one(REST_API).urn in deployment.dependencies
     assert not update.of_type(POLICY)
-    policy = json.dumps(body_policy(update))
-    assert "arn:" not in policy  # only the execute-api:/ short form, known before the API exists
+    resources = {r for s in body_policy(update)["Statement"] for r in s["Resource"]}
+    assert resources
+    assert all(r == f"{API}/*" or r.startswith(f"{API}/v1/") for r in resources)
+    preview = dev_plans["preview"].one(REST_API)
+    assert json.loads(preview.inputs["policy"]) == body_policy(update)  # known in preview too
 
 
 def test_policy_denies_callers_outside_the_source_ranges(dev_plans: dict[str, PlanResult]) -> None:

@@ -15,7 +15,6 @@ from typing import Any
 
 from .config import StackConfig
 from .config.routes import HttpIntegration, LambdaIntegration, MockIntegration, Route
-from .layers.network import resource_policy
 
 OPENAPI_VERSION = "3.0.1"
 
@@ -64,6 +63,7 @@ class ApiReferences:
     partition: str
     user_pool_arn: str | None = None
     authorizer_function_arn: str | None = None
+    resource_policy: dict[str, Any] | None = None
 
 
 def lambda_invoke_uri(partition: str, region: str, function_arn: str) -> str:
@@ -98,8 +98,8 @@ def build_openapi(config: StackConfig, refs: ApiReferences) -> dict[str, Any]:
     if config.tls.access_mode:
         document["x-amazon-apigateway-endpoint-access-mode"] = config.tls.access_mode
     # And the resource policy: every overwrite import replaces the API's policy with this one.
-    if policy := resource_policy(config):
-        document["x-amazon-apigateway-policy"] = policy
+    if refs.resource_policy:
+        document["x-amazon-apigateway-policy"] = refs.resource_policy
     return document
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pulumi
 import pulumi_aws as aws
 
@@ -13,7 +15,7 @@ from .layers.context import LayerContext
 from .layers.iam_invoke import build_invoke_policy
 from .layers.integrations import build_lambda_permissions, check_lambda_integrations
 from .layers.lambda_authorizer import build_lambda_authorizer, grant_api_gateway_invoke
-from .layers.network import resource_policy, warn_open_network
+from .layers.network import api_arn_pattern, resource_policy, warn_open_network
 from .layers.observability import build_access_logging, build_monitoring
 from .layers.tls import build_custom_domain, check_domain_region
 from .layers.usage_plans import build_usage_plans
@@ -65,6 +67,8 @@ class SecureApi(pulumi.ComponentResource):
         access_logging = build_access_logging(ctx)  # first: its KMS key encrypts every log group
         authorizer = build_lambda_authorizer(ctx, user_pool, access_logging.key) if config.uses_auth("custom") else None
 
+        warn_open_network(config)
+        policy = resource_policy(config, api_arn_pattern(ctx.partition, ctx.region, ctx.account_id))
         pool_arn: pulumi.Input[str | None] = user_pool.pool.arn if user_pool else None
         body = pulumi.Output.from_input(pool_arn).apply(
             lambda arn: render_openapi(
@@ -74,6 +78,7 @@ class SecureApi(pulumi.ComponentResource):
                     partition=ctx.partition,
                     user_pool_arn=arn,
                     authorizer_function_arn=authorizer.function_arn if authorizer else None,
+                    resource_policy=policy,
                 ),
             )
         )
@@ -82,6 +87,8 @@ class SecureApi(pulumi.ComponentResource):
             name=ctx.api_name,
             description=config.api.description,
             body=body,
+            # The body's policy again, so no provider restores an older one after an import (see layers/network.py).
+            policy=json.dumps(policy, sort_keys=True, separators=(",", ":")) if policy else None,
             endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(
                 types=config.api.endpoint_type,
                 vpc_endpoint_ids=list(config.network.vpc_endpoint_ids) or None,
@@ -98,10 +105,8 @@ class SecureApi(pulumi.ComponentResource):
             tags=ctx.tags(),
             opts=ctx.opts(),
         )
-        warn_open_network(config)
         # The policy travels in the body (every import applies it); it is named in the fingerprint
         # as well, so the hash's inputs stay explicit.
-        policy = resource_policy(config)
         self.fingerprint = body.apply(
             lambda text: redeploy_fingerprint(
                 {"body": text, "resourcePolicy": policy, "endpointType": config.api.endpoint_type}

@@ -4,9 +4,15 @@ The policy travels inside the OpenAPI document as `x-amazon-apigateway-policy`, 
 `RestApiPolicy`: an overwrite `PutRestApi` replaces the API's policy with the document's, so a
 policy kept elsewhere is wiped by every body re-import (pulumi-aws#4296, #2321) and needs an
 engine feature to be re-applied. In the document it is re-applied by every import, with no
-resource ordering and no engine dependency. Resources use the `execute-api:/<stage>/<METHOD>/<path>`
-form, which API Gateway expands to the API's own ARN on import (AWS API Gateway developer guide,
-"x-amazon-apigateway-policy"), so the document never needs the API id it creates.
+resource ordering and no engine dependency.
+
+The same document is also the RestApi's `policy` argument. Providers built on terraform-provider-aws
+before v6.48.0 patch the API's policy back to the value in state after every import when the
+argument is unset (hashicorp/terraform-provider-aws#38515, fixed by #48118), which would revert a
+changed policy to the previous one; with the argument set they re-apply the new one. Resources are
+full ARNs with `*` for the API id (the policy is attached to this API only): the short
+`execute-api:/…` form is expanded by API Gateway on save and would then differ from the argument on
+every refresh.
 """
 
 from __future__ import annotations
@@ -20,8 +26,6 @@ from .iam_invoke import route_arn_suffix
 
 INVOKE = ["execute-api:Invoke"]
 VERSION = "2012-10-17"
-# Expanded by API Gateway on import to arn:<partition>:execute-api:<region>:<account>:<api-id>.
-API_ARN = "execute-api:"
 
 
 def warn_open_network(config: StackConfig) -> None:
@@ -32,18 +36,26 @@ def warn_open_network(config: StackConfig) -> None:
         )
 
 
-def resource_policy(config: StackConfig) -> dict[str, Any] | None:
-    """The policy document; None when there is nothing to say (only `iam` routes, no network restriction)."""
-    statements = _statements(config)
+def api_arn_pattern(partition: str, region: str, account_id: str) -> str:
+    """`arn:<partition>:execute-api:<region>:<account>:*`: any API id, i.e. the API the policy is attached to."""
+    return f"arn:{partition}:execute-api:{region}:{account_id}:*"
+
+
+def resource_policy(config: StackConfig, api_arn: str) -> dict[str, Any] | None:
+    """The policy document; None when there is nothing to say (only `iam` routes, no network restriction).
+
+    `api_arn` is what route suffixes (`/<stage>/<METHOD>/<path>`) are appended to, see `api_arn_pattern`.
+    """
+    statements = _statements(config, api_arn)
     return {"Version": VERSION, "Statement": statements} if statements else None
 
 
-def _statements(config: StackConfig) -> list[dict[str, Any]]:
+def _statements(config: StackConfig, api_arn: str) -> list[dict[str, Any]]:
     network = config.network
     stage = config.api.stage_name
 
     def arns(iam: bool) -> list[str]:
-        return [API_ARN + route_arn_suffix(stage, r) for r in config.routes if (r.auth == "iam") == iam]
+        return [api_arn + route_arn_suffix(stage, r) for r in config.routes if (r.auth == "iam") == iam]
 
     def statement(sid: str, effect: str, resources: list[str], condition: dict[str, Any] | None = None) -> dict:
         body: dict[str, Any] = {"Sid": sid, "Effect": effect, "Principal": "*", "Action": INVOKE, "Resource": resources}
@@ -63,7 +75,7 @@ def _statements(config: StackConfig) -> list[dict[str, Any]]:
     ):
         if allowed:
             statements.append(statement(sid, "Allow", arns(iam=True), {"StringEquals": {key: list(allowed)}}))
-    whole_api = [API_ARN + "/*"]
+    whole_api = [api_arn + "/*"]
     private = config.api.endpoint_type == "PRIVATE"
     if network.allowed_source_cidrs:
         # Through a VPC endpoint the caller's address is its VPC address, not aws:SourceIp.
