@@ -40,6 +40,7 @@ from .locations import Locator, repository_root
 from .offline import Plan, StackFileError, find_project, run_plan
 from .report import render_plan
 from .schema import render_schema
+from .state import StateFileError, load_state, protected_changes, retired_resource_warnings
 
 EXIT_MANDATORY_VIOLATIONS = 1
 EXIT_BAD_INPUT = 2
@@ -77,6 +78,11 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="JSON file in the shape of `pulumi preview --policy-pack-config` (rule id -> level or object)",
     )
+    plan.add_argument(
+        "--state",
+        type=Path,
+        help="output of `pulumi stack export`: warn about protected resources the config would delete or replace",
+    )
     schema = commands.add_parser("schema", help="print the JSON Schema of a stack file with secure-api config")
     schema.add_argument("--output", type=Path, help="write to this file instead of stdout")
     return parser
@@ -111,6 +117,16 @@ def _policy_config(path: Path | None) -> dict[str, Any] | None:
     except PolicyConfigError as error:
         raise _PlanError(f"{path}: {error}", EXIT_BAD_POLICY_CONFIG) from None
     return config
+
+
+def _state(path: Path | None) -> list[dict[str, Any]] | None:
+    """The resources of a `pulumi stack export` file, read before the program runs."""
+    if path is None:
+        return None
+    try:
+        return load_state(path)
+    except (StateFileError, OSError) as error:
+        raise _PlanError(str(error), EXIT_BAD_INPUT) from None
 
 
 def _stack_name(args: argparse.Namespace) -> str:
@@ -162,11 +178,15 @@ def _run_plan(args: argparse.Namespace) -> tuple[str, int]:
     if args.no_policy and args.format != "text":
         raise _PlanError("--no-policy only goes with --format text", EXIT_BAD_INPUT)
     policy_config = _policy_config(args.policy_config)
+    state = _state(args.state)
     handler = _progress_handler()
     try:
         plan = _plan(args)
     finally:
         logging.getLogger("secure_api.component.packaging").removeHandler(handler)
+    if state is not None:
+        plan.result.warnings.extend(retired_resource_warnings(state))
+        plan.result.warnings.extend(change.message for change in protected_changes(state, plan.result))
     resources = plan.result.resources
     findings = [] if args.no_policy else evaluate(resources, policy_config)
     root = repository_root(plan.project.directory, Path.cwd())

@@ -39,6 +39,7 @@ BODY_RULES = {
     "authorizer-cache-scope",
     "domain-tls-policy",
     "enhanced-tls-endpoint-access-mode",
+    "resource-policy-no-open-allow",  # the body may carry x-amazon-apigateway-policy
 }
 
 

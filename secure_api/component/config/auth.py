@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
@@ -11,6 +12,41 @@ from .base import ConfigModel, check_retention_days
 
 _SCOPE_NAME = re.compile(r"^[\x21\x23-\x2E\x30-\x5B\x5D-\x7E]+$")
 _HEX_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# Cognito's ClientNameType (botocore cognito-idp service model): `[\w\s+=,.@-]+`, 1-128 characters.
+_CLIENT_NAME = re.compile(r"^[A-Za-z0-9_ \t+=,.@-]{1,128}$")
+# "The domain prefix can't contain reserved words such as aws, amazon or cognito" (Cognito developer guide,
+# "Using the Amazon Cognito domain").
+RESERVED_DOMAIN_WORDS = ("aws", "amazon", "cognito")
+MAX_REDIRECT_URL_LENGTH = 1024  # RedirectUrlType
+
+
+def _redirect_url_problem(url: str) -> str | None:
+    """Why Cognito (CreateUserPoolClient CallbackURLs/LogoutURLs) would refuse `url`, or None.
+
+    A redirect URL must be absolute and have no fragment; Cognito "requires HTTPS over HTTP except for
+    http://localhost for testing purposes only" (Cognito API reference, CreateUserPoolClient). Only the
+    host name `localhost` is that exception: `http://127.0.0.1` and `http://localhost.example.com` are not.
+    Native-app schemes are not offered here (the code flow is for web clients).
+    """
+    if len(url) > MAX_REDIRECT_URL_LENGTH:
+        return f"{url[:40]!r}… is longer than {MAX_REDIRECT_URL_LENGTH} characters"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        return f"{url!r} is not a URL ({error})"
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return f"{url!r} must be an absolute https:// URL, e.g. https://app.example.com/callback"
+    if parts.fragment or url.endswith("#"):
+        return f"{url!r} has a fragment (#…); redirect URLs may not"
+    if parts.username is not None or parts.password is not None:
+        return f"{url!r} has user information (user@host); redirect URLs may not"
+    if parts.scheme == "http" and parts.hostname != "localhost":
+        return (
+            f"{url!r} must be https://; Cognito allows http only for http://localhost (testing), "
+            f"e.g. http://localhost:{port or 3000}/callback"
+        )
+    return None
 
 
 class PasswordPolicy(ConfigModel):
@@ -26,22 +62,25 @@ class PasswordPolicy(ConfigModel):
 
 
 class Scope(ConfigModel):
-    name: str
-    description: str
+    name: str = Field(examples=["orders.read"])
+    description: str = Field(examples=["Read orders"])
 
     @field_validator("name")
     @classmethod
     def _valid_scope(cls, name: str) -> str:
         if not _SCOPE_NAME.match(name):
-            raise ValueError(f"scope name {name!r} has characters OAuth scopes do not allow")
+            raise ValueError(
+                f"scope name {name!r} has characters OAuth scopes do not allow (spaces, quotes, backslashes), "
+                "e.g. orders.read"
+            )
         return name
 
 
 class ResourceServer(ConfigModel):
     """The OAuth resource server whose scopes routes can require."""
 
-    identifier: str
-    name: str
+    identifier: str = Field(examples=["https://orders.example.com"])
+    name: str = Field(examples=["orders"])
     scopes: tuple[Scope, ...] = Field(min_length=1)
 
 
@@ -52,24 +91,35 @@ OAuthFlow = Literal["code", "client_credentials"]
 class AppClient(ConfigModel):
     """An app client; the implicit grant is not offered at all (tokens in URLs leak)."""
 
-    name: str
+    name: str = Field(examples=["web"])
     generate_secret: bool = False
     explicit_auth_flows: tuple[AuthFlow, ...] = ("ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH")
     allow_password_auth: bool = False
     oauth_flows: tuple[OAuthFlow, ...] = ()
-    allowed_scopes: tuple[str, ...] = ()
-    callback_urls: tuple[str, ...] = ()
-    logout_urls: tuple[str, ...] = ()
+    allowed_scopes: tuple[str, ...] = Field(default=(), examples=[["openid", "https://orders.example.com/orders.read"]])
+    callback_urls: tuple[str, ...] = Field(default=(), examples=[["https://app.example.com/callback"]])
+    logout_urls: tuple[str, ...] = Field(default=(), examples=[["https://app.example.com/signed-out"]])
     access_token_validity_minutes: int = Field(default=60, ge=5, le=1440)
     id_token_validity_minutes: int = Field(default=60, ge=5, le=1440)
     refresh_token_validity_days: int = Field(default=1, ge=1, le=3650)
 
+    @field_validator("name")
+    @classmethod
+    def _client_name(cls, name: str) -> str:
+        if not _CLIENT_NAME.match(name):
+            raise ValueError(
+                f"{name!r} is not a Cognito app client name: 1-128 of letters, digits, spaces and _ + = , . @ -"
+            )
+        return name
+
     @field_validator("callback_urls", "logout_urls")
     @classmethod
-    def _https_urls(cls, urls: tuple[str, ...]) -> tuple[str, ...]:
-        for url in urls:
-            if not (url.startswith("https://") or url.startswith("http://localhost")):
-                raise ValueError(f"{url!r} must be https:// (http://localhost only for development)")
+    def _redirect_urls(cls, urls: tuple[str, ...]) -> tuple[str, ...]:
+        problems = [problem for url in urls if (problem := _redirect_url_problem(url))]
+        if len(urls) > 100:
+            problems.append(f"{len(urls)} URLs; Cognito accepts at most 100")
+        if problems:
+            raise ValueError("; ".join(problems))
         return urls
 
     @model_validator(mode="after")
@@ -102,7 +152,20 @@ class CognitoSettings(ConfigModel):
     password_policy: PasswordPolicy = PasswordPolicy()
     resource_server: ResourceServer | None = None
     app_clients: tuple[AppClient, ...] = (AppClient(name="web"),)
-    domain_prefix: str | None = Field(default=None, pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+    domain_prefix: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$",
+        description="1 to 63 lowercase letters, digits or -, not starting or ending with -",
+        examples=["orders-auth"],
+    )
+
+    @field_validator("domain_prefix")
+    @classmethod
+    def _no_reserved_words(cls, prefix: str | None) -> str | None:
+        reserved = [word for word in RESERVED_DOMAIN_WORDS if word in (prefix or "")]
+        if reserved:
+            raise ValueError(f"{prefix!r} contains the reserved word(s) {reserved}, which Cognito refuses in a prefix")
+        return prefix
 
     @model_validator(mode="after")
     def _consistent(self) -> CognitoSettings:
@@ -136,10 +199,10 @@ class CognitoSettings(ConfigModel):
 
 
 class JwtIssuer(ConfigModel):
-    issuer: str
-    jwks_url: str | None = None
-    client_ids: tuple[str, ...] = ()
-    audiences: tuple[str, ...] = ()
+    issuer: str = Field(examples=["https://login.example.com/"])
+    jwks_url: str | None = Field(default=None, examples=["https://login.example.com/.well-known/jwks.json"])
+    client_ids: tuple[str, ...] = Field(default=(), examples=[["0oa1b2c3d4e5f6g7h8i9"]])
+    audiences: tuple[str, ...] = Field(default=(), examples=[["https://orders.example.com"]])
     token_use: Literal["access", "id"] | None = None
 
     @field_validator("issuer", "jwks_url")
@@ -163,12 +226,20 @@ class LambdaAuthorizerSettings(ConfigModel):
 
     type: Literal["TOKEN", "REQUEST"] = "TOKEN"
     mode: Literal["jwt", "api_key", "header"] = "jwt"
-    identity_header: str = Field(default="Authorization", pattern=r"^[A-Za-z0-9-]+$")
+    identity_header: str = Field(
+        default="Authorization",
+        pattern=r"^[A-Za-z0-9-]+$",
+        description="an HTTP header name of letters, digits and -",
+        examples=["Authorization"],
+    )
     result_ttl_seconds: int = Field(default=300, ge=0, le=3600)
     issuers: tuple[JwtIssuer, ...] = ()
     use_component_user_pool: bool = True
     algorithms: tuple[Literal["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"], ...] = ("RS256",)
-    api_key_sha256: dict[str, str | None] = Field(default_factory=dict)
+    api_key_sha256: dict[str, str | None] = Field(
+        default_factory=dict,
+        examples=[{"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08": "partner-acme"}],
+    )
     architecture: Literal["arm64", "x86_64"] = "arm64"
     runtime: Literal["python3.12", "python3.13"] = "python3.13"
     memory_mb: int = Field(default=256, ge=128, le=10_240)

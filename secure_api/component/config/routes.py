@@ -12,15 +12,20 @@ from .base import ConfigModel
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"]
 AuthType = Literal["cognito", "iam", "custom", "none"]
 
+_URL_PARAMETER = re.compile(r"\{([^{}]*)\}")
 _SEGMENT = re.compile(r"^(\{[A-Za-z_][A-Za-z0-9_]*\+?\}|[A-Za-z0-9._~-]+)$")
-_LAMBDA_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?$")
+_LAMBDA_ARN = re.compile(
+    r"^arn:aws[a-z-]*:lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?$"
+)
 
 
 class HttpIntegration(ConfigModel):
     """HTTPS proxy to a backend; plain HTTP would leave the gateway-to-backend hop unencrypted."""
 
     type: Literal["http"]
-    url: str = Field(json_schema_extra={"pattern": "^https://.+", "format": "uri"})
+    url: str = Field(
+        examples=["https://backend.example.com/orders"], json_schema_extra={"pattern": "^https://.+", "format": "uri"}
+    )
     timeout_ms: int = Field(default=29_000, ge=50, le=29_000)
 
     @field_validator("url")
@@ -35,7 +40,7 @@ class LambdaIntegration(ConfigModel):
     """Lambda proxy integration; the component grants API Gateway invoke rights for this route only."""
 
     type: Literal["lambda"]
-    function_arn: str
+    function_arn: str = Field(examples=["arn:aws:lambda:eu-west-1:123456789012:function:orders"])
     timeout_ms: int = Field(default=29_000, ge=50, le=29_000)
 
     @field_validator("function_arn")
@@ -46,6 +51,14 @@ class LambdaIntegration(ConfigModel):
                 f"must be a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>), got {arn!r}"
             )
         return arn
+
+    @property
+    def region(self) -> str:
+        return _LAMBDA_ARN.match(self.function_arn).group("region")  # type: ignore[union-attr]
+
+    @property
+    def account_id(self) -> str:
+        return _LAMBDA_ARN.match(self.function_arn).group("account")  # type: ignore[union-attr]
 
 
 class MockIntegration(ConfigModel):
@@ -62,8 +75,8 @@ Integration = Annotated[HttpIntegration | LambdaIntegration | MockIntegration, F
 class AuthorizerRequirements(ConfigModel):
     """What the custom JWT authorizer demands of a token on one route (all scopes, any one group)."""
 
-    scopes: tuple[str, ...] = ()
-    groups: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = Field(default=(), examples=[["https://orders.example.com/orders.write"]])
+    groups: tuple[str, ...] = Field(default=(), examples=[["partners"]])
 
     @model_validator(mode="after")
     def _not_empty(self) -> AuthorizerRequirements:
@@ -75,10 +88,10 @@ class AuthorizerRequirements(ConfigModel):
 class Route(ConfigModel):
     """One method on one resource path."""
 
-    path: str
+    path: str = Field(examples=["/orders/{orderId}"])
     method: HttpMethod
     auth: AuthType = "cognito"
-    scopes: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = Field(default=(), examples=[["orders.read"]])
     api_key_required: bool = False
     allow_unauthenticated: bool = False
     allow_api_key_only: bool = False
@@ -91,11 +104,14 @@ class Route(ConfigModel):
         if path == "/":
             return path
         if not path.startswith("/") or path.endswith("/"):
-            raise ValueError(f"must start with '/' and not end with '/', got {path!r}")
+            raise ValueError(f"must start with '/' and not end with '/', e.g. /orders/{{orderId}}; got {path!r}")
         segments = path[1:].split("/")
         for segment in segments:
             if not _SEGMENT.match(segment):
-                raise ValueError(f"segment {segment!r} of {path!r} is not a literal or a {{parameter}}")
+                raise ValueError(
+                    f"segment {segment!r} of {path!r} is neither a literal (letters, digits, . _ ~ -) nor a "
+                    "{parameter}, e.g. /orders/{orderId}"
+                )
         if any(s.endswith("+}") for s in segments[:-1]):
             raise ValueError(f"a greedy {{param+}} may only be the last segment of {path!r}")
         return path
@@ -116,6 +132,19 @@ class Route(ConfigModel):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _backend_parameters_exist(self) -> Route:
+        """Every `{name}` of an http backend URL must be a parameter of the route path (API Gateway maps
+        `integration.request.path.<name>` from `method.request.path.<name>`; `{proxy}` for `{proxy+}`)."""
+        if isinstance(self.integration, HttpIntegration):
+            missing = [n for n in _URL_PARAMETER.findall(self.integration.url) if n not in self.path_parameters]
+            if missing:
+                raise ValueError(
+                    f"integration.url uses {{{missing[0]}}}, which {self.path!r} does not have; path parameters: "
+                    f"{self.path_parameters or 'none'} (a greedy {{proxy+}} is written {{proxy}} in the URL)"
+                )
+        return self
+
     @property
     def key(self) -> str:
         """`METHOD /path`, unique per API."""
@@ -124,3 +153,31 @@ class Route(ConfigModel):
     @property
     def path_parameters(self) -> list[str]:
         return [s.strip("{}").rstrip("+") for s in self.path.split("/") if s.startswith("{")]
+
+
+def route_tree_problems(routes: tuple[Route, ...]) -> list[tuple[str, str]]:
+    """API Gateway's resource tree allows one variable child per resource: `/payments/{id}` next to
+    `/payments/{paymentId}` (or `/payments/{proxy+}`) is refused on import ("A sibling of this resource
+    already has a variable path part -- only one is allowed"). (key path, message) per offending route."""
+    variables: dict[str, dict[str, list[int]]] = {}
+    for index, route in enumerate(routes):
+        segments = [s for s in route.path.split("/") if s]
+        for depth, segment in enumerate(segments):
+            if segment.startswith("{"):
+                parent = "/" + "/".join(segments[:depth])
+                variables.setdefault(parent, {}).setdefault(segment, []).append(index)
+    problems = []
+    for parent, children in variables.items():
+        if len(children) > 1:
+            names = sorted(children)
+            for segment, indexes in children.items():
+                for index in sorted(set(indexes)):
+                    others = [n for n in names if n != segment]
+                    problems.append(
+                        (
+                            f"routes[{index}].path",
+                            f"{segment} under {parent!r} sits next to {', '.join(others)}: API Gateway allows one "
+                            "variable path part per level; use one parameter name for all routes there",
+                        )
+                    )
+    return problems

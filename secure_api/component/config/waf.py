@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from .base import ConfigModel, check_retention_days
+from .waf_managed import managed_group_problems
 
 # AWS lowered the rate-based rule minimum from 100 to 10 requests per evaluation window.
 AWS_MIN_RATE_LIMIT = 10
@@ -34,6 +35,9 @@ BASELINE_MANAGED_GROUPS = (
 )
 # Headers that carry credentials; WAF logs never keep them.
 ALWAYS_REDACTED_HEADERS = ("authorization", "cookie", "x-api-key")
+# A logging configuration redacts at most 100 fields (WAF API LoggingConfiguration.RedactedFields);
+# one is kept for the Lambda authorizer's identity header.
+MAX_REDACT_HEADERS = 100 - len(ALWAYS_REDACTED_HEADERS) - 1
 
 # ISO 3166-1 alpha-2, the codes WAF's geo match statement takes.
 _ISO_COUNTRY_CODES = """
@@ -79,8 +83,12 @@ class PathRateLimit(RateLimit):
     includes the stage (`/v1/login`), behind a custom domain it is the domain's path.
     """
 
-    name: str = Field(pattern=_NAME)
-    path_prefix: str = Field(pattern=r"^/[A-Za-z0-9._~/{}+-]{0,199}$")
+    name: str = Field(pattern=_NAME, description="1 to 64 letters, digits, - or _", examples=["login"])
+    path_prefix: str = Field(
+        pattern=r"^/[A-Za-z0-9._~/{}+-]{0,199}$",
+        description="a URI path starting with / of up to 200 letters, digits and . _ ~ / { } + -",
+        examples=["/v1/login"],
+    )
 
 
 class ManagedRuleGroup(ConfigModel):
@@ -88,16 +96,18 @@ class ManagedRuleGroup(ConfigModel):
 
     enabled: bool = True
     mode: RuleMode = "BLOCK"
-    version: str | None = None
-    count_rules: tuple[str, ...] = ()
+    version: str | None = Field(default=None, examples=["Version_1.12"])
+    count_rules: tuple[str, ...] = Field(default=(), examples=[["SizeRestrictions_BODY"]])
     """Rules of the group overridden to COUNT, for known false positives (e.g. SizeRestrictions_BODY)."""
+    inspection_level: Literal["COMMON", "TARGETED"] | None = None
+    """Bot Control only (default COMMON): TARGETED adds the rules against sophisticated bots."""
 
 
 class GeoRestriction(ConfigModel):
     """`allow`: only these countries may call; `block`: these countries may not."""
 
     mode: Literal["allow", "block"]
-    countries: tuple[str, ...] = Field(min_length=1)
+    countries: tuple[str, ...] = Field(min_length=1, examples=[["KP", "IR"]])
 
     @field_validator("countries")
     @classmethod
@@ -123,13 +133,13 @@ class WafSettings(ConfigModel):
     sql_injection_sensitivity: Literal["LOW", "HIGH"] = "LOW"
     cross_site_scripting: RuleMode = "BLOCK"
     geo: GeoRestriction | None = None
-    blocked_ips: tuple[str, ...] = ()
+    blocked_ips: tuple[str, ...] = Field(default=(), examples=[["203.0.113.7", "2001:db8:dead::/48"]])
     managed_rule_groups: dict[str, ManagedRuleGroup] = Field(
         default_factory=lambda: {name: ManagedRuleGroup() for name in BASELINE_MANAGED_GROUPS}
     )
     """Merged over the baseline groups: name a baseline group to change it, any other to add it."""
     log_retention_days: int = 365
-    redact_headers: tuple[str, ...] = ()
+    redact_headers: tuple[str, ...] = Field(default=(), examples=[["x-partner-signature"]])
     """Headers kept out of WAF logs besides authorization, cookie and x-api-key (lowercase)."""
 
     _retention = field_validator("log_retention_days")(check_retention_days)
@@ -189,10 +199,21 @@ class WafSettings(ConfigModel):
         log4j = sorted(set(known_bad.count_rules) & set(LOG4J_RULES))
         if log4j:
             problems.append((f"{where}.countRules", f"the Log4Shell rules {log4j} always block"))
+        for name, group in self.managed_rule_groups.items():
+            for key, message in managed_group_problems(name, group.count_rules, group.inspection_level):
+                problems.append((f"managedRuleGroups.{name}" + (f".{key}" if key else ""), message))
         counts = Counter(p.name for p in self.path_rate_limits)
         for index, limit in enumerate(self.path_rate_limits):
             if counts[limit.name] > 1:
                 problems.append((f"pathRateLimits[{index}].name", f"duplicate name {limit.name!r}"))
+        if len(self.redact_headers) > MAX_REDACT_HEADERS:
+            problems.append(
+                (
+                    "redactHeaders",
+                    f"{len(self.redact_headers)} headers; WAF redacts at most 100 fields per ACL, so at most "
+                    f"{MAX_REDACT_HEADERS} besides {', '.join(ALWAYS_REDACTED_HEADERS)} and the authorizer's header",
+                )
+            )
         for version in (4, 6):
             count = len(self.blocked_networks(version))
             if count > AWS_MAX_IP_SET_ADDRESSES:
