@@ -241,13 +241,25 @@ def test_turning_a_control_off_points_code_scanning_at_the_config_key(
 
 
 def test_sarif_states_undecided_findings_as_open(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["plan", "--stack", "private", "--cwd", str(REPO), "--format", "sarif"]) == 0
+    assert main(["plan", "--stack", "dev", "--cwd", str(REPO), "--format", "sarif"]) == 0
     sarif = sarif_valid(capsys.readouterr().out)
     results = sarif["runs"][0]["results"]
-    assert results, "the private stack's preview has undecided findings"
+    assert results, "the dev stack's preview has undecided findings (its OpenAPI body embeds the user pool's ARN)"
     for result in results:
         assert (result["kind"], result["level"], result["properties"]["state"]) == ("open", "none", "undecided")
-        assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "Pulumi.private.yaml"
+        assert result["properties"]["enforcementLevel"] == "mandatory"
+        assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "Pulumi.dev.yaml"
+
+
+def test_a_body_without_new_arns_is_decided_at_preview(capsys: pytest.CaptureFixture[str]) -> None:
+    """The private stack's body (IAM routes, resource policy in the `execute-api:/` form) is known at preview."""
+    assert main(["plan", "--stack", "private", "--cwd", str(REPO), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["summary"] == {
+        "mandatory": 0,
+        "advisory": 0,
+        "undecided": 0,
+        "accepted": 0,
+    }
 
 
 def test_sarif_piped_into_head_ends_quietly() -> None:
