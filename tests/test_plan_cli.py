@@ -423,3 +423,17 @@ def test_progress_line_while_the_authorizer_package_is_built(
     assert "building" not in captured.out
     assert main(["plan", "--stack", "dev", "--cwd", str(REPO), "--no-policy"]) == 0
     assert "building" not in capsys.readouterr().err  # reused from the cache
+
+
+def test_truststore_path_is_relative_to_the_users_project(tmp_path: Path) -> None:
+    from secure_api.plan.offline import plan_stack
+
+    stack = yaml.load((REPO / "Pulumi.dev.yaml").read_text(), Loader=StackFileLoader)
+    mutual_tls = stack["config"]["secure-api:domain"]["mutualTls"]
+    pem = (REPO / mutual_tls["truststorePath"]).read_text()
+    mutual_tls["truststorePath"] = "certs/partners-ca.pem"
+    folder = _component_stack(tmp_path, stack["config"])
+    (folder / "certs").mkdir()
+    (folder / "certs" / "partners-ca.pem").write_text(pem)
+    result = plan_stack("dev", preview=True, project_dir=folder)
+    assert result.one("aws:s3/bucketObjectv2:BucketObjectv2").inputs["content"] == pem

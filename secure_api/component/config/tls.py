@@ -15,7 +15,14 @@ from pydantic import Field, field_validator, model_validator
 
 from .base import ConfigModel
 
-PROJECT_DIR = Path(__file__).resolve().parents[3]
+
+def project_dir() -> Path:
+    """The Pulumi project folder `truststorePath` is relative to: the nearest folder at or above the working
+    directory holding `Pulumi.yaml` (the Pulumi CLI runs a program in its `main:` folder, inside the project),
+    else the working directory."""
+    cwd = Path.cwd()
+    return next((folder for folder in (cwd, *cwd.parents) if (folder / "Pulumi.yaml").is_file()), cwd)
+
 
 # TLS_1_0 is left out on purpose. The SecurityPolicy_* ("enhanced") policies are the regional ones.
 SecurityPolicy = Literal[
@@ -87,9 +94,10 @@ class MutualTlsSettings(ConfigModel):
     @classmethod
     def _readable_bundle(cls, path: str | None) -> str | None:
         if path is not None:
-            file = PROJECT_DIR / path
+            folder = project_dir()
+            file = folder / path
             if not file.is_file():
-                raise ValueError(f"no file {path!r} in {PROJECT_DIR}")
+                raise ValueError(f"no file {path!r} in {folder}")
             parse_truststore(file.read_bytes())
         return path
 
@@ -115,7 +123,7 @@ class MutualTlsSettings(ConfigModel):
 
     def bundle(self) -> bytes:
         if self.truststore_path is not None:
-            return (PROJECT_DIR / self.truststore_path).read_bytes()
+            return (project_dir() / self.truststore_path).read_bytes()
         return (self.truststore_pem or "").encode()
 
     def certificates(self) -> list[x509.Certificate]:
