@@ -12,6 +12,7 @@ exit status (an error is a tool notification).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -238,5 +239,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    """Console-script entry point (`secure-api`, `python -m secure_api`): exit with `main`'s status."""
+    """Console-script entry point (`secure-api`, `python -m secure_api`): exit with `main`'s status.
+
+    The cyclic garbage collector is off in this short-lived process: the Pulumi SDK allocates many
+    short-lived objects (tasks, Outputs, lazily imported provider classes) and the collector's passes
+    over them cost a quarter of a plan's time (bench/bench_plan.py); reference counting still frees
+    them, and peak memory stays the same (about 165 MB for a 1,000-resource program).
+    """
+    gc.disable()
     sys.exit(main())
