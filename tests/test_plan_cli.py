@@ -437,3 +437,22 @@ def test_truststore_path_is_relative_to_the_users_project(tmp_path: Path) -> Non
     (folder / "certs" / "partners-ca.pem").write_text(pem)
     result = plan_stack("dev", preview=True, project_dir=folder)
     assert result.one("aws:s3/bucketObjectv2:BucketObjectv2").inputs["content"] == pem
+
+
+def test_bare_keys_and_secrets_reach_the_program_like_the_cli_hands_them_over(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    program = """\
+        import pulumi
+        import pulumi_aws as aws
+
+        config = pulumi.Config()
+        aws.cloudwatch.LogGroup("audit", name=config.require("logGroup"), retention_in_days=config.require_int("days"))
+        pulumi.export("password", config.require_secret("dbPassword"))
+    """
+    stack = {"aws:region": "eu-west-1", "logGroup": "/audit/shop", "days": 400, "dbPassword": {"secure": "AAABAx=="}}
+    folder = project(tmp_path, "shop", program, stack)
+    assert main(["plan", "--cwd", str(folder), "--update", "--no-policy"]) == 0
+    out = capsys.readouterr().out
+    assert "+ aws:cloudwatch/logGroup:LogGroup" in out
+    assert "password  [secret]" in out  # encrypted values cannot be read offline; they stay secret
