@@ -228,6 +228,7 @@ def test_turning_a_control_off_points_code_scanning_at_the_config_key(
     stack = yaml.load((REPO / "Pulumi.dev.yaml").read_text(), Loader=StackFileLoader)
     stack["config"]["secure-api:waf"] = {"enabled": False, "acceptNoWaf": True}
     folder = _component_stack(tmp_path, stack["config"], name="nowaf")
+    shutil.copytree(REPO / "examples", folder / "examples")  # the truststore, relative to the project
     (tmp_path / ".git").mkdir()  # the repository root: artifact URIs are relative to it
     assert main(["plan", "--stack", "nowaf", "--update", "--cwd", str(folder), "--format", "sarif"]) == 1
     sarif = sarif_valid(capsys.readouterr().out)

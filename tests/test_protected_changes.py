@@ -108,6 +108,7 @@ def test_the_cli_prints_them_as_plan_warnings(
     stack["config"]["secure-api:waf"] = {"enabled": False, "acceptNoWaf": True}
     shutil.copy(REPO / "Pulumi.yaml", tmp_path)
     shutil.copytree(REPO / "deploy", tmp_path / "deploy")
+    shutil.copytree(REPO / "examples", tmp_path / "examples")  # the truststore, relative to the project
     (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack))
     argv = ["plan", "--stack", "dev", "--cwd", str(tmp_path), "--no-policy", "--state", str(dev_state)]
     assert main(argv) == 0

@@ -199,6 +199,9 @@ def run_program(
     logger.setLevel(logging.WARNING)
     logger.addHandler(_WarningCollector(result))
     mocks = _Mocks(preview=preview, region=region)
+    # A new root stack per run, as `pulumi preview` starts one: its URN names this project and stack, and
+    # it holds only this run's exports (`set_mocks` keeps an existing root).
+    pulumi.runtime.settings.set_root_resource(None)
     pulumi.runtime.set_mocks(
         mocks,
         project=project,
