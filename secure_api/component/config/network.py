@@ -6,9 +6,9 @@ import ipaddress
 import re
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import ValidationInfo, field_validator
 
-from .base import ConfigModel
+from .base import ConfigModel, is_pending
 
 IpAddressType = Literal["ipv4", "dualstack"]
 
@@ -74,8 +74,10 @@ class NetworkSettings(ConfigModel):
 
     @field_validator("vpc_endpoint_ids")
     @classmethod
-    def _valid_endpoints(cls, ids: tuple[str, ...]) -> tuple[str, ...]:
-        return _matching(ids, _VPC_ENDPOINT_ID, "an interface VPC endpoint id (vpce- and 8 to 17 hex digits)")
+    def _valid_endpoints(cls, ids: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        known = tuple(i for i in ids if not is_pending(i, info))
+        _matching(known, _VPC_ENDPOINT_ID, "an interface VPC endpoint id (vpce- and 8 to 17 hex digits)")
+        return ids
 
     @field_validator("allowed_accounts")
     @classmethod

@@ -24,7 +24,7 @@ def build_lambda_permissions(ctx: LayerContext, execution_arn: pulumi.Output[str
             aws.lambda_.Permission(
                 ctx.child(f"route-invoke-{digest}"),
                 action="lambda:InvokeFunction",
-                function=route.integration.function_arn,
+                function=ctx.input(route.integration.function_arn),
                 principal="apigateway.amazonaws.com",
                 source_arn=execution_arn.apply(lambda arn, r=route: arn + route_arn_suffix(stage, r)),
                 opts=ctx.opts(),

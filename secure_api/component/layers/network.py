@@ -91,7 +91,7 @@ def _statements(ctx: LayerContext, execution_arn: pulumi.Output[str]) -> list[di
             statement("Deny", INVOKE, whole_api, principal="*", condition=condition, sid="DenyOutsideSourceCidrs")
         )
     if private:
-        condition = {"StringNotEquals": {"aws:SourceVpce": list(network.vpc_endpoint_ids)}}
+        condition = {"StringNotEquals": {"aws:SourceVpce": [ctx.input(i) for i in network.vpc_endpoint_ids]}}
         statements.append(
             statement("Deny", INVOKE, whole_api, principal="*", condition=condition, sid="DenyOutsideVpcEndpoints")
         )
