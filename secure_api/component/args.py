@@ -47,13 +47,21 @@ class HttpMethod(enum.Enum):
     """An HTTP method of a route; `ANY` matches every method."""
 
     GET = "GET"
+    """GET."""
     POST = "POST"
+    """POST."""
     PUT = "PUT"
+    """PUT."""
     PATCH = "PATCH"
+    """PATCH."""
     DELETE = "DELETE"
+    """DELETE."""
     HEAD = "HEAD"
+    """HEAD."""
     OPTIONS = "OPTIONS"
+    """OPTIONS."""
     ANY = "ANY"
+    """Every method."""
 
 
 class AuthType(enum.Enum):
@@ -84,30 +92,40 @@ class MfaMode(enum.Enum):
     """Whether users of the pool must use multi-factor authentication."""
 
     ON = "ON"
+    """Every user signs in with a second factor."""
     OPTIONAL = "OPTIONAL"
+    """Users may add a second factor."""
 
 
 class UserPoolTier(enum.Enum):
     """The Cognito feature plan."""
 
     ESSENTIALS = "ESSENTIALS"
+    """The Essentials feature plan."""
     PLUS = "PLUS"
+    """The Plus feature plan (threat protection)."""
 
 
 class ThreatProtection(enum.Enum):
     """Cognito threat protection (needs tier PLUS unless OFF)."""
 
     ENFORCED = "ENFORCED"
+    """Risky sign-ins are blocked or challenged."""
     AUDIT = "AUDIT"
+    """Risky sign-ins are only logged."""
     OFF = "OFF"
+    """No threat protection."""
 
 
 class AuthFlow(enum.Enum):
     """An explicit authentication flow of an app client."""
 
     ALLOW_USER_SRP_AUTH = "ALLOW_USER_SRP_AUTH"
+    """Secure Remote Password sign-in."""
     ALLOW_REFRESH_TOKEN_AUTH = "ALLOW_REFRESH_TOKEN_AUTH"
+    """Refresh tokens."""
     ALLOW_USER_AUTH = "ALLOW_USER_AUTH"
+    """Choice-based sign-in (passkeys, one-time passwords)."""
     ALLOW_USER_PASSWORD_AUTH = "ALLOW_USER_PASSWORD_AUTH"
     """Sends the plain password to Cognito; needs `allowPasswordAuth: true`."""
 
@@ -116,14 +134,18 @@ class OAuthFlow(enum.Enum):
     """An OAuth 2.0 grant of an app client (the implicit grant is not offered)."""
 
     CODE = "code"
+    """The authorization code grant (with PKCE)."""
     CLIENT_CREDENTIALS = "client_credentials"
+    """The client credentials grant (machine to machine)."""
 
 
 class AuthorizerType(enum.Enum):
     """The Lambda authorizer's type: one header (TOKEN) or the whole request (REQUEST)."""
 
     TOKEN = "TOKEN"
+    """The authorizer gets one header."""
     REQUEST = "REQUEST"
+    """The authorizer gets the whole request."""
 
 
 class AuthorizerMode(enum.Enum):
@@ -141,111 +163,152 @@ class TokenUse(enum.Enum):
     """The `token_use` claim a Cognito issuer's tokens must carry."""
 
     ACCESS = "access"
+    """Access tokens."""
     ID = "id"
+    """ID tokens."""
 
 
 class JwtAlgorithm(enum.Enum):
     """A JWS signature algorithm the Lambda authorizer accepts."""
 
     RS256 = "RS256"
+    """RSASSA-PKCS1-v1_5 with SHA-256."""
     RS384 = "RS384"
+    """RSASSA-PKCS1-v1_5 with SHA-384."""
     RS512 = "RS512"
+    """RSASSA-PKCS1-v1_5 with SHA-512."""
     ES256 = "ES256"
+    """ECDSA P-256 with SHA-256."""
     ES384 = "ES384"
+    """ECDSA P-384 with SHA-384."""
     PS256 = "PS256"
+    """RSASSA-PSS with SHA-256."""
 
 
 class Architecture(enum.Enum):
     """The Lambda authorizer's instruction set."""
 
     ARM64 = "arm64"
+    """Graviton (arm64)."""
     X86_64 = "x86_64"
+    """x86_64."""
 
 
 class AuthorizerRuntime(enum.Enum):
     """The Lambda authorizer's Python runtime."""
 
     PYTHON3_12 = "python3.12"
+    """Python 3.12."""
     PYTHON3_13 = "python3.13"
+    """Python 3.13."""
 
 
 class QuotaPeriod(enum.Enum):
     """The period a usage plan's quota counts requests in."""
 
     DAY = "DAY"
+    """Per day."""
     WEEK = "WEEK"
+    """Per week."""
     MONTH = "MONTH"
+    """Per month."""
 
 
 class IpAddressType(enum.Enum):
     """The IP address types of the API's endpoint."""
 
     IPV4 = "ipv4"
+    """IPv4 only (REGIONAL APIs)."""
     DUALSTACK = "dualstack"
+    """IPv4 and IPv6."""
 
 
 class SecurityPolicy(enum.Enum):
     """The TLS policy of the execute-api endpoint and the custom domain (TLS_1_0 is not offered)."""
 
     TLS_1_2 = "TLS_1_2"
+    """TLS 1.2 and later."""
     SECURITY_POLICY_TLS13_1_3_2025_09 = "SecurityPolicy_TLS13_1_3_2025_09"
+    """TLS 1.3 only."""
     SECURITY_POLICY_TLS13_1_3_FIPS_2025_09 = "SecurityPolicy_TLS13_1_3_FIPS_2025_09"
+    """TLS 1.3 only, FIPS ciphers."""
     SECURITY_POLICY_TLS13_1_2_PFS_PQ_2025_09 = "SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09"
+    """TLS 1.2 and 1.3, forward secrecy, post-quantum key exchange."""
     SECURITY_POLICY_TLS13_1_2_FIPS_PFS_PQ_2025_09 = "SecurityPolicy_TLS13_1_2_FIPS_PFS_PQ_2025_09"
+    """TLS 1.2 and 1.3, FIPS, forward secrecy, post-quantum key exchange."""
     SECURITY_POLICY_TLS13_1_2_PQ_2025_09 = "SecurityPolicy_TLS13_1_2_PQ_2025_09"
+    """TLS 1.2 and 1.3, post-quantum key exchange."""
     SECURITY_POLICY_TLS13_1_2_FIPS_PQ_2025_09 = "SecurityPolicy_TLS13_1_2_FIPS_PQ_2025_09"
+    """TLS 1.2 and 1.3, FIPS, post-quantum key exchange."""
     SECURITY_POLICY_TLS13_1_2_2021_06 = "SecurityPolicy_TLS13_1_2_2021_06"
+    """TLS 1.2 and 1.3 (2021-06 ciphers)."""
 
 
 class EndpointAccessMode(enum.Enum):
     """How strictly the SecurityPolicy_* policies are enforced on the endpoint."""
 
     BASIC = "BASIC"
+    """Requests through either endpoint type are accepted."""
     STRICT = "STRICT"
+    """Requests must match the endpoint's type and TLS policy."""
 
 
 class RuleMode(enum.Enum):
     """What a WAF rule does with a match: block it, or only count it (a staged rollout)."""
 
     BLOCK = "BLOCK"
+    """Matching requests are blocked."""
     COUNT = "COUNT"
+    """Matching requests are only counted."""
 
 
 class EvaluationWindow(enum.Enum):
     """The seconds a WAF rate-based rule counts a client's requests over."""
 
     SECONDS_60 = 60
+    """1 minute."""
     SECONDS_120 = 120
+    """2 minutes."""
     SECONDS_300 = 300
+    """5 minutes."""
     SECONDS_600 = 600
+    """10 minutes."""
 
 
 class SqlInjectionSensitivity(enum.Enum):
     """The sensitivity of WAF's SQL injection match."""
 
     LOW = "LOW"
+    """Fewer false positives."""
     HIGH = "HIGH"
+    """Catches more, more false positives."""
 
 
 class GeoMode(enum.Enum):
     """`allow`: only the listed countries may call; `block`: they may not."""
 
     ALLOW = "allow"
+    """Only the listed countries may call."""
     BLOCK = "block"
+    """The listed countries may not call."""
 
 
 class ExecutionLogging(enum.Enum):
     """The stage's execution log level."""
 
     ERROR = "ERROR"
+    """Errors only."""
     INFO = "INFO"
+    """Every request (verbose; no request bodies)."""
 
 
 class AlarmPeriod(enum.Enum):
     """The seconds each alarm datapoint covers."""
 
     SECONDS_60 = 60
+    """1 minute."""
     SECONDS_300 = 300
+    """5 minutes."""
 
 
 # ---------------------------------------------------------------------------------------------- api
@@ -309,8 +372,10 @@ class Route(TypedDict):
     auth: NotRequired[AuthType]
     """Who may call the route. Default: `cognito`."""
     scopes: NotRequired[list[str]]
-    """OAuth scopes a Cognito token must carry (auth cognito; short names take the resource server's
-    identifier). Default: none."""
+    (
+        "OAuth scopes a Cognito token must carry (auth cognito; short names take the resource server's "
+        "identifier). Default: none."
+    )
     api_key_required: NotRequired[bool]
     """Callers must also send an API key of a usage plan. Default: `false`."""
     allow_unauthenticated: NotRequired[bool]
@@ -446,8 +511,10 @@ class LambdaAuthorizerSettings(TypedDict, total=False):
     algorithms: list[JwtAlgorithm]
     """Accepted JWS algorithms. Default: `RS256`."""
     api_key_sha256: dict[str, str | None]
-    """Lowercase hex SHA-256 digests of accepted values (modes api_key and header), each to a usage
-    identifier or null. Default: none."""
+    (
+        "Lowercase hex SHA-256 digests of accepted values (modes api_key and header), each to a usage "
+        "identifier or null. Default: none."
+    )
     architecture: Architecture
     """Default: `arm64`."""
     runtime: AuthorizerRuntime
@@ -533,8 +600,7 @@ class NetworkSettings(TypedDict, total=False):
     allowed_source_cidrs: list[str]
     """IPv4/IPv6 ranges callers must come from. Default: none (any address)."""
     vpc_endpoint_ids: list[pulumi.Input[str]]
-    """Interface VPC endpoint ids of a PRIVATE API (Outputs are fine, e.g. `aws.ec2.VpcEndpoint.id`).
-    Default: none."""
+    """Interface VPC endpoint ids of a PRIVATE API (Outputs are fine, e.g. `aws.ec2.VpcEndpoint.id`). Default: none."""
     allowed_accounts: list[str]
     """12-digit account ids whose SigV4 callers may use the iam routes. Default: none."""
     allowed_organizations: list[str]
@@ -572,11 +638,15 @@ class DomainSettings(TypedDict):
     domain_name: str
     """The lowercase fully qualified domain name, e.g. api.example.com."""
     hosted_zone_id: NotRequired[pulumi.Input[str]]
-    """The Route 53 hosted zone for the certificate's DNS validation and the alias records; an Output is
-    fine. Default: none (DNS is yours to set)."""
+    (
+        "The Route 53 hosted zone for the certificate's DNS validation and the alias records; an Output is "
+        "fine. Default: none (DNS is yours to set)."
+    )
     certificate_arn: NotRequired[pulumi.Input[str]]
-    """An issued ACM certificate in the stack's region; an Output is fine. Default: one is created and
-    DNS-validated in hostedZoneId."""
+    (
+        "An issued ACM certificate in the stack's region; an Output is fine. Default: one is created and "
+        "DNS-validated in hostedZoneId."
+    )
     base_path: NotRequired[str]
     """The path the stage is mapped below. Default: the root."""
     mutual_tls: NotRequired[MutualTlsSettings]
@@ -656,8 +726,10 @@ class WafSettings(TypedDict, total=False):
     blocked_ips: list[str]
     """IPv4/IPv6 addresses or ranges to block. Default: none."""
     managed_rule_groups: dict[str, ManagedRuleGroup]
-    """Merged over the baseline AWS managed groups: name a baseline group to change it, any other to add it.
-    Default: the baseline groups."""
+    (
+        "Merged over the baseline AWS managed groups: name a baseline group to change it, any other to add "
+        "it. Default: the baseline groups."
+    )
     log_retention_days: int
     """Default: `365`."""
     redact_headers: list[str]

@@ -30,8 +30,7 @@ TYPE_TOKEN = "secure-api:index:SecureApi"
 
 
 class SecureApi(pulumi.ComponentResource):
-    """An API Gateway REST API behind every layer of the secure API gateway model: Cognito, IAM or Lambda
-    authorizers, API keys and usage plans, a resource policy, WAF, logs, alarms, TLS and mutual TLS."""
+    """An API Gateway REST API behind every layer of the secure API gateway model (auth, keys, network, WAF, TLS)."""
 
     invoke_url: pulumi.Output[str]
     """The stage's invoke URL (https://<api>.execute-api.<region>.amazonaws.com/<stage>)."""
