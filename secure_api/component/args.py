@@ -117,28 +117,6 @@ class ThreatProtection(enum.Enum):
     """No threat protection."""
 
 
-class AuthFlow(enum.Enum):
-    """An explicit authentication flow of an app client."""
-
-    ALLOW_USER_SRP_AUTH = "ALLOW_USER_SRP_AUTH"
-    """Secure Remote Password sign-in."""
-    ALLOW_REFRESH_TOKEN_AUTH = "ALLOW_REFRESH_TOKEN_AUTH"
-    """Refresh tokens."""
-    ALLOW_USER_AUTH = "ALLOW_USER_AUTH"
-    """Choice-based sign-in (passkeys, one-time passwords)."""
-    ALLOW_USER_PASSWORD_AUTH = "ALLOW_USER_PASSWORD_AUTH"
-    """Sends the plain password to Cognito; needs `allowPasswordAuth: true`."""
-
-
-class OAuthFlow(enum.Enum):
-    """An OAuth 2.0 grant of an app client (the implicit grant is not offered)."""
-
-    CODE = "code"
-    """The authorization code grant (with PKCE)."""
-    CLIENT_CREDENTIALS = "client_credentials"
-    """The client credentials grant (machine to machine)."""
-
-
 class AuthorizerType(enum.Enum):
     """The Lambda authorizer's type: one header (TOKEN) or the whole request (REQUEST)."""
 
@@ -166,23 +144,6 @@ class TokenUse(enum.Enum):
     """Access tokens."""
     ID = "id"
     """ID tokens."""
-
-
-class JwtAlgorithm(enum.Enum):
-    """A JWS signature algorithm the Lambda authorizer accepts."""
-
-    RS256 = "RS256"
-    """RSASSA-PKCS1-v1_5 with SHA-256."""
-    RS384 = "RS384"
-    """RSASSA-PKCS1-v1_5 with SHA-384."""
-    RS512 = "RS512"
-    """RSASSA-PKCS1-v1_5 with SHA-512."""
-    ES256 = "ES256"
-    """ECDSA P-256 with SHA-256."""
-    ES384 = "ES384"
-    """ECDSA P-384 with SHA-384."""
-    PS256 = "PS256"
-    """RSASSA-PSS with SHA-256."""
 
 
 class Architecture(enum.Enum):
@@ -435,12 +396,15 @@ class AppClient(TypedDict):
     """The client's name (unique in the pool)."""
     generate_secret: NotRequired[bool]
     """Give the client a secret (needed by client_credentials). Default: `false`."""
-    explicit_auth_flows: NotRequired[list[AuthFlow]]
-    """Default: `ALLOW_USER_SRP_AUTH`, `ALLOW_REFRESH_TOKEN_AUTH`."""
+    explicit_auth_flows: NotRequired[list[str]]
+    (
+        "Any of ALLOW_USER_SRP_AUTH, ALLOW_REFRESH_TOKEN_AUTH, ALLOW_USER_AUTH, ALLOW_USER_PASSWORD_AUTH (sends the "
+        "plain password; needs allowPasswordAuth). Default: `ALLOW_USER_SRP_AUTH`, `ALLOW_REFRESH_TOKEN_AUTH`."
+    )
     allow_password_auth: NotRequired[bool]
     """Confirms ALLOW_USER_PASSWORD_AUTH (the plain password goes to Cognito). Default: `false`."""
-    oauth_flows: NotRequired[list[OAuthFlow]]
-    """OAuth grants (need cognito.domainPrefix). Default: none."""
+    oauth_flows: NotRequired[list[str]]
+    """OAuth grants, any of code, client_credentials (the implicit grant is not offered). Default: none."""
     allowed_scopes: NotRequired[list[str]]
     """OAuth scopes the client may request. Default: none."""
     callback_urls: NotRequired[list[str]]
@@ -508,8 +472,8 @@ class LambdaAuthorizerSettings(TypedDict, total=False):
     """Trusted JWT issuers. Default: none."""
     use_component_user_pool: bool
     """Trust the component's user pool too (mode jwt). Default: `true`."""
-    algorithms: list[JwtAlgorithm]
-    """Accepted JWS algorithms. Default: `RS256`."""
+    algorithms: list[str]
+    """Accepted JWS algorithms, any of RS256, RS384, RS512, ES256, ES384, PS256. Default: `RS256`."""
     api_key_sha256: dict[str, str | None]
     (
         "Lowercase hex SHA-256 digests of accepted values (modes api_key and header), each to a usage "
