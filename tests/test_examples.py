@@ -121,3 +121,16 @@ def test_yaml_example_plans_without_mandatory_findings(mode: str, monkeypatch: p
     if mode == "update":
         body = api.inputs["body"]
         assert f"functions/arn:aws:lambda:{REGION}:123456789012:function:backend/invocations" in body
+
+
+def test_readme_python_example_plans_without_mandatory_findings(tmp_path: Path) -> None:
+    readme = (EXAMPLES.parent / "README.md").read_text()
+    section = readme[readme.index("## Using the component from Python") :]
+    code = re.search(r"```python\n(.*?)```", section, re.S)
+    assert code
+    script = tmp_path / "__main__.py"
+    script.write_text(code.group(1))
+    result = plan(lambda: runpy.run_path(str(script), run_name="__main__"), "readme", preview=False)
+    assert mandatory(result) == []
+    permission = next(p for p in result.of_type("aws:lambda/permission:Permission") if "-route-" in p.name)
+    assert permission.inputs["function"] == f"arn:aws:lambda:{REGION}:123456789012:function:orders-backend"
