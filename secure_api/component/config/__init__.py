@@ -23,11 +23,16 @@ def parse_config(
 ) -> StackConfig:
     """Validate a camelCase config object; raise ConfigError listing every problem with its key path.
 
+    Keys are read by their camelCase names only (as documented and as in the published schema): a
+    snake_case key is an error that names its camelCase spelling.
+
     `pending`: placeholders standing for component args that are Outputs; the field rules let them
     through, and the component validates the resolved values later by the same rules (inputs.py).
     """
     try:
-        config = StackConfig.model_validate(dict(values), context={PENDING: frozenset(pending)})
+        config = StackConfig.model_validate(
+            dict(values), by_alias=True, by_name=False, context={PENDING: frozenset(pending)}
+        )
     except ValidationError as error:
         raise ConfigError(namespace, problems_from(error, StackConfig)) from None
     problems = config.cross_problems()
