@@ -146,3 +146,40 @@ def test_private_api_takes_its_vpc_endpoint_as_an_output() -> None:
     policy = json.loads(result.one("aws:apigateway/restApiPolicy:RestApiPolicy").inputs["policy"])
     deny = next(s for s in policy["Statement"] if s.get("Sid") == "DenyOutsideVpcEndpoints")
     assert deny["Condition"]["StringNotEquals"]["aws:SourceVpce"] == [endpoint_id]
+
+
+def issuer_args(issuer: pulumi.Input[str], auth: str) -> SecureApiArgs:
+    config = api_args(FUNCTION_ARN)
+    config["routes"][0]["auth"] = auth  # type: ignore[typeddict-item]
+    config["lambda_authorizer"] = {
+        "use_component_user_pool": False,
+        "issuers": [{"issuer": issuer, "audiences": ["orders"]}],
+    }
+    return config
+
+
+def test_issuer_output_reaches_the_authorizer_environment() -> None:
+    def program() -> None:
+        SecureApi("orders", issuer_args(pulumi.Output.from_input("https://login.example.com/"), "custom"))
+
+    result = plan(program, preview=False)
+    authorizer = next(f for f in result.of_type("aws:lambda/function:Function") if f.name == "orders-authorizer")
+    issuers = json.loads(authorizer.inputs["environment"]["variables"]["JWT_ISSUERS"])
+    assert issuers == [{"audiences": ["orders"], "clientIds": [], "issuer": "https://login.example.com/"}]
+
+
+def test_an_unused_output_arg_is_still_checked() -> None:
+    """No `custom` route, so no resource takes the issuer: a bad value still fails the update.
+
+    The program's runtime awaits every apply, but a component provider serving Construct does not:
+    there the component's registered outputs are what waits for the check, so they must not register.
+    """
+
+    def program() -> None:
+        SecureApi("orders", issuer_args(pulumi.Output.from_input("http://login.example.com/"), "iam"))
+
+    result = PlanResult(preview=False)
+    with pytest.raises(Exception, match=r"secure-api:lambdaAuthorizer\.issuers\[0\]\.issuer: must be an https:// URL"):
+        plan(program, preview=False, result=result)
+    component = result.one("secure-api:index:SecureApi")
+    assert component.urn not in result.outputs

@@ -24,7 +24,7 @@ import inspect
 import types
 import typing
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -142,10 +142,10 @@ class _Normalizer:
         aliases: dict[str, str] = {}
         annotations: dict[str, Any] = {}
         for model in models:
-            for name, field in model.model_fields.items():
-                alias = field.alias or name
+            for name, info in model.model_fields.items():
+                alias = info.alias or name
                 aliases[name] = aliases[alias] = alias
-                annotations[alias] = field.annotation
+                annotations[alias] = info.annotation
         result: dict[str, Any] = {}
         for key, item in value.items():
             camel = aliases.get(key, key) if isinstance(key, str) else key
@@ -182,17 +182,26 @@ class ComponentInputs:
     """The camelCase mapping `config` was validated from (placeholders included)."""
     deferred: Mapping[str, Deferred]
     """Placeholder -> the Output it stands for, validated when it resolves."""
+    taken: set[str] = field(default_factory=set)
+    """The placeholders whose Outputs a resource input took (through `input` or `resolved`)."""
 
     def input(self, value: str | None) -> pulumi.Input[str] | None:
         """A config value as a resource input: the validated Output for a placeholder, else the value."""
         deferred = self.deferred.get(value) if value is not None else None
-        return deferred.output if deferred else value
+        if deferred is None:
+            return value
+        self.taken.add(str(value))
+        return deferred.output
+
+    def not_taken(self) -> list[pulumi.Output[Any]]:
+        """The validated Outputs no resource took: args of settings this config does not use."""
+        return [d.output for placeholder, d in self.deferred.items() if placeholder not in self.taken]
 
     def is_deferred(self, value: str | None) -> bool:
         return value is not None and value in self.deferred
 
     def resolved(self, *prefixes: str) -> pulumi.Output[StackConfig]:
-        """The config with the Outputs below these key paths resolved (all of them when none given).
+        """The config with the Outputs below these key paths resolved.
 
         For values that end up inside one document (the OpenAPI body, the authorizer's environment):
         it depends only on the Outputs it embeds, so an unrelated unknown keeps the document known.
@@ -200,10 +209,11 @@ class ComponentInputs:
         chosen = {
             placeholder: deferred
             for placeholder, deferred in self.deferred.items()
-            if not prefixes or any(key_path(deferred.path).startswith(prefix) for prefix in prefixes)
+            if any(key_path(deferred.path).startswith(prefix) for prefix in prefixes)
         }
         if not chosen:
             return pulumi.Output.from_input(self.config)
+        self.taken.update(chosen)
         others = set(self.deferred) - set(chosen)
 
         def build(values: list[Any]) -> StackConfig:

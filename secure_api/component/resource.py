@@ -191,7 +191,10 @@ class SecureApi(pulumi.ComponentResource):
         self.dashboard_name = (
             monitoring.dashboard.dashboard_name if monitoring.dashboard else pulumi.Output.from_input(None)
         )
-        self.register_outputs(self.outputs())
+        # An Output arg no resource took (a setting this config does not use, e.g. issuers without a
+        # `custom` route) is checked all the same: the registered outputs wait for it.
+        checks = inputs.not_taken()
+        self.register_outputs({key: _after(value, checks) for key, value in self.outputs().items()})
 
     def outputs(self) -> dict[str, pulumi.Output[Any]]:
         """Everything a stack exports, by the names `pulumi stack output` shows."""
@@ -216,6 +219,11 @@ class SecureApi(pulumi.ComponentResource):
             "alarmTopicArn": self.alarm_topic_arn,
             "dashboardName": self.dashboard_name,
         }
+
+
+def _after(value: pulumi.Output[Any], checks: list[pulumi.Output[Any]]) -> pulumi.Output[Any]:
+    """`value`, once every check has resolved (a check that raises fails the registration)."""
+    return pulumi.Output.all(value, *checks).apply(lambda values: values[0]) if checks else value
 
 
 def _warn_relaxed_routes(config: StackConfig) -> None:
