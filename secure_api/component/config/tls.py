@@ -64,7 +64,11 @@ class TlsSettings(ConfigModel):
 
 
 def project_dir() -> Path:
-    """The Pulumi project folder of the running program: the working directory the Pulumi CLI starts it in."""
+    """The Pulumi project folder of the running program: the working directory the Pulumi CLI starts it in.
+
+    The same for other languages' programs: the CLI spawns the component plugin in the program's
+    working directory too (`plugin.Context.Pwd`, pulumi/pulumi sdk/go/common/resource/plugin).
+    """
     return Path.cwd()
 
 
