@@ -251,3 +251,13 @@ def test_plain_problems_are_listed_together_before_anything_is_registered() -> N
     message = str(raised.value)
     assert "cannot be an Output" in message
     assert "given twice" in message
+
+
+def test_a_refused_output_item_keeps_the_other_items_key_paths() -> None:
+    routes = [
+        pulumi.Output.from_input({"path": "/a", "method": "GET", "integration": {"type": "mock"}}),
+        {"path": "no-slash", "method": "GET", "integration": {"type": "mock"}},
+    ]
+    with pytest.raises(ConfigError) as raised:
+        component_inputs({"routes": routes, "network": {"allowedSourceCidrs": ["203.0.113.0/24"]}})
+    assert [path for path, _ in raised.value.problems] == ["secure-api:routes[0]", "secure-api:routes[1].path"]

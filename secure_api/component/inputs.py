@@ -21,6 +21,7 @@ to decide which resources exist.
 import copy
 import enum
 import inspect
+import re
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -50,13 +51,7 @@ def key_path(path: KeyPath) -> str:
 
 def _pattern(path: KeyPath) -> str:
     """The key path with list indexes as `[]`: `routes[].integration.functionArn`."""
-    return (
-        key_path(path)
-        if not path
-        else "".join(
-            "[]" if isinstance(part, int) else (f".{part}" if index else part) for index, part in enumerate(path)
-        )
-    )
+    return re.sub(r"\[\d+\]", "[]", key_path(path))
 
 
 def input_fields(root: type = typed_args.SecureApiArgs) -> frozenset[str]:
@@ -130,9 +125,10 @@ class _Normalizer:
         shape = _shape(annotation)
         if shape.models and isinstance(value, Mapping):
             return self.mapping(value, shape.models, path)
-        if shape.items is not None and isinstance(value, Sequence) and not isinstance(value, str):
+        if shape.items is not None and isinstance(value, Sequence) and not isinstance(value, str | bytes):
+            # A refused item keeps its place (as None), so the other items keep their key paths.
             items = (self.value(item, shape.items, (*path, index)) for index, item in enumerate(value))
-            return [item for item in items if item is not _DROP]
+            return [None if item is _DROP else item for item in items]
         if shape.values is not None and isinstance(value, Mapping):
             entries = {key: self.value(item, shape.values, (*path, key)) for key, item in value.items()}
             return {key: item for key, item in entries.items() if item is not _DROP}
