@@ -183,3 +183,37 @@ def test_an_unused_output_arg_is_still_checked() -> None:
         plan(program, preview=False, result=result)
     component = result.one("secure-api:index:SecureApi")
     assert component.urn not in result.outputs
+
+
+def domain_args(certificate_arn: pulumi.Input[str], zone_id: pulumi.Input[str]) -> SecureApiArgs:
+    return api_args(
+        FUNCTION_ARN,
+        domain={"domain_name": "api.example.com", "certificate_arn": certificate_arn, "hosted_zone_id": zone_id},
+    )
+
+
+def test_custom_domain_takes_its_certificate_and_zone_as_outputs() -> None:
+    def program() -> None:
+        zone = aws.route53.Zone("example", name="example.com")
+        certificate = aws.acm.Certificate("api", domain_name="api.example.com", validation_method="DNS")
+        SecureApi("orders", domain_args(certificate.arn, zone.zone_id))
+
+    result = plan(program, preview=False)
+    certificate = result.one("aws:acm/certificate:Certificate")
+    zone = result.one("aws:route53/zone:Zone")
+    domain = result.one("aws:apigateway/domainName:DomainName")
+    assert domain.inputs["regionalCertificateArn"].startswith(f"arn:aws:acm:{REGION}:{ACCOUNT_ID}:certificate/")
+    assert certificate.urn in domain.property_dependencies["regionalCertificateArn"]
+    records = [r for r in result.of_type("aws:route53/record:Record") if r.name.startswith("orders-domain-")]
+    assert records
+    assert all(r.inputs["zoneId"].startswith("Z") and zone.urn in r.property_dependencies["zoneId"] for r in records)
+
+
+def test_a_certificate_output_from_another_region_fails_with_its_key_path() -> None:
+    other_region = f"arn:aws:acm:eu-west-1:{ACCOUNT_ID}:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+
+    def program() -> None:
+        SecureApi("orders", domain_args(pulumi.Output.from_input(other_region), "Z0123456789EXAMPLE01"))
+
+    with pytest.raises(Exception, match=r"secure-api:domain\.certificateArn: the certificate is in eu-west-1"):
+        plan(program, preview=False)
