@@ -9,7 +9,9 @@ the policy pack can be fed exactly what the CLI would forward to an analyzer.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,10 +99,14 @@ def _fake_outputs(type_: str, name: str, inputs: Mapping[str, Any], region: str)
     elif type_ == "aws:apigateway/apiKey:ApiKey":
         outputs["value"] = inputs.get("value") or f"{name}-generated-key-value-0123456789"
     elif type_ == "aws:lambda/function:Function":
+        outputs["arn"] = f"arn:{PARTITION}:lambda:{region}:{ACCOUNT_ID}:function:{name}"
         outputs["invokeArn"] = (
-            f"arn:{PARTITION}:apigateway:{region}:lambda:path/2015-03-31/functions/"
-            f"arn:{PARTITION}:lambda:{region}:{ACCOUNT_ID}:function:{name}/invocations"
+            f"arn:{PARTITION}:apigateway:{region}:lambda:path/2015-03-31/functions/{outputs['arn']}/invocations"
         )
+    elif type_ == "aws:ec2/vpcEndpoint:VpcEndpoint":
+        outputs["id"] = f"vpce-{_digest(name, 17)}"
+    elif type_ == "aws:route53/zone:Zone":
+        outputs["zoneId"] = f"Z{_digest(name, 20).upper()}"
     elif type_ == "aws:s3/bucketObjectv2:BucketObjectv2":
         outputs["versionId"] = f"{name}-version-1"
     elif type_ == "aws:cloudwatch/logGroup:LogGroup":
@@ -109,6 +115,7 @@ def _fake_outputs(type_: str, name: str, inputs: Mapping[str, Any], region: str)
         outputs["regionalDomainName"] = f"d-{name}.execute-api.{region}.amazonaws.com"
         outputs["regionalZoneId"] = "Z1UJRXOUMOOFQ8"
     elif type_ == "aws:acm/certificate:Certificate":
+        outputs["arn"] = f"arn:{PARTITION}:acm:{region}:{ACCOUNT_ID}:certificate/{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
         outputs["domainValidationOptions"] = [
             {
                 "domainName": inputs.get("domainName", "example.com"),
@@ -118,6 +125,11 @@ def _fake_outputs(type_: str, name: str, inputs: Mapping[str, Any], region: str)
             }
         ]
     return outputs
+
+
+def _digest(name: str, length: int) -> str:
+    """Stable lowercase hex for ids that AWS formats as hex (VPC endpoints, hosted zones)."""
+    return hashlib.sha256(name.encode()).hexdigest()[:length]
 
 
 class _Mocks(pulumi.runtime.Mocks):
