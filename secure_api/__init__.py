@@ -3,6 +3,9 @@
 Public API:
 
 - `SecureApi(name, args, opts)`: the component (type token `secure-api:index:SecureApi`).
+- `SecureApiArgs`: its typed args (TypedDicts; the nested types and enums are in `secure_api.args`).
+  Fields that name a resource created elsewhere (function ARNs, backend URLs, VPC endpoint ids,
+  certificate, hosted zone, KMS key, truststore PEM, issuer and JWKS URLs) accept Outputs.
 - `StackConfig`: the validated config the component builds from.
 - `parse_config(values)`: validate a camelCase mapping (the shape of the `secure-api:` stack config).
 - `read_config()`: read and validate the running program's `secure-api:` stack config.
@@ -14,9 +17,20 @@ The Pulumi component plugin (`python -m pulumi.run.plugin secure-api`) serves ev
 
 from importlib import metadata
 
+from .component import args
+from .component.args import SecureApiArgs
 from .component.config import ConfigError, StackConfig, parse_config, read_config
 from .component.resource import SecureApi
 
 __version__ = metadata.version("secure-api")
 
-__all__ = ["ConfigError", "SecureApi", "StackConfig", "__version__", "parse_config", "read_config"]
+__all__ = [
+    "ConfigError",
+    "SecureApi",
+    "SecureApiArgs",
+    "StackConfig",
+    "__version__",
+    "args",
+    "parse_config",
+    "read_config",
+]

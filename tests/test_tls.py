@@ -21,10 +21,10 @@ from google.protobuf import json_format, struct_pb2
 from pulumi.output import Unknown
 
 from secure_api.component.config import ConfigError, parse_config
-from secure_api.component.config.tls import expiry_warnings, parse_truststore
+from secure_api.component.config.tls import expiry_warnings, parse_truststore, project_dir
 from secure_api.plan.harness import PlannedResource, PlanResult
 from secure_api_policies.verdict import evaluate
-from tests.conftest import REPO, Plan
+from tests.conftest import Plan
 
 DOMAIN = "aws:apigateway/domainName:DomainName"
 RECORD = "aws:route53/record:Record"
@@ -180,7 +180,7 @@ def test_truststore_version_is_pinned_to_the_uploaded_object(dev_plan: PlanResul
     bundle = dev_plan.one("aws:s3/bucketObjectv2:BucketObjectv2")
     versioning = dev_plan.one("aws:s3/bucketVersioning:BucketVersioning")
     assert versioning.urn in bundle.dependencies  # a real version id, not "null"
-    assert bundle.inputs["content"] == (REPO / DEV_CA).read_text()
+    assert bundle.inputs["content"] == (project_dir() / DEV_CA).read_text()
     assert bundle.inputs["serverSideEncryption"] == "aws:kms"
     domain = dev_plan.one(DOMAIN)
     assert bundle.urn in domain.property_dependencies["mutualTlsAuthentication"]
@@ -272,7 +272,7 @@ def test_expiry_warnings_use_the_given_time() -> None:
 
 
 def test_committed_example_truststore_is_a_ca_without_key() -> None:
-    data = (REPO / DEV_CA).read_bytes()
+    data = (project_dir() / DEV_CA).read_bytes()
     (certificate,) = parse_truststore(data)
     assert certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     assert certificate.not_valid_after_utc - certificate.not_valid_before_utc >= timedelta(days=3650)
@@ -330,7 +330,7 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     (
         "two truststore sources",
-        with_domain(mtls(truststorePath=DEV_CA, truststorePem=(REPO / DEV_CA).read_text())),
+        with_domain(mtls(truststorePath=DEV_CA, truststorePem=(project_dir() / DEV_CA).read_text())),
         "secure-api:domain.mutualTls",
         "set exactly one of truststorePath",
     ),

@@ -1,14 +1,19 @@
-"""`SecureApi`: an API Gateway REST API behind every layer of the secure API gateway model."""
+"""`SecureApi`: an API Gateway REST API behind every layer of the secure API gateway model.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: Pulumi's schema analyzer reads the annotations of
+`SecureApi.__init__` (`args`) and of the class (its outputs) as evaluated types.
+"""
 
 import json
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from .args import SecureApiArgs
 from .config import StackConfig
 from .fingerprint import redeploy_fingerprint
+from .inputs import component_inputs
 from .layers.client_certificate import build_client_certificate
 from .layers.cognito import build_user_pool
 from .layers.context import LayerContext
@@ -26,33 +31,62 @@ TYPE_TOKEN = "secure-api:index:SecureApi"
 
 
 class SecureApi(pulumi.ComponentResource):
-    """Build order: identity, then the API document, then API, deployment and stage, then what hangs off the stage."""
+    """An API Gateway REST API behind every layer of the secure API gateway model (auth, keys, network, WAF, TLS)."""
 
     invoke_url: pulumi.Output[str]
+    """The stage's invoke URL (https://<api>.execute-api.<region>.amazonaws.com/<stage>)."""
     stage_arn: pulumi.Output[str]
+    """The stage's ARN."""
     rest_api_id: pulumi.Output[str]
+    """The REST API's id."""
     fingerprint: pulumi.Output[str]
+    """SHA-256 of what a deployment snapshots (the OpenAPI body and the resource policy)."""
     user_pool_id: pulumi.Output[str | None]
+    """The Cognito user pool's id, when the component created one."""
     user_pool_arn: pulumi.Output[str | None]
+    """The Cognito user pool's ARN, when the component created one."""
     app_client_ids: pulumi.Output[dict[str, str]]
+    """App client name to app client id."""
     issuer_url: pulumi.Output[str | None]
+    """The user pool's JWT issuer URL."""
     jwks_url: pulumi.Output[str | None]
+    """The user pool's JSON Web Key Set URL."""
     api_key_ids: pulumi.Output[dict[str, str]]
+    """API key name to API key id."""
     api_key_values: pulumi.Output[dict[str, str]]
+    """API key name to API key value (a secret)."""
     iam_invoke_policy_arn: pulumi.Output[str | None]
+    """The managed policy that grants execute-api:Invoke on the iam routes."""
     custom_domain_url: pulumi.Output[str | None]
+    """https://<domain>/<base path>, with a custom domain."""
     truststore_bucket: pulumi.Output[str | None]
+    """The S3 bucket holding the mutual TLS truststore."""
     backend_client_certificate_pem: pulumi.Output[str | None]
+    """The PEM certificate the stage presents to HTTP backends."""
     web_acl_arn: pulumi.Output[str | None]
+    """The WAF web ACL's ARN."""
     access_log_group_name: pulumi.Output[str]
+    """The access log group's name."""
     alarm_topic_arn: pulumi.Output[str]
+    """The SNS topic every alarm notifies."""
     dashboard_name: pulumi.Output[str | None]
+    """The CloudWatch dashboard's name."""
 
-    def __init__(self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        args: SecureApiArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """`args`: `SecureApiArgs` (snake_case keys, as Construct passes them too), the camelCase mapping
+        of a stack file, or a validated `StackConfig`. Raises ConfigError, before registering anything,
+        listing every plain value at fault with its key path; an Output arg is validated when it resolves."""
+        inputs = component_inputs(args)
+        config = inputs.config
         super().__init__(TYPE_TOKEN, name, None, opts)
         ctx = LayerContext(
             name=name,
-            config=config,
+            inputs=inputs,
             parent=self,
             region=aws.get_region().region,
             account_id=aws.get_caller_identity().account_id,
@@ -68,17 +102,23 @@ class SecureApi(pulumi.ComponentResource):
         authorizer = build_lambda_authorizer(ctx, user_pool, access_logging.key) if config.uses_auth("custom") else None
 
         warn_open_network(config)
-        policy = resource_policy(config, api_arn_pattern(ctx.partition, ctx.region, ctx.account_id))
         pool_arn: pulumi.Input[str | None] = user_pool.pool.arn if user_pool else None
-        body = pulumi.Output.from_input(pool_arn).apply(
-            lambda arn: render_openapi(
-                config,
+        # Integration targets and VPC endpoint ids may be Outputs: the document and the policy wait for those only.
+        resolved = inputs.resolved("routes", "network.vpcEndpointIds")
+        policy = resolved.apply(
+            lambda resolved_config: resource_policy(
+                resolved_config, api_arn_pattern(ctx.partition, ctx.region, ctx.account_id)
+            )
+        )
+        body = pulumi.Output.all(pool_arn, resolved, policy).apply(
+            lambda values: render_openapi(
+                values[1],
                 ApiReferences(
                     region=ctx.region,
                     partition=ctx.partition,
-                    user_pool_arn=arn,
+                    user_pool_arn=values[0],
                     authorizer_function_arn=authorizer.function_arn if authorizer else None,
-                    resource_policy=policy,
+                    resource_policy=values[2],
                 ),
             )
         )
@@ -88,10 +128,10 @@ class SecureApi(pulumi.ComponentResource):
             description=config.api.description,
             body=body,
             # The body's policy again, so no provider restores an older one after an import (see layers/network.py).
-            policy=json.dumps(policy, sort_keys=True, separators=(",", ":")) if policy else None,
+            policy=policy.apply(lambda doc: json.dumps(doc, sort_keys=True, separators=(",", ":")) if doc else None),
             endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(
                 types=config.api.endpoint_type,
-                vpc_endpoint_ids=list(config.network.vpc_endpoint_ids) or None,
+                vpc_endpoint_ids=[ctx.input(i) for i in config.network.vpc_endpoint_ids] or None,
                 ip_address_type=config.network.ip_address_type_for(config.api.endpoint_type),
             ),
             # With a custom domain nothing may bypass its TLS policy and mTLS.
@@ -107,9 +147,9 @@ class SecureApi(pulumi.ComponentResource):
         )
         # The policy travels in the body (every import applies it); it is named in the fingerprint
         # as well, so the hash's inputs stay explicit.
-        self.fingerprint = body.apply(
-            lambda text: redeploy_fingerprint(
-                {"body": text, "resourcePolicy": policy, "endpointType": config.api.endpoint_type}
+        self.fingerprint = pulumi.Output.all(body, policy).apply(
+            lambda parts: redeploy_fingerprint(
+                {"body": parts[0], "resourcePolicy": parts[1], "endpointType": config.api.endpoint_type}
             )
         )
         deployment = aws.apigateway.Deployment(
@@ -168,9 +208,12 @@ class SecureApi(pulumi.ComponentResource):
         self.dashboard_name = (
             monitoring.dashboard.dashboard_name if monitoring.dashboard else pulumi.Output.from_input(None)
         )
-        self.register_outputs(self.outputs())
+        # An Output arg no resource took (a setting this config does not use, e.g. issuers without a
+        # `custom` route) is checked all the same: the registered outputs wait for it.
+        checks = inputs.not_taken()
+        self.register_outputs({key: _after(value, checks) for key, value in self.outputs().items()})
 
-    def outputs(self) -> dict[str, pulumi.Output]:
+    def outputs(self) -> dict[str, pulumi.Output[Any]]:
         """Everything a stack exports, by the names `pulumi stack output` shows."""
         return {
             "invokeUrl": self.invoke_url,
@@ -193,6 +236,11 @@ class SecureApi(pulumi.ComponentResource):
             "alarmTopicArn": self.alarm_topic_arn,
             "dashboardName": self.dashboard_name,
         }
+
+
+def _after(value: pulumi.Output[Any], checks: list[pulumi.Output[Any]]) -> pulumi.Output[Any]:
+    """`value`, once every check has resolved (a check that raises fails the registration)."""
+    return pulumi.Output.all(value, *checks).apply(lambda values: values[0]) if checks else value
 
 
 def _warn_relaxed_routes(config: StackConfig) -> None:

@@ -286,6 +286,11 @@ def _vpc_endpoint(c: Created) -> State:
     return {"id": rid, "arn": _arn("ec2", c.region, f"vpc-endpoint/{rid}"), "state": "available"}
 
 
+def _hosted_zone(c: Created) -> State:
+    zone = "Z" + _chars(c.seed, 20, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+    return {"id": zone, "zoneId": zone, "arn": f"arn:{PARTITION}:route53:::hostedzone/{zone}"}
+
+
 _BUILDERS: dict[str, Builder] = {
     "aws:apigateway/restApi:RestApi": _rest_api,
     "aws:apigateway/stage:Stage": _stage,
@@ -315,6 +320,7 @@ _BUILDERS: dict[str, Builder] = {
     "aws:cloudwatch/dashboard:Dashboard": _dashboard,
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
     "aws:ec2/vpcEndpoint:VpcEndpoint": _vpc_endpoint,
+    "aws:route53/zone:Zone": _hosted_zone,
 }
 # Resources AWS identifies by what they attach to: the id is built from those inputs.
 _COMPOSITE_ID = {

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import pulumi
 from pydantic import ValidationError
 
+from .base import PENDING
 from .errors import ConfigError, problems_from
 from .stack import StackConfig
 
@@ -17,14 +18,21 @@ NAMESPACE = "secure-api"
 __all__ = ["NAMESPACE", "ConfigError", "StackConfig", "parse_config", "read_config"]
 
 
-def parse_config(values: Mapping[str, Any], namespace: str = NAMESPACE) -> StackConfig:
+def parse_config(
+    values: Mapping[str, Any], namespace: str = NAMESPACE, *, pending: Collection[str] = ()
+) -> StackConfig:
     """Validate a camelCase config object; raise ConfigError listing every problem with its key path.
 
     Keys are read by their camelCase names only (as documented and as in the published schema): a
     snake_case key is an error that names its camelCase spelling.
+
+    `pending`: placeholders standing for component args that are Outputs; the field rules let them
+    through, and the component validates the resolved values later by the same rules (inputs.py).
     """
     try:
-        config = StackConfig.model_validate(dict(values), by_alias=True, by_name=False)
+        config = StackConfig.model_validate(
+            dict(values), by_alias=True, by_name=False, context={PENDING: frozenset(pending)}
+        )
     except ValidationError as error:
         raise ConfigError(namespace, problems_from(error, StackConfig)) from None
     problems = config.cross_problems()

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationInfo
 from pydantic.alias_generators import to_camel
+
+# Validation context key: the placeholders standing for Outputs not resolved yet (see component/inputs.py).
+PENDING = "pending"
 
 
 class ConfigModel(BaseModel):
@@ -49,3 +54,9 @@ def check_retention_days(days: int) -> int:
     if days not in CLOUDWATCH_RETENTION_DAYS:
         raise ValueError(f"must be one of {list(CLOUDWATCH_RETENTION_DAYS)}, got {days}")
     return days
+
+
+def is_pending(value: Any, info: ValidationInfo) -> bool:
+    """True for the placeholder of an Output the component validates when it resolves (by this same rule)."""
+    pending = (info.context or {}).get(PENDING, ())
+    return isinstance(value, str) and value in pending

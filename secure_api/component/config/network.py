@@ -6,9 +6,9 @@ import ipaddress
 import re
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
-from .base import ConfigModel
+from .base import ConfigModel, is_pending
 
 IpAddressType = Literal["ipv4", "dualstack"]
 
@@ -76,13 +76,14 @@ class NetworkSettings(ConfigModel):
 
     @field_validator("vpc_endpoint_ids")
     @classmethod
-    def _valid_endpoints(cls, ids: tuple[str, ...]) -> tuple[str, ...]:
-        return _matching(
-            ids,
+    def _valid_endpoints(cls, ids: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        _matching(
+            tuple(i for i in ids if not is_pending(i, info)),
             _VPC_ENDPOINT_ID,
             "an interface VPC endpoint id (vpce- and 8 to 17 hex digits)",
             "vpce-0123456789abcdef0",
         )
+        return ids
 
     @field_validator("allowed_accounts", mode="before")
     @classmethod

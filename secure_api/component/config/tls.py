@@ -11,18 +11,9 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from .base import ConfigModel
-
-
-def project_dir() -> Path:
-    """The Pulumi project folder `truststorePath` is relative to: the nearest folder at or above the working
-    directory holding `Pulumi.yaml` (the Pulumi CLI runs a program in its `main:` folder, inside the project),
-    else the working directory."""
-    cwd = Path.cwd()
-    return next((folder for folder in (cwd, *cwd.parents) if (folder / "Pulumi.yaml").is_file()), cwd)
-
+from .base import ConfigModel, is_pending
 
 # TLS_1_0 is left out on purpose. The SecurityPolicy_* ("enhanced") policies are the regional ones.
 SecurityPolicy = Literal[
@@ -46,6 +37,7 @@ _STRONG_HASHES = (hashes.SHA256, hashes.SHA384, hashes.SHA512, hashes.SHA3_256, 
 
 _DOMAIN_NAME = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$")
+_HOSTED_ZONE_ID = re.compile(r"^Z[0-9A-Z]{1,31}$")
 _KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
 
 
@@ -75,10 +67,24 @@ class TlsSettings(ConfigModel):
         return (self.endpoint_access_mode or "STRICT") if self.enhanced else None
 
 
-class MutualTlsSettings(ConfigModel):
-    """The CA bundle clients' certificates must chain to: a PEM file in the repo or inline PEM (exactly one).
+def project_dir() -> Path:
+    """The Pulumi project folder of the running program: the nearest folder at or above the working
+    directory holding `Pulumi.yaml`, else the working directory.
 
-    `truststorePath` is relative to the project folder. `kmsKeyArn` encrypts the truststore bucket with a
+    The Pulumi CLI starts a program in its `main:` folder when `Pulumi.yaml` names one (this repository's
+    `main: deploy`; pulumi/pulumi pkg/engine `getPwdMain`), a folder inside the project, so the project
+    is found upwards. Other languages' programs: the CLI spawns the component plugin in the program's
+    working directory too (`plugin.Context.Pwd`, pulumi/pulumi sdk/go/common/resource/plugin).
+    """
+    cwd = Path.cwd()
+    return next((folder for folder in (cwd, *cwd.parents) if (folder / "Pulumi.yaml").is_file()), cwd)
+
+
+class MutualTlsSettings(ConfigModel):
+    """The CA bundle clients' certificates must chain to: a PEM file in the project or inline PEM (exactly one).
+
+    A relative `truststorePath` is resolved against the Pulumi project folder of the running program
+    (`project_dir()`), never against this package. `kmsKeyArn` encrypts the truststore bucket with a
     customer-managed key (default: the account's AWS-managed S3 key); deployers need kms:Decrypt on it.
     """
 
@@ -94,24 +100,23 @@ class MutualTlsSettings(ConfigModel):
     @classmethod
     def _readable_bundle(cls, path: str | None) -> str | None:
         if path is not None:
-            folder = project_dir()
-            file = folder / path
+            file = project_dir() / path
             if not file.is_file():
-                raise ValueError(f"no file {path!r} in {folder}")
+                raise ValueError(f"no file {path!r} in {project_dir()}")
             parse_truststore(file.read_bytes())
         return path
 
     @field_validator("truststore_pem")
     @classmethod
-    def _valid_bundle(cls, pem: str | None) -> str | None:
-        if pem is not None:
+    def _valid_bundle(cls, pem: str | None, info: ValidationInfo) -> str | None:
+        if pem is not None and not is_pending(pem, info):
             parse_truststore(pem.encode())
         return pem
 
     @field_validator("kms_key_arn")
     @classmethod
-    def _key_arn(cls, arn: str | None) -> str | None:
-        if arn is not None and not _KMS_KEY_ARN.match(arn):
+    def _key_arn(cls, arn: str | None, info: ValidationInfo) -> str | None:
+        if arn is not None and not is_pending(arn, info) and not _KMS_KEY_ARN.match(arn):
             raise ValueError(f"must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), got {arn!r}")
         return arn
 
@@ -141,9 +146,9 @@ class DomainSettings(ConfigModel):
     """
 
     domain_name: str = Field(examples=["api.example.com"])
+    # Checked by `_zone_id`, not a pattern: it may be an Output's placeholder until the Output resolves.
     hosted_zone_id: str | None = Field(
         default=None,
-        pattern=r"^Z[0-9A-Z]{1,31}$",
         description="a Route 53 hosted zone id: Z and up to 31 capital letters or digits",
         examples=["Z0123456789EXAMPLE01"],
     )
@@ -170,10 +175,20 @@ class DomainSettings(ConfigModel):
             raise ValueError(f"must be a lowercase fully qualified domain name like api.example.com, got {name!r}")
         return name
 
+    @field_validator("hosted_zone_id")
+    @classmethod
+    def _zone_id(cls, zone: str | None, info: ValidationInfo) -> str | None:
+        if zone is not None and not is_pending(zone, info) and not _HOSTED_ZONE_ID.match(zone):
+            raise ValueError(
+                f"{zone!r} is not a Route 53 hosted zone id (Z and up to 31 capital letters or digits), "
+                "e.g. Z0123456789EXAMPLE01"
+            )
+        return zone
+
     @field_validator("certificate_arn", "ownership_verification_certificate_arn")
     @classmethod
-    def _certificate_arn(cls, arn: str | None) -> str | None:
-        if arn is not None and not _CERTIFICATE_ARN.match(arn):
+    def _certificate_arn(cls, arn: str | None, info: ValidationInfo) -> str | None:
+        if arn is not None and not is_pending(arn, info) and not _CERTIFICATE_ARN.match(arn):
             raise ValueError(
                 f"must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>), got {arn!r}"
             )

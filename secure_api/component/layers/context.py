@@ -9,16 +9,26 @@ from dataclasses import dataclass
 import pulumi
 
 from ..config import StackConfig
+from ..inputs import ComponentInputs
 
 
 @dataclass(frozen=True)
 class LayerContext:
     name: str
-    config: StackConfig
+    inputs: ComponentInputs
     parent: pulumi.Resource
     region: str
     account_id: str
     partition: str
+
+    @property
+    def config(self) -> StackConfig:
+        """The validated config; a field given as an Output holds a placeholder: read it with `input`."""
+        return self.inputs.config
+
+    def input(self, value: str | None) -> pulumi.Input[str] | None:
+        """A config value that may have been given as an Output, ready to pass to a resource."""
+        return self.inputs.input(value)
 
     @property
     def api_name(self) -> str:

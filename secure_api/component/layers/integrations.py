@@ -24,18 +24,11 @@ def check_lambda_integrations(ctx: LayerContext) -> None:
     problems = []
     for index, route in enumerate(ctx.config.routes):
         integration = route.integration
-        if not isinstance(integration, LambdaIntegration):
-            continue
+        if not isinstance(integration, LambdaIntegration) or ctx.inputs.is_deferred(integration.function_arn):
+            continue  # an Output is checked when it resolves (`_checked_function`)
         where = f"routes[{index}].integration.functionArn"
         if integration.region != ctx.region:
-            problems.append(
-                (
-                    where,
-                    f"the function is in {integration.region}, the API in {ctx.region}: the integration and its "
-                    "invoke permission are made in the API's region; use a function there (or an http "
-                    "integration to a URL in front of it)",
-                )
-            )
+            problems.append((where, _other_region(integration.region, ctx.region)))
         elif integration.account_id != ctx.account_id:
             pulumi.log.warn(
                 f"{NAMESPACE}:{where}: the function is in account {integration.account_id}, the API deploys to "
@@ -49,19 +42,50 @@ def check_lambda_integrations(ctx: LayerContext) -> None:
         raise ConfigError(NAMESPACE, problems)
 
 
+def _other_region(function_region: str, api_region: str) -> str:
+    return (
+        f"the function is in {function_region}, the API in {api_region}: the integration and its invoke "
+        "permission are made in the API's region; use a function there (or an http integration to a URL in "
+        "front of it)"
+    )
+
+
+def _checked_function(ctx: LayerContext, index: int, integration: LambdaIntegration) -> pulumi.Input[str]:
+    """The function ARN for the permission; an Output's region is checked when it resolves (ConfigError)."""
+    if not ctx.inputs.is_deferred(integration.function_arn):
+        return integration.function_arn
+    where = f"routes[{index}].integration.functionArn"
+
+    def check(arn: str) -> str:
+        resolved = integration.model_copy(update={"function_arn": arn})
+        if resolved.region != ctx.region:
+            raise ConfigError(NAMESPACE, [(where, _other_region(resolved.region, ctx.region))])
+        if resolved.account_id != ctx.account_id:
+            pulumi.log.warn(
+                f"{NAMESPACE}:{where}: the function is in account {resolved.account_id}, the API deploys to "
+                f"{ctx.account_id}: API Gateway's invoke permission cannot be added from here"
+            )
+        return arn
+
+    return pulumi.Output.from_input(ctx.input(integration.function_arn)).apply(check)
+
+
 def build_lambda_permissions(ctx: LayerContext, execution_arn: pulumi.Output[str]) -> list[aws.lambda_.Permission]:
     permissions = []
     stage = ctx.config.api.stage_name
-    for route in ctx.config.routes:
-        if not isinstance(route.integration, LambdaIntegration) or route.integration.account_id != ctx.account_id:
+    for index, route in enumerate(ctx.config.routes):
+        integration = route.integration
+        if not isinstance(integration, LambdaIntegration):
             continue
+        if not ctx.inputs.is_deferred(integration.function_arn) and integration.account_id != ctx.account_id:
+            continue  # another account's function: the plan warned with the grant its owner must add
         # Name by route, not by position, so adding a route never renames the others.
         digest = hashlib.sha256(route.key.encode()).hexdigest()[:10]
         permissions.append(
             aws.lambda_.Permission(
                 ctx.child(f"route-invoke-{digest}"),
                 action="lambda:InvokeFunction",
-                function=route.integration.function_arn,
+                function=_checked_function(ctx, index, integration),
                 principal="apigateway.amazonaws.com",
                 source_arn=execution_arn.apply(lambda arn, r=route: arn + route_arn_suffix(stage, r)),
                 opts=ctx.opts(),

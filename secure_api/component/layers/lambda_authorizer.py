@@ -119,9 +119,14 @@ def grant_api_gateway_invoke(
 
 def _environment(ctx: LayerContext, user_pool: UserPoolResources | None) -> dict[str, pulumi.Input[str]]:
     settings = ctx.config.lambda_authorizer
-    issuers: list[pulumi.Input[dict[str, object]]] = [
-        issuer.model_dump(by_alias=True, exclude_none=True, mode="json") for issuer in settings.issuers
-    ]
+    # Issuer and JWKS URLs may be Outputs: the list is built once they resolve (and are validated).
+    configured = ctx.inputs.resolved("lambdaAuthorizer.issuers").apply(
+        lambda config: [
+            issuer.model_dump(by_alias=True, exclude_none=True, mode="json")
+            for issuer in config.lambda_authorizer.issuers
+        ]
+    )
+    issuers: list[pulumi.Input[dict[str, object]]] = []
     if settings.mode == "jwt" and settings.use_component_user_pool and user_pool is not None:
         client_ids = [client.id for client in user_pool.clients.values()]
         issuers.append(
@@ -136,7 +141,9 @@ def _environment(ctx: LayerContext, user_pool: UserPoolResources | None) -> dict
         )
     return {
         "AUTH_MODE": settings.mode,
-        "JWT_ISSUERS": pulumi.Output.all(*issuers).apply(lambda items: json.dumps(items, sort_keys=True)),
+        "JWT_ISSUERS": pulumi.Output.all(configured, *issuers).apply(
+            lambda items: json.dumps([*items[0], *items[1:]], sort_keys=True)
+        ),
         "JWT_ALGORITHMS": ",".join(settings.algorithms),
         "RESULT_TTL_SECONDS": str(settings.result_ttl_seconds),
         "ROUTE_REQUIREMENTS": json.dumps(

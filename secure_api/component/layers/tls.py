@@ -15,7 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ..config import NAMESPACE, ConfigError
-from ..config.tls import DomainSettings, MutualTlsSettings, certificate_region, expiry_warnings
+from ..config.tls import DomainSettings, MutualTlsSettings, certificate_region, expiry_warnings, parse_truststore
 from .context import LayerContext
 from .policy_document import document_json, statement
 
@@ -82,7 +82,7 @@ def build_custom_domain(
         for record_type in ("A", "AAAA") if ip_address_type == "dualstack" else ("A",):
             aws.route53.Record(
                 ctx.child(f"domain-{record_type.lower()}"),
-                zone_id=settings.hosted_zone_id,
+                zone_id=ctx.input(settings.hosted_zone_id),
                 name=settings.domain_name,
                 type=record_type,
                 aliases=[
@@ -128,9 +128,30 @@ def check_domain_region(ctx: LayerContext) -> None:
         )
 
 
+def _in_stack_region(arn: str, region: str) -> str:
+    """A regional custom domain takes a certificate of its own region only; ConfigError otherwise."""
+    found = certificate_region(arn)
+    if found != region:
+        raise ConfigError(
+            NAMESPACE,
+            [
+                (
+                    "domain.certificateArn",
+                    f"the certificate is in {found}; a regional custom domain needs one in the stack's region {region}",
+                )
+            ],
+        )
+    return arn
+
+
 def _certificate_arn(ctx: LayerContext, settings: DomainSettings) -> pulumi.Input[str]:
     if settings.certificate_arn:
-        return settings.certificate_arn
+        if ctx.inputs.is_deferred(settings.certificate_arn):
+            # Checked when the Output resolves; a certificate of another region fails the domain's registration.
+            return pulumi.Output.from_input(ctx.input(settings.certificate_arn)).apply(
+                lambda arn: _in_stack_region(arn, ctx.region)
+            )
+        return _in_stack_region(settings.certificate_arn, ctx.region)
     certificate = aws.acm.Certificate(
         ctx.child("certificate"),
         domain_name=settings.domain_name,
@@ -141,7 +162,7 @@ def _certificate_arn(ctx: LayerContext, settings: DomainSettings) -> pulumi.Inpu
     option = certificate.domain_validation_options.apply(lambda options: options[0])
     record = aws.route53.Record(
         ctx.child("certificate-dns"),
-        zone_id=str(settings.hosted_zone_id),
+        zone_id=ctx.input(settings.hosted_zone_id),
         name=option.resource_record_name,
         type=option.resource_record_type,
         records=[option.resource_record_value],
@@ -165,8 +186,7 @@ def _certificate_arn(ctx: LayerContext, settings: DomainSettings) -> pulumi.Inpu
 def _truststore(
     ctx: LayerContext, settings: MutualTlsSettings
 ) -> tuple[aws.apigateway.DomainNameMutualTlsAuthenticationArgs, aws.s3.Bucket]:
-    for message in expiry_warnings(settings.certificates(), datetime.now(UTC)):
-        pulumi.log.warn(message)
+    content = _truststore_content(ctx, settings)
     bucket = aws.s3.Bucket(
         ctx.child("truststore"),
         bucket_prefix=_bucket_prefix(ctx.api_name),
@@ -188,7 +208,7 @@ def _truststore(
         rules=[
             aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
                 apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                    sse_algorithm="aws:kms", kms_master_key_id=settings.kms_key_arn
+                    sse_algorithm="aws:kms", kms_master_key_id=ctx.input(settings.kms_key_arn)
                 ),
                 bucket_key_enabled=True,
             )
@@ -224,10 +244,10 @@ def _truststore(
         ctx.child("truststore-bundle"),
         bucket=bucket.id,
         key=TRUSTSTORE_KEY,
-        content=settings.bundle().decode(),
+        content=content,
         content_type="application/x-pem-file",
         server_side_encryption="aws:kms",
-        kms_key_id=settings.kms_key_arn,
+        kms_key_id=ctx.input(settings.kms_key_arn),
         # Uploaded once versioning is on, so the object has a real version id to pin. Deleting a
         # versioned object deletes every version of its key, the new one included: delete first.
         opts=ctx.opts(delete_before_replace=True, depends_on=[versioning, encryption]),
@@ -238,6 +258,19 @@ def _truststore(
         truststore_version=bundle.version_id,
     )
     return mutual_tls, bucket
+
+
+def _truststore_content(ctx: LayerContext, settings: MutualTlsSettings) -> pulumi.Input[str]:
+    """The PEM bundle to upload; certificates close to expiry are warned about (once an Output resolves)."""
+
+    def warn(pem: str) -> str:
+        for message in expiry_warnings(parse_truststore(pem.encode()), datetime.now(UTC)):
+            pulumi.log.warn(message)
+        return pem
+
+    if ctx.inputs.is_deferred(settings.truststore_pem):
+        return pulumi.Output.from_input(ctx.input(settings.truststore_pem)).apply(warn)
+    return warn(settings.bundle().decode())
 
 
 def _bucket_prefix(api_name: str) -> str:
