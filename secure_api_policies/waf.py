@@ -13,6 +13,10 @@ from .model import Config, Outcome, ResourceCheck, StackCheck, Undecided, Violat
 from .values import UNKNOWN, as_list, contains_unknown, parse_document, peek, plain
 
 WAF_LOG_PREFIX = "aws-waf-logs-"
+COMMON_GROUP = "AWSManagedRulesCommonRuleSet"
+KNOWN_BAD_INPUTS = "AWSManagedRulesKnownBadInputsRuleSet"
+SQLI_GROUP = "AWSManagedRulesSQLiRuleSet"
+LOG4J_PREFIX = "Log4JRCE"
 
 
 def _associated(view: StackView, link_prop: str, source: str, target: str) -> tuple[set[str], list[str]]:
@@ -85,12 +89,34 @@ def _is_counting(action: Any) -> bool:
     return isinstance(action, Mapping) and peek(action, "count") is not None
 
 
+def _contains(statement: Any, key: str) -> bool:
+    """Whether `key` appears anywhere in a (nested and/or/not) rule statement."""
+    if isinstance(statement, Mapping):
+        return key in statement or any(_contains(value, key) for value in statement.values())
+    if isinstance(statement, list):
+        return any(_contains(value, key) for value in statement)
+    return False
+
+
+def _counted_rules(group: Any) -> set[str]:
+    """Rules of a managed group overridden to count (`ruleActionOverrides`)."""
+    overrides = as_list(plain(peek(group, "ruleActionOverrides")))
+    return {
+        str(peek(item, "name"))
+        for item in overrides
+        if isinstance(item, Mapping) and peek(item, "actionToUse", "count") is not None
+    }
+
+
 @dataclass
 class _Protections:
     """What a web ACL's rules add up to; `uncertain` when a deciding value is unknown."""
 
     rate_limited: bool = False
-    groups: set[str] = field(default_factory=set)
+    groups: dict[str, set[str]] = field(default_factory=dict)
+    """Blocking AWS managed groups and the rules each overrides to count."""
+    own: set[str] = field(default_factory=set)
+    """Blocking own rules: `sqliMatchStatement`, `xssMatchStatement`."""
     uncertain: bool = False
 
     def add(self, rule: Any) -> None:
@@ -108,19 +134,47 @@ class _Protections:
             if any(value is UNKNOWN for value in (group, name, vendor, override)):
                 self.uncertain = True
             elif vendor == "AWS" and not _is_counting(override):
-                self.groups.add(name)
+                self.groups[str(name)] = _counted_rules(group)
+        if action is UNKNOWN:
+            self.uncertain = True
+        elif action is not None and not _is_counting(action):
+            self.own.update(
+                key for key in ("sqliMatchStatement", "xssMatchStatement") if _contains(plain(statement), key)
+            )
+
+    def _group_blocks(self, name: str, family: str) -> bool:
+        """The group runs and blocks, none of its `family` rules overridden to count."""
+        counted = self.groups.get(name)
+        return counted is not None and not any(rule.startswith(family) for rule in counted)
 
     def missing(self, required: list[str]) -> list[str]:
-        absent = [name for name in required if name not in self.groups]
-        return absent if self.rate_limited else ["a blocking rate-based rule", *absent]
+        absent = [] if self.rate_limited else ["a blocking rate-based rule"]
+        absent += [name for name in required if name not in self.groups]
+        if KNOWN_BAD_INPUTS in required and KNOWN_BAD_INPUTS in self.groups:
+            log4j = sorted(rule for rule in self.groups[KNOWN_BAD_INPUTS] if rule.startswith(LOG4J_PREFIX))
+            if log4j:
+                absent.append(f"blocking Log4j rules ({', '.join(log4j)} count)")
+        if "sqliMatchStatement" not in self.own and not self._group_blocks(SQLI_GROUP, "SQLi"):
+            absent.append(f"SQL injection protection (a blocking SQLi rule or {SQLI_GROUP})")
+        if "xssMatchStatement" not in self.own and not self._group_blocks(COMMON_GROUP, "CrossSiteScripting_"):
+            absent.append(f"cross-site scripting protection (a blocking XSS rule or {COMMON_GROUP})")
+        return absent
+
+    def missing_groups(self, names: list[str]) -> list[str]:
+        return [name for name in names if name not in self.groups]
 
 
-def acl_rules(view: StackView, config: Config) -> Iterator[Outcome]:
+def _protections(view: StackView) -> Iterator[tuple[Any, _Protections, list[str]]]:
     separate, unresolved = _separate_rules(view)
     for acl in view.of_type(t.WEB_ACL):
         protections = _Protections()
         for rule in _acl_rules(acl, separate):
             protections.add(rule)
+        yield acl, protections, unresolved
+
+
+def acl_rules(view: StackView, config: Config) -> Iterator[Outcome]:
+    for acl, protections, unresolved in _protections(view):
         missing = protections.missing(list(config["requiredManagedRuleGroups"]))
         if not missing:
             continue
@@ -128,6 +182,18 @@ def acl_rules(view: StackView, config: Config) -> Iterator[Outcome]:
             yield Undecided(f"{label(acl)}: some rules are unknown")
         else:
             yield Violation(f"web ACL {acl.name} lacks {', '.join(missing)}", acl.urn)
+
+
+def acl_reputation_lists(view: StackView, config: Config) -> Iterator[Outcome]:
+    """IP reputation and anonymous-IP lists: a recommendation (they block some legitimate callers)."""
+    for acl, protections, unresolved in _protections(view):
+        missing = protections.missing_groups(list(config["recommendedManagedRuleGroups"]))
+        if not missing:
+            continue
+        if protections.uncertain or unresolved:
+            yield Undecided(f"{label(acl)}: some rules are unknown")
+        else:
+            yield Violation(f"web ACL {acl.name} does not run {', '.join(missing)}", acl.urn)
 
 
 def acl_logging(view: StackView, _config: Config) -> Iterator[Outcome]:
@@ -184,6 +250,9 @@ def log_destination(view: StackView, _config: Config) -> Iterator[Outcome]:
 CHECKS = {
     "waf-stage-association": StackCheck(frozenset({t.STAGE, t.REST_API, t.WEB_ACL_ASSOCIATION}), stage_association),
     "waf-acl-rules": StackCheck(frozenset({t.WEB_ACL, t.WEB_ACL_RULE, t.WEB_ACL_RULE_GROUP_ASSOCIATION}), acl_rules),
+    "waf-reputation-lists": StackCheck(
+        frozenset({t.WEB_ACL, t.WEB_ACL_RULE, t.WEB_ACL_RULE_GROUP_ASSOCIATION}), acl_reputation_lists
+    ),
     "waf-logging": StackCheck(frozenset({t.WEB_ACL, t.WEB_ACL_LOGGING}), acl_logging),
     "waf-log-redaction": ResourceCheck({t.WEB_ACL_LOGGING: log_redaction}),
     "waf-log-destination-name": StackCheck(frozenset({t.WEB_ACL_LOGGING, t.LOG_GROUP}), log_destination),

@@ -124,11 +124,21 @@ def _without_rate_rules(props: Props) -> None:
     props["rules"] = [rule for rule in props.get("rules", []) if "rateBasedStatement" not in rule.get("statement", {})]
 
 
+def _count_known_bad_inputs(props: Props) -> None:
+    for rule in props.get("rules", []):
+        group = rule.get("statement", {}).get("managedRuleGroupStatement", {})
+        if group.get("name") == "AWSManagedRulesKnownBadInputsRuleSet":
+            rule["overrideAction"] = {"count": {}}
+
+
 def _count_sqli(props: Props) -> None:
+    """Both SQL injection defences in count mode: the own rule and the AWS group."""
     for rule in props.get("rules", []):
         group = rule.get("statement", {}).get("managedRuleGroupStatement", {})
         if group.get("name") == "AWSManagedRulesSQLiRuleSet":
             rule["overrideAction"] = {"count": {}}
+        if rule.get("name") == "sql-injection":
+            rule["action"] = {"count": {}}
 
 
 def _unlogged_settings(props: Props) -> None:
@@ -235,7 +245,8 @@ MUTANTS = (
     ),
     Mutant("log retention missing", "log-group-retention", t.LOG_GROUP, edit(t.LOG_GROUP, _remove("retentionInDays"))),
     Mutant("no WAF rate rule", "waf-acl-rules", t.WEB_ACL, edit(t.WEB_ACL, _without_rate_rules)),
-    Mutant("SQLi group in count mode", "waf-acl-rules", t.WEB_ACL, edit(t.WEB_ACL, _count_sqli)),
+    Mutant("SQLi protection in count mode", "waf-acl-rules", t.WEB_ACL, edit(t.WEB_ACL, _count_sqli)),
+    Mutant("KnownBadInputs in count mode", "waf-acl-rules", t.WEB_ACL, edit(t.WEB_ACL, _count_known_bad_inputs)),
     Mutant("WAF logging removed", "waf-logging", t.WEB_ACL, drop(t.WEB_ACL_LOGGING)),
     Mutant(
         "WAF logs keep Authorization",
