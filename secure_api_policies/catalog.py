@@ -374,6 +374,19 @@ RULES: tuple[RuleMeta, ...] = (
         remediation="Set `truststore_version` to the versioned S3 object's `version_id`.",
     ),
     RuleMeta(
+        id="integration-https-backend",
+        layer="tls",
+        title="Backends are called over HTTPS",
+        description="HTTP and HTTP_PROXY integrations (Integration resources and the "
+        "`x-amazon-apigateway-integration` of OpenAPI bodies) call `https://` backends: the hop from "
+        "API Gateway to the backend carries the caller's request, tokens and API keys included. "
+        "(No checkov, cdk-nag or Security Hub check covers the backend URI scheme.)",
+        severity=Severity.HIGH,
+        enforcement=MANDATORY,
+        remediation="Set the integration `uri` (HTTP API: `integration_uri`) to an `https://` URL; for a "
+        "backend inside a VPC use a VPC link to a TLS listener.",
+    ),
+    RuleMeta(
         id="custom-domain-default-endpoint",
         layer="tls",
         title="Default endpoint off behind a custom domain",

@@ -38,7 +38,7 @@ def _stage(api: apigw.RestApi, name: str = "prod", **kwargs: object) -> apigw.St
     return apigw.Stage(name, rest_api=api.id, deployment=deployment.id, stage_name=name, **kwargs)
 
 
-def _body(security: list[dict[str, list[str]]], integration: str = "http_proxy") -> str:
+def _body(security: list[dict[str, list[str]]], integration: str = "http_proxy", uri: str = "https://b") -> str:
     schemes = {
         "cognito": {
             "type": "apiKey",
@@ -49,7 +49,7 @@ def _body(security: list[dict[str, list[str]]], integration: str = "http_proxy")
         },
         "api_key": {"type": "apiKey", "name": "x-api-key", "in": "header"},
     }
-    operation = {"security": security, "x-amazon-apigateway-integration": {"type": integration, "uri": "https://b"}}
+    operation = {"security": security, "x-amazon-apigateway-integration": {"type": integration, "uri": uri}}
     return json.dumps(
         {"openapi": "3.0.1", "paths": {"/orders": {"get": operation}}, "components": {"securitySchemes": schemes}}
     )
@@ -264,6 +264,37 @@ def _private_bad() -> None:
     _api("bare", types="PRIVATE")
     api = _api("office-only", types="PRIVATE")
     apigw.RestApiPolicy("office-only", rest_api_id=api.id, policy=_policy(ALLOW_FROM_OFFICE))
+
+
+# --- backends
+
+
+def _integrations(scheme: str) -> None:
+    """A REST Integration, an HTTP API integration and an OpenAPI body, all calling `scheme` backends."""
+    api = _api("body", body=_body([{"cognito": []}], uri=f"{scheme}://orders.example.com"))
+    method = apigw.Method(
+        "get", rest_api=api.id, resource_id=api.root_resource_id, http_method="GET", authorization="AWS_IAM"
+    )
+    apigw.Integration(
+        "rest",
+        rest_api=api.id,
+        resource_id=api.root_resource_id,
+        http_method=method.http_method,
+        type="HTTP_PROXY",
+        integration_http_method="GET",
+        uri=f"{scheme}://orders.example.com/orders",
+    )
+    http = aws.apigatewayv2.Api("http", protocol_type="HTTP")
+    aws.apigatewayv2.Integration(
+        "http-api",
+        api_id=http.id,
+        integration_type="HTTP_PROXY",
+        integration_method="ANY",
+        integration_uri=f"{scheme}://orders.example.com",
+    )
+    apigw.Integration(
+        "mock", rest_api=api.id, resource_id=api.root_resource_id, http_method=method.http_method, type="MOCK"
+    )
 
 
 # --- waf
@@ -625,6 +656,9 @@ CASES: dict[str, Case] = {
     "domain-tls-policy": Case(_tls_ok, _tls_bad, frozenset({"legacy", "implicit", "api"})),
     "enhanced-tls-endpoint-access-mode": Case(_tls_ok, _access_mode_bad, frozenset({"tls13", "api"})),
     "mtls-truststore-version": Case(_truststore_ok, _truststore_bad, frozenset({"mtls"})),
+    "integration-https-backend": Case(
+        lambda: _integrations("https"), lambda: _integrations("http"), frozenset({"body", "rest", "http-api"})
+    ),
     "custom-domain-default-endpoint": Case(lambda: _mapped(True), lambda: _mapped(False), frozenset({"api"})),
     "stage-5xx-alarm": Case(_alarms_ok, _alarms_bad, frozenset({"prod", "unwatched"})),
 }

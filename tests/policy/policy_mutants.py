@@ -108,6 +108,13 @@ def _key_only(body: dict[str, Any]) -> None:
         operation["x-amazon-apigateway-integration"] = {"type": "http_proxy", "uri": "https://backend"}
 
 
+def _plaintext_backends(body: dict[str, Any]) -> None:
+    for operation in _operations(body):
+        integration = operation.get("x-amazon-apigateway-integration", {})
+        if str(integration.get("uri", "")).startswith("https://"):
+            integration["uri"] = "http://" + integration["uri"][len("https://") :]
+
+
 def _long_cache(body: dict[str, Any]) -> None:
     for scheme in body.get("components", {}).get("securitySchemes", {}).values():
         authorizer = scheme.get("x-amazon-apigateway-authorizer", {})
@@ -157,6 +164,12 @@ MUTANTS = (
     ),
     Mutant("authorization NONE", "api-route-authorizer", t.REST_API, edit(t.REST_API, _edit_body(_no_auth))),
     Mutant("API-key-only routes", "api-route-authorizer", t.REST_API, edit(t.REST_API, _edit_body(_key_only))),
+    Mutant(
+        "plaintext backends",
+        "integration-https-backend",
+        t.REST_API,
+        edit(t.REST_API, _edit_body(_plaintext_backends)),
+    ),
     Mutant("authorizer cache 2h", "authorizer-cache-scope", t.REST_API, edit(t.REST_API, _edit_body(_long_cache))),
     Mutant(
         "unscoped invoke permission",
