@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from . import tokens as t
-from .apis import setting
+from .apis import optional_setting, setting
 from .graph import StackView, label
 from .model import Config, Outcome, ResourceCheck, StackCheck, Undecided, Violation
 from .openapi import routes
@@ -37,7 +37,7 @@ def http_domain_tls(props: Mapping[str, Any], _config: Config) -> Iterator[Outco
 
 def api_tls(props: Mapping[str, Any], _config: Config) -> Iterator[Outcome]:
     """An API's own security policy is optional; when set it must be TLS 1.2+."""
-    policy = setting(props, "securityPolicy", "x-amazon-apigateway-security-policy")
+    policy = optional_setting(props, "securityPolicy", "x-amazon-apigateway-security-policy")
     if policy is UNKNOWN:
         yield Undecided("security policy is unknown")
     elif policy and not _is_tls12_or_later(str(policy)):
@@ -45,7 +45,7 @@ def api_tls(props: Mapping[str, Any], _config: Config) -> Iterator[Outcome]:
 
 
 def endpoint_access_mode(props: Mapping[str, Any], _config: Config) -> Iterator[Outcome]:
-    policy = setting(props, "securityPolicy", "x-amazon-apigateway-security-policy")
+    policy = optional_setting(props, "securityPolicy", "x-amazon-apigateway-security-policy")
     if policy is UNKNOWN:
         yield Undecided("security policy is unknown")
     elif str(policy).startswith(_ENHANCED):
