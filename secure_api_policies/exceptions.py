@@ -6,7 +6,14 @@ violations — like cdk-nag's suppressions or checkov's skip comments. Resources
 pulumi-aws v7 (Method, Integration, RestApiPolicy, MethodSettings, Authorizer, UserPoolClient, the
 WAF associations and logging configurations, HTTP API routes...) are marked through the taggable
 resource they belong to (`CARRIERS`): the API, the user pool, the web ACL. A marker accepts every
-violation of its rule on that resource (and on the resources it carries): scope it by resource.
+violation of its rule on that resource (and on the resources it carries), unless a second tag
+`secure-api:applies-to:<rule-id>` = `<subject> + <subject> ...` scopes it (like cdk-nag's
+`appliesTo`): then only violations about those subjects are accepted — routes (`GET /health`) for
+`api-route-authorizer` and `integration-https-backend`, the missing protection (`rate-limit`, a
+group name, `Log4JRCE`, `sqli`, `xss`) for `waf-acl-rules`, a group name for
+`waf-reputation-lists`, and the logical name of a tagless resource marked through its carrier.
+Subjects are compared with the characters tags cannot hold removed (`GET /orders/{id}` is
+`GET /orders/id`).
 
 A rule's `allowExceptions: false` (or the pack-wide `all: {allowExceptions: false}` of the offline
 verdict) refuses markers: marked violations are violations again.
@@ -17,7 +24,8 @@ Limits (AWS tagging): keys up to 128 characters, values up to 256, letters, digi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +36,10 @@ from .graph import StackView
 from .values import UNKNOWN, peek, plain
 
 MARKER_PREFIX = "secure-api:accept:"
+SCOPE_PREFIX = "secure-api:applies-to:"
+SUBJECT_SEPARATOR = " + "
+MAX_TAG_VALUE = 256
+_NOT_IN_TAGS = re.compile(r"[^\w .:/=+\-@]")
 ACCEPTED_PREFIX = "accepted exception"
 """Every accepted exception's message starts `accepted exception (<marker>): <violation>` and ends
 with a line `reason: <reason>`."""
@@ -73,23 +85,45 @@ def marker_key(rule: str) -> str:
     return f"{MARKER_PREFIX}{rule}"
 
 
-def reason_in(props: Any, rule: str) -> Any:
-    """The marker's reason on a resource's own tags: a string, None if unmarked, `UNKNOWN` if unknown."""
+def scope_key(rule: str) -> str:
+    return f"{SCOPE_PREFIX}{rule}"
+
+
+def tag_value(text: str) -> str:
+    """`text` as an AWS tag value: allowed characters only, blanks collapsed."""
+    return " ".join(_NOT_IN_TAGS.sub("", text).split())
+
+
+def scope_value(subjects: Iterable[str]) -> str:
+    """The `applies-to` tag value naming `subjects`."""
+    return SUBJECT_SEPARATOR.join(dict.fromkeys(tag_value(subject) for subject in subjects))
+
+
+def reason_in(props: Any, rule: str, subject: str | None = None) -> Any:
+    """The marker's reason on a resource's own tags, if it covers `subject`: a string, None if
+    unmarked (or scoped to other subjects), `UNKNOWN` if the tags are unknown."""
     tags = peek(props, "tags")
     if tags is UNKNOWN:
         return UNKNOWN
     tags = plain(tags) if isinstance(tags, Mapping) else {}
-    reason = tags.get(marker_key(rule))
-    return reason if reason is UNKNOWN or reason is None else str(reason)
+    reason, scope = tags.get(marker_key(rule)), tags.get(scope_key(rule))
+    if reason is UNKNOWN or reason is None:
+        return reason
+    if scope is UNKNOWN:
+        return UNKNOWN
+    if scope is not None and tag_value(subject or "") not in str(scope).split(SUBJECT_SEPARATOR):
+        return None
+    return str(reason)
 
 
-def reason_in_view(view: StackView, resource: PolicyResource, rule: str) -> Any:
-    """The reason on `resource` or, for a tagless type, on the resource that carries its markers."""
+def reason_in_view(view: StackView, resource: PolicyResource, rule: str, subject: str | None = None) -> Any:
+    """The reason on `resource` or, for a tagless type, on the resource that carries its markers
+    (there the subject is the tagless resource's name unless the violation names one)."""
     carrier = CARRIERS.get(resource.resource_type)
     if carrier is None:
-        return reason_in(resource.props, rule)
+        return reason_in(resource.props, rule, subject)
     link = view.link(resource, carrier.prop, carrier.types, keys=carrier.keys)
-    reasons = [reason_in(target.props, rule) for target in link.targets]
+    reasons = [reason_in(target.props, rule, subject or resource.name) for target in link.targets]
     if any(reason is None for reason in reasons) or not reasons:
         return None if link.decided else UNKNOWN
     if any(reason is UNKNOWN for reason in reasons):

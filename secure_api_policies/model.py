@@ -48,6 +48,9 @@ class RuleMeta:
 class Violation:
     message: str
     urn: str | None = None
+    subject: str | None = None
+    """What on the resource is at fault (a route, a missing WAF protection), for scoped markers;
+    violations found on a tagless resource have its name as subject."""
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,7 @@ class _Reporter:
         self.report_violation = report_violation
         self.undecided: list[str] = []
 
-    def report(self, outcomes: Iterable[Outcome], reason_of: Callable[[str | None], Any]) -> None:
+    def report(self, outcomes: Iterable[Outcome], reason_of: Callable[[Violation], Any]) -> None:
         for outcome in outcomes:
             if isinstance(outcome, Undecided) and outcome.urn:
                 advisory_reporter(self.report_violation)(f"{UNDECIDED_PREFIX}{outcome.message}", outcome.urn)
@@ -105,7 +105,7 @@ class _Reporter:
             if isinstance(outcome, Undecided):
                 self.undecided.append(outcome.message)
                 continue
-            reason = reason_of(outcome.urn) if self.allow else None
+            reason = reason_of(outcome) if self.allow else None
             if reason is UNKNOWN:
                 self.undecided.append(f"{outcome.message} (its {MARKER_PREFIX}{self.rule} tag is unknown)")
             elif reason is None:
@@ -129,7 +129,7 @@ def _resource_policy(meta: RuleMeta, check: ResourceCheck) -> Policy:
         if predicate is not None:
             config = _config(meta, args.get_config())
             reporter = _Reporter(meta, config, report_violation)
-            reporter.report(predicate(args.props, config), lambda _urn: reason_in(args.props, meta.id))
+            reporter.report(predicate(args.props, config), lambda found: reason_in(args.props, meta.id, found.subject))
             reporter.finish()
 
     return ResourceValidationPolicy(validate=validate, **_policy_fields(meta))
@@ -144,7 +144,7 @@ def _each_resource(check: ResourceCheck, view: StackView, config: Config) -> Ite
                 if isinstance(outcome, Undecided):
                     yield Undecided(outcome.message, resource.urn)
                 else:
-                    yield Violation(outcome.message, outcome.urn or resource.urn)
+                    yield Violation(outcome.message, outcome.urn or resource.urn, outcome.subject)
         except UnknownValueError as error:
             yield Undecided(getattr(error, "message", str(error)), resource.urn)
 
@@ -161,9 +161,9 @@ def _stack_policy(meta: RuleMeta, check: Check) -> Policy:
             outcomes = check.predicate(view, config)
         by_urn = {resource.urn: resource for resource in view.of_type(*sorted(types))}
 
-        def reason_of(urn: str | None) -> Any:
-            resource = by_urn.get(urn or "")
-            return reason_in_view(view, resource, meta.id) if resource is not None else None
+        def reason_of(found: Violation) -> Any:
+            resource = by_urn.get(found.urn or "")
+            return reason_in_view(view, resource, meta.id, found.subject) if resource is not None else None
 
         reporter = _Reporter(meta, config, report_violation)
         reporter.report(outcomes, reason_of)

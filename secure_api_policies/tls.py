@@ -73,13 +73,13 @@ def _plaintext(uri: Any) -> bool:
     return isinstance(uri, str) and uri.lower().startswith("http://")
 
 
-def _backend_problem(kind: Any, uri: Any, what: str) -> Iterator[Outcome]:
+def _backend_problem(kind: Any, uri: Any, what: str, route: str | None = None) -> Iterator[Outcome]:
     if str(kind).upper() not in _HTTP_INTEGRATIONS:
         return
     if uri is UNKNOWN:
         yield Undecided(f"{what}: backend URI is unknown")
     elif _plaintext(uri):
-        yield Violation(f"{what} calls its backend over plaintext HTTP ({uri})")
+        yield Violation(f"{what} calls its backend over plaintext HTTP ({uri})", subject=route)
 
 
 def integration_https(props: Mapping[str, Any], _config: Config) -> Iterator[Outcome]:
@@ -97,7 +97,7 @@ def body_integrations_https(props: Mapping[str, Any], _config: Config) -> Iterat
     for route, operation in routes(parse_document(props.get("body"))):
         integration = operation.get("x-amazon-apigateway-integration")
         if isinstance(integration, Mapping):
-            yield from _backend_problem(integration.get("type"), integration.get("uri"), route)
+            yield from _backend_problem(integration.get("type"), integration.get("uri"), route, route)
 
 
 _MAPPINGS = (

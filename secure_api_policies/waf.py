@@ -147,17 +147,18 @@ class _Protections:
         counted = self.groups.get(name)
         return counted is not None and not any(rule.startswith(family) for rule in counted)
 
-    def missing(self, required: list[str]) -> list[str]:
-        absent = [] if self.rate_limited else ["a blocking rate-based rule"]
-        absent += [name for name in required if name not in self.groups]
+    def missing(self, required: list[str]) -> list[tuple[str, str]]:
+        """(subject, what is missing): subjects `rate-limit`, a group name, `Log4JRCE`, `sqli`, `xss`."""
+        absent = [] if self.rate_limited else [("rate-limit", "a blocking rate-based rule")]
+        absent += [(name, name) for name in required if name not in self.groups]
         if KNOWN_BAD_INPUTS in required and KNOWN_BAD_INPUTS in self.groups:
             log4j = sorted(rule for rule in self.groups[KNOWN_BAD_INPUTS] if rule.startswith(LOG4J_PREFIX))
             if log4j:
-                absent.append(f"blocking Log4j rules ({', '.join(log4j)} count)")
+                absent.append((LOG4J_PREFIX, f"blocking Log4j rules ({', '.join(log4j)} count)"))
         if "sqliMatchStatement" not in self.own and not self._group_blocks(SQLI_GROUP, "SQLi"):
-            absent.append(f"SQL injection protection (a blocking SQLi rule or {SQLI_GROUP})")
+            absent.append(("sqli", f"SQL injection protection (a blocking SQLi rule or {SQLI_GROUP})"))
         if "xssMatchStatement" not in self.own and not self._group_blocks(COMMON_GROUP, "CrossSiteScripting_"):
-            absent.append(f"cross-site scripting protection (a blocking XSS rule or {COMMON_GROUP})")
+            absent.append(("xss", f"cross-site scripting protection (a blocking XSS rule or {COMMON_GROUP})"))
         return absent
 
     def missing_groups(self, names: list[str]) -> list[str]:
@@ -180,8 +181,9 @@ def acl_rules(view: StackView, config: Config) -> Iterator[Outcome]:
             continue
         if protections.uncertain or unresolved:
             yield Undecided(f"{label(acl)}: some rules are unknown")
-        else:
-            yield Violation(f"web ACL {acl.name} lacks {', '.join(missing)}", acl.urn)
+            continue
+        for subject, what in missing:
+            yield Violation(f"web ACL {acl.name} lacks {what}", acl.urn, subject)
 
 
 def acl_reputation_lists(view: StackView, config: Config) -> Iterator[Outcome]:
@@ -192,8 +194,9 @@ def acl_reputation_lists(view: StackView, config: Config) -> Iterator[Outcome]:
             continue
         if protections.uncertain or unresolved:
             yield Undecided(f"{label(acl)}: some rules are unknown")
-        else:
-            yield Violation(f"web ACL {acl.name} does not run {', '.join(missing)}", acl.urn)
+            continue
+        for name in missing:
+            yield Violation(f"web ACL {acl.name} does not run {name}", acl.urn, name)
 
 
 def acl_logging(view: StackView, _config: Config) -> Iterator[Outcome]:

@@ -33,9 +33,9 @@ def build_resource_policy(
     ctx: LayerContext, api: aws.apigateway.RestApi, body: pulumi.Input[str]
 ) -> ResourcePolicy | None:
     """None when there is nothing to say: only `iam` routes and no network restriction."""
-    if ctx.config.api.endpoint_type == "REGIONAL" and not ctx.config.network.allowed_source_cidrs:
+    if ctx.config.api.endpoint_type == "REGIONAL" and ctx.config.network.accept_public_api:
         pulumi.log.warn(
-            "network.allowedSourceCidrs is empty: the REGIONAL API takes calls from any address "
+            "network.acceptPublicApi: the REGIONAL API takes calls from any address "
             "(authorizers, WAF and usage plans still apply)"
         )
     statements = _statements(ctx, api.execution_arn)
