@@ -145,7 +145,7 @@ def test_text_groups_findings_by_severity(insecure_findings: list[Finding]) -> N
 
     assert headers == ["CRITICAL", "HIGH", "MEDIUM", "LOW"]
     assert text.splitlines()[0].endswith(
-        "29 mandatory, 3 advisory, 0 undecided (unknown until the update), 0 accepted exceptions"
+        "31 mandatory, 4 advisory, 0 undecided (unknown until the update), 0 accepted exceptions"
     )
     assert "[mandatory] domain-tls-policy  api (aws:apigateway/domainName:DomainName)" in text
 
@@ -153,7 +153,7 @@ def test_text_groups_findings_by_severity(insecure_findings: list[Finding]) -> N
 def test_json_lists_every_finding(insecure_findings: list[Finding]) -> None:
     document = json.loads(render_json(insecure_findings))
 
-    assert document["summary"] == {"mandatory": 29, "advisory": 3, "undecided": 0, "accepted": 0}
+    assert document["summary"] == {"mandatory": 31, "advisory": 4, "undecided": 0, "accepted": 0}
     assert {(f["rule"], f["resource_name"]) for f in document["findings"]} == INSECURE_VIOLATIONS
 
 
