@@ -8,7 +8,7 @@ tagless one), scoped by `secure-api:applies-to:<rule-id>` to exactly what the co
 routes, the WAF protections, the app clients). The pack then reports those violations as accepted
 exceptions with the reason, and any other violation of the rule as a violation.
 
-The reason names the config key that accepted it. AWS tag values allow letters, digits, spaces and
+The reason names the config key that accepted it (lists joined by ` + `, parts by `. `). AWS tag values allow letters, digits, spaces and
 `_ . : / = + - @` up to 256 characters: other characters are dropped; longer reasons are shortened;
 a scope that does not fit is a config error (it cannot be shortened without widening it).
 """
@@ -69,7 +69,7 @@ def _route_exception(config: StackConfig) -> AcceptedException | None:
         "allowUnauthenticated": [r.key for r in relaxed if not r.api_key_required],
         "allowApiKeyOnly": [r.key for r in relaxed if r.api_key_required],
     }
-    reason = "routes " + "; ".join(f"{key} {', '.join(keys)}" for key, keys in by_key.items() if keys)
+    reason = "routes " + ". ".join(f"{key} {' + '.join(keys)}" for key, keys in by_key.items() if keys)
     return AcceptedException("api-route-authorizer", "api", reason, tuple(r.key for r in relaxed))
 
 
@@ -96,10 +96,10 @@ def _waf_exceptions(waf: WafSettings) -> list[AcceptedException]:
     reputation = [name for name in REPUTATION_GROUPS if name in waf.managed_rule_groups and _counting(waf, name)]
     found = []
     if gaps:
-        reason = "waf: " + "; ".join(why for _, why in gaps)
+        reason = "waf: " + ". ".join(why for _, why in gaps)
         found.append(AcceptedException("waf-acl-rules", "web_acl", reason, tuple(subject for subject, _ in gaps)))
     if reputation:
-        reason = "waf: " + "; ".join(f"managedRuleGroups.{name} off or COUNT" for name in reputation)
+        reason = "waf: " + ". ".join(f"managedRuleGroups.{name} off or COUNT" for name in reputation)
         found.append(AcceptedException("waf-reputation-lists", "web_acl", reason, tuple(reputation)))
     return found
 
@@ -129,7 +129,7 @@ def accepted_exceptions(config: StackConfig, component: str) -> list[AcceptedExc
             reason = f"cognito.threatProtection {cognito.threat_protection}"
             found.append(AcceptedException("cognito-threat-protection", "user_pool", reason))
         if clients := [c.name for c in cognito.app_clients if c.allow_password_auth]:
-            reason = f"cognito.appClients allowPasswordAuth: {', '.join(clients)}"
+            reason = f"cognito.appClients allowPasswordAuth: {' + '.join(clients)}"
             subjects = tuple(f"{component}-client-{name}" for name in clients)
             found.append(AcceptedException("cognito-client-no-password-flows", "user_pool", reason, subjects))
     if config.waf.enabled:
