@@ -221,11 +221,14 @@ def log_redaction(props: Mapping[str, Any], _config: Config) -> Iterator[Outcome
         yield Violation("WAF logs keep the Authorization header: redact singleHeader 'authorization'")
 
 
-def _destination_name(arn: str) -> str:
-    """The log group, delivery stream or bucket name in a WAF log destination ARN."""
+_DESTINATION_SERVICES = frozenset({"logs", "firehose", "s3"})
+
+
+def _destination_name(arn: str) -> str | None:
+    """The log group, delivery stream or bucket name in a WAF log destination ARN; None if not one."""
     parts = arn.split(":", 5)
-    if len(parts) != 6:
-        return arn
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] not in _DESTINATION_SERVICES:
+        return None
     service, resource = parts[2], parts[5]
     if service == "logs":
         return resource.split(":")[1] if resource.startswith("log-group:") else resource
@@ -237,7 +240,13 @@ def _destination_name(arn: str) -> str:
 def log_destination(view: StackView, _config: Config) -> Iterator[Outcome]:
     for logging in view.of_type(t.WEB_ACL_LOGGING):
         destinations = as_list(plain(peek(logging.props, "logDestinationConfigs")))
-        names = [_destination_name(arn) for arn in destinations if isinstance(arn, str)]
+        for value in destinations:
+            if isinstance(value, str) and _destination_name(value) is None:
+                yield Violation(
+                    f"WAF log destination {value!r} is not the ARN of a log group, Firehose stream or S3 bucket",
+                    logging.urn,
+                )
+        names = [name for arn in destinations if isinstance(arn, str) and (name := _destination_name(arn))]
         if contains_unknown(destinations):
             link = view.link(logging, "logDestinationConfigs", {t.LOG_GROUP})
             names += [peek(group.props, "name") or peek(group.props, "namePrefix") for group in link.targets]

@@ -152,6 +152,9 @@ def _unlogged_settings(props: Props) -> None:
     props.setdefault("settings", {})["loggingLevel"] = "OFF"
 
 
+API_ARN = "arn:aws:apigateway:eu-west-1::/restapis/abc123"
+
+
 MUTANTS = (
     Mutant("no WAF association", "waf-stage-association", t.STAGE, drop(t.WEB_ACL_ASSOCIATION)),
     Mutant("access logs off", "stage-access-logs", t.STAGE, edit(t.STAGE, _remove("accessLogSettings"))),
@@ -266,6 +269,24 @@ MUTANTS = (
         "waf-log-redaction",
         t.WEB_ACL_LOGGING,
         edit(t.WEB_ACL_LOGGING, _set("redactedFields", [])),
+    ),
+    Mutant(
+        "WAF associated with the API's ARN, not the stage's",
+        "waf-stage-association",
+        t.STAGE,
+        edit(t.WEB_ACL_ASSOCIATION, _set("resourceArn", API_ARN)),
+    ),
+    Mutant(
+        "WAF logs to a log group's name, not its ARN",
+        "waf-log-destination-name",
+        t.WEB_ACL_LOGGING,
+        edit(t.WEB_ACL_LOGGING, _set("logDestinationConfigs", ["aws-waf-logs-orders"])),
+    ),
+    Mutant(
+        "method settings for another stage name",
+        "stage-execution-logging",
+        t.STAGE,
+        edit(t.METHOD_SETTINGS, _set("stageName", "v2")),
     ),
     Mutant(
         "WAF logs to a misnamed group",

@@ -8,9 +8,10 @@ tagless one), scoped by `secure-api:applies-to:<rule-id>` to exactly what the co
 routes, the WAF protections, the app clients). The pack then reports those violations as accepted
 exceptions with the reason, and any other violation of the rule as a violation.
 
-The reason names the config key that accepted it (lists joined by ` + `, parts by `. `). AWS tag values allow letters, digits, spaces and
-`_ . : / = + - @` up to 256 characters: other characters are dropped; longer reasons are shortened;
-a scope that does not fit is a config error (it cannot be shortened without widening it).
+The reason names the config key that accepted it (lists joined by ` + `, parts by `. `). AWS tag
+values allow letters, digits, spaces and `_ . : / = + - @` up to 256 characters: other characters
+are dropped; longer reasons are shortened; a scope that does not fit is a config error (it cannot
+be shortened without widening it).
 """
 
 from __future__ import annotations
