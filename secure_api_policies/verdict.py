@@ -242,7 +242,8 @@ def evaluate(resources: Sequence[PlannedLike], config: Mapping[str, Any] | None 
         if analyzer is not None:
             found += findings_of(analyzer.Analyze(analyze_request(resource), None), resource.urn, index, levels)
     for binding in stack_rules:
-        subset = [resource for resource in resources if resource.type in binding.types]
+        types = binding.types
+        subset = [resource for resource in resources if resource.type in types]
         if subset:
             request = analyze_stack_request(subset)
             found += findings_of(servicer([binding.policy], configure).AnalyzeStack(request, None), "", index, levels)

@@ -17,6 +17,7 @@ COMMON_GROUP = "AWSManagedRulesCommonRuleSet"
 KNOWN_BAD_INPUTS = "AWSManagedRulesKnownBadInputsRuleSet"
 SQLI_GROUP = "AWSManagedRulesSQLiRuleSet"
 LOG4J_PREFIX = "Log4JRCE"
+_OWN_RULES = ("sqliMatchStatement", "xssMatchStatement")
 
 
 def _associated(view: StackView, link_prop: str, source: str, target: str) -> tuple[set[str], list[str]]:
@@ -137,10 +138,9 @@ class _Protections:
                 self.groups[str(name)] = _counted_rules(group)
         if action is UNKNOWN:
             self.uncertain = True
-        elif action is not None and not _is_counting(action):
-            self.own.update(
-                key for key in ("sqliMatchStatement", "xssMatchStatement") if _contains(plain(statement), key)
-            )
+        elif action is not None and not _is_counting(action) and len(self.own) < len(_OWN_RULES):
+            inspected = plain(statement)
+            self.own.update(key for key in _OWN_RULES if _contains(inspected, key))
 
     def _group_blocks(self, name: str, family: str) -> bool:
         """The group runs and blocks, none of its `family` rules overridden to count."""
