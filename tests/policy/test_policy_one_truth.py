@@ -16,7 +16,7 @@ from pulumi.runtime import proto
 from secure_api.component.config import ConfigError, parse_config
 from secure_api.plan.harness import PlannedResource, run_program
 from secure_api.plan.offline import PROJECT_DIR, plan_stack
-from secure_api_policies.exceptions import ACCEPTED_PREFIX, marker_key, scope_key
+from secure_api_policies.exceptions import ACCEPTED_PREFIX, advisory_reporter, marker_key, scope_key
 from secure_api_policies.pack import policies
 from secure_api_policies.verdict import (
     Finding,
@@ -392,6 +392,15 @@ def test_a_raw_program_marks_resources_the_same_way(mode: str) -> None:
         ("api-route-authorizer", "body", "violation", ""),
         ("api-route-authorizer", "catalogue", "accepted", "public catalogue"),
     }
+
+
+def test_a_reporter_the_pack_cannot_read_reports_at_the_rules_level() -> None:
+    """Fails closed: if pulumi_policy built its reporter differently, nothing would be accepted silently."""
+
+    def report(message: str, urn: str | None = None) -> None:
+        del message, urn
+
+    assert advisory_reporter(report) is report
 
 
 def test_the_analyzer_reports_an_accepted_exception_as_an_advisory_with_its_reason() -> None:
