@@ -268,6 +268,26 @@ def test_each_acknowledgement_is_an_accepted_exception_with_its_reason(
     assert "rateLimit COUNT" in reasons["waf-acl-rules"]
 
 
+def test_each_acknowledgement_is_also_a_plan_warning() -> None:
+    warnings = " ".join(plan_stack("minimal", preview=True, config=RELAXED).warnings)
+
+    for key in (
+        "allowUnauthenticated",
+        "allowApiKeyOnly",
+        "network.acceptPublicApi",
+        "cognito.mfa is OPTIONAL",
+        "cognito.threatProtection is AUDIT",
+        "cognito.deletionProtection is off",
+        "allowPasswordAuth",
+        "rateLimit is in COUNT mode",
+        "sqlInjection is in COUNT mode",
+        "AWSManagedRulesSQLiRuleSet is disabled",
+        "AWSManagedRulesAmazonIpReputationList is disabled",
+        "observability.kmsEncryption is off",
+    ):
+        assert key in warnings
+
+
 def test_routes_are_accepted_one_by_one(relaxed: dict[str, list[PlannedResource]]) -> None:
     routes = [f for f in evaluate(relaxed["update"]) if f.rule == "api-route-authorizer"]
 
