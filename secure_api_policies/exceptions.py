@@ -148,9 +148,9 @@ def advisory_reporter(report_violation: ReportViolation) -> Callable[[str, str |
 
     pulumi_policy gives a policy one reporter, at the policy's enforcement level. Its analyzer
     builds that reporter with `_create_report_violation(response, policy_name, policy_description,
-    enforcement_level, severity)`; the same call with ADVISORY gives the accepted exceptions their
-    level. If a future pulumi_policy builds reporters differently, the marked violation is reported
-    at the policy's level (failing closed), never dropped.
+    enforcement_level, severity)`; the same call with ADVISORY gives the accepted exceptions (and
+    the undecided findings of one resource) their level. If a future pulumi_policy builds reporters
+    differently, they are reported at the policy's level (failing closed), never dropped.
     """
     code = getattr(report_violation, "__code__", None)
     cells = getattr(report_violation, "__closure__", None) or ()

@@ -99,20 +99,24 @@ class _Reporter:
 
     def report(self, outcomes: Iterable[Outcome], reason_of: Callable[[Violation], Any]) -> None:
         for outcome in outcomes:
-            if isinstance(outcome, Undecided) and outcome.urn:
-                advisory_reporter(self.report_violation)(f"{UNDECIDED_PREFIX}{outcome.message}", outcome.urn)
-                continue
             if isinstance(outcome, Undecided):
-                self.undecided.append(outcome.message)
+                self._undecided(outcome.message, outcome.urn)
                 continue
             reason = reason_of(outcome) if self.allow else None
             if reason is UNKNOWN:
-                self.undecided.append(f"{outcome.message} (its {MARKER_PREFIX}{self.rule} tag is unknown)")
+                self._undecided(f"{outcome.message} (its {MARKER_PREFIX}{self.rule} tag is unknown)", outcome.urn)
             elif reason is None:
                 self.report_violation(outcome.message, outcome.urn)
             else:
                 message = accepted_message(self.rule, outcome.message, reason)
                 advisory_reporter(self.report_violation)(message, outcome.urn)
+
+    def _undecided(self, message: str, urn: str | None) -> None:
+        """On its resource when known (an advisory), else with the stack's "can't run policy" advisory."""
+        if urn:
+            advisory_reporter(self.report_violation)(f"{UNDECIDED_PREFIX}{message}", urn)
+        else:
+            self.undecided.append(message)
 
     def finish(self) -> None:
         if self.undecided:
