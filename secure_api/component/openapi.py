@@ -6,7 +6,10 @@ routes grow, and makes the whole API one value the redeploy fingerprint can hash
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +23,10 @@ IAM_SCHEME = "sigv4"
 CUSTOM_SCHEME = "lambda-authorizer"
 API_KEY_SCHEME = "api_key"
 SCHEME_FOR_AUTH = {"cognito": COGNITO_SCHEME, "iam": IAM_SCHEME, "custom": CUSTOM_SCHEME}
+# API Gateway refuses a TOKEN credential that does not match before the function runs (401). It must
+# accept exactly what the function does (docs/authorizer.md, step 1): the `Bearer` scheme in any case
+# (RFC 7235 section 2.1), one space, a compact JWS of three base64url parts.
+BEARER_JWT_EXPRESSION = r"^[Bb][Ee][Aa][Rr][Ee][Rr] [-0-9A-Za-z_]+\.[-0-9A-Za-z_]+\.[-0-9A-Za-z_]+$"
 
 # Generic bodies: the caller learns the class of failure and a request id, never internal detail.
 _SECURITY_HEADERS = {
@@ -56,6 +63,7 @@ class ApiReferences:
     partition: str
     user_pool_arn: str | None = None
     authorizer_function_arn: str | None = None
+    resource_policy: dict[str, Any] | None = None
 
 
 def lambda_invoke_uri(partition: str, region: str, function_arn: str) -> str:
@@ -65,8 +73,11 @@ def lambda_invoke_uri(partition: str, region: str, function_arn: str) -> str:
 def build_openapi(config: StackConfig, refs: ApiReferences) -> dict[str, Any]:
     """The whole API definition; pure, so it can be validated and hashed without any cloud."""
     paths: dict[str, dict[str, Any]] = {}
+    ids = operation_ids(config.routes)
     for route in config.routes:
-        paths.setdefault(route.path, {})[_OPENAPI_METHOD[route.method]] = _operation(route, config, refs)
+        paths.setdefault(route.path, {})[_OPENAPI_METHOD[route.method]] = _operation(
+            route, ids[route.key], config, refs
+        )
     document = {
         "openapi": OPENAPI_VERSION,
         "info": {"title": config.api.name or "secure-api", "description": config.api.description, "version": "1"},
@@ -86,6 +97,9 @@ def build_openapi(config: StackConfig, refs: ApiReferences) -> dict[str, Any]:
     }
     if config.tls.access_mode:
         document["x-amazon-apigateway-endpoint-access-mode"] = config.tls.access_mode
+    # And the resource policy: every overwrite import replaces the API's policy with this one.
+    if refs.resource_policy:
+        document["x-amazon-apigateway-policy"] = refs.resource_policy
     return document
 
 
@@ -101,10 +115,10 @@ def render_openapi(config: StackConfig, refs: ApiReferences) -> str:
     return json.dumps(build_openapi(config, refs), sort_keys=True, separators=(",", ":"))
 
 
-def _operation(route: Route, config: StackConfig, refs: ApiReferences) -> dict[str, Any]:
+def _operation(route: Route, operation_id: str, config: StackConfig, refs: ApiReferences) -> dict[str, Any]:
     status = str(route.integration.status_code) if isinstance(route.integration, MockIntegration) else "200"
     operation: dict[str, Any] = {
-        "operationId": _operation_id(route),
+        "operationId": operation_id,
         # A mock's integration response needs a method response with the same status code.
         "responses": {status: {"description": "Success" if status.startswith("2") else "Fixed response"}},
         "security": _security_requirement(route, config),
@@ -118,7 +132,22 @@ def _operation(route: Route, config: StackConfig, refs: ApiReferences) -> dict[s
     return operation
 
 
-def _operation_id(route: Route) -> str:
+def operation_ids(routes: Iterable[Route]) -> dict[str, str]:
+    """A unique operationId per route key (OpenAPI requires uniqueness; SDK generators rely on it).
+
+    The readable form (`getOrdersOrderId`) drops braces and slashes, so `/orders/{orderId}`,
+    `/orders/orderId` and `/ordersOrderId` would share it: routes whose readable ids collide get a
+    short digest of their route key appended, so ids of non-colliding routes never change.
+    """
+    readable = {route.key: _readable_operation_id(route) for route in routes}
+    counts = Counter(readable.values())
+    return {
+        key: value if counts[value] == 1 else f"{value}_{hashlib.sha256(key.encode()).hexdigest()[:8]}"
+        for key, value in readable.items()
+    }
+
+
+def _readable_operation_id(route: Route) -> str:
     words = [s.strip("{}+") for s in route.path.split("/") if s]
     return route.method.lower() + "".join(w[:1].upper() + w[1:] for w in words if w) or "root"
 
@@ -200,7 +229,7 @@ def _security_schemes(config: StackConfig, refs: ApiReferences) -> dict[str, Any
         if settings.type == "REQUEST":  # a TOKEN authorizer reads the header the scheme names
             authorizer["identitySource"] = settings.identity_source
         elif settings.mode == "jwt":
-            authorizer["identityValidationExpression"] = r"^Bearer [-0-9A-Za-z_]+\.[-0-9A-Za-z_]+\.[-0-9A-Za-z_]+$"
+            authorizer["identityValidationExpression"] = BEARER_JWT_EXPRESSION
         schemes[CUSTOM_SCHEME] = {
             "type": "apiKey",
             "name": settings.identity_header,

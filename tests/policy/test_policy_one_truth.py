@@ -221,7 +221,7 @@ RELAXED: dict[str, Any] = {
 }
 ACCEPTED_IN_UPDATE = {
     ("api-route-authorizer", "secure-api-api"),
-    ("resource-policy-no-open-allow", "secure-api-resource-policy"),
+    ("resource-policy-no-open-allow", "secure-api-api"),
     ("cognito-mfa", "secure-api-users"),
     ("cognito-threat-protection", "secure-api-users"),
     ("cognito-deletion-protection", "secure-api-users"),
@@ -258,7 +258,7 @@ def test_each_acknowledgement_is_an_accepted_exception_with_its_reason(
             ACCEPTED_IN_UPDATE
             - {
                 ("api-route-authorizer", "secure-api-api"),
-                ("resource-policy-no-open-allow", "secure-api-resource-policy"),
+                ("resource-policy-no-open-allow", "secure-api-api"),
             }
             <= accepted
         )

@@ -34,8 +34,13 @@ from secure_api_policies.verdict import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-BODY_RULES = {"api-route-authorizer", "authorizer-cache-scope", "integration-https-backend"}
-"""Rules that read every route of a body; the TLS rules read a security policy the program never set."""
+BODY_RULES = {
+    "api-route-authorizer",
+    "authorizer-cache-scope",
+    "integration-https-backend",
+    "resource-policy-no-open-allow",  # the body may carry x-amazon-apigateway-policy
+}
+"""Rules that read a body the program computed; the TLS rules read a security policy it never set."""
 
 
 def _plan(program: object, mode: str) -> list[PlannedResource]:
