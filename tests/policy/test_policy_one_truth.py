@@ -10,12 +10,14 @@ from typing import Any
 import policy_programs
 import pulumi_aws as aws
 import pytest
+from policy_mutants import _edit_body, edit
 from policy_programs import secure_program
 from pulumi.runtime import proto
 
 from secure_api.component.config import ConfigError, parse_config
 from secure_api.plan.harness import PlannedResource, run_program
 from secure_api.plan.offline import PROJECT_DIR, plan_stack
+from secure_api_policies import tokens as t
 from secure_api_policies.exceptions import ACCEPTED_PREFIX, advisory_reporter, marker_key, scope_key
 from secure_api_policies.pack import policies
 from secure_api_policies.verdict import (
@@ -296,6 +298,29 @@ def test_routes_are_accepted_one_by_one(relaxed: dict[str, list[PlannedResource]
         ("POST /hook is protected by an API key alone", "accepted"),
     }
     assert {f.reason for f in routes} == {"routes allowUnauthenticated GET /status. allowApiKeyOnly POST /hook"}
+
+
+def test_a_scoped_marker_accepts_only_what_the_config_relaxed(relaxed: dict[str, list[PlannedResource]]) -> None:
+    """The web ACL accepts its rate rule and SQLi in COUNT; a Common group dropped later is a violation."""
+
+    def drop_common(props: dict[str, Any]) -> None:
+        props["rules"] = [r for r in props["rules"] if r.get("name") != "AWSManagedRulesCommonRuleSet"]
+
+    def public_admin(body: dict[str, Any]) -> None:
+        body["paths"]["/orders"]["get"]["security"] = []
+
+    resources = edit(t.WEB_ACL, drop_common)(relaxed["update"])
+    resources = edit(t.REST_API, _edit_body(public_admin))(resources)
+    findings = [f for f in evaluate(resources) if f.rule in ("waf-acl-rules", "api-route-authorizer")]
+
+    assert {(f.message.split(" (")[0], f.state) for f in findings} == {
+        ("web ACL secure-api-waf lacks a blocking rate-based rule", "accepted"),
+        ("web ACL secure-api-waf lacks SQL injection protection", "accepted"),
+        ("web ACL secure-api-waf lacks AWSManagedRulesCommonRuleSet", "violation"),
+        ("GET /status has no authorizer", "accepted"),
+        ("POST /hook is protected by an API key alone", "accepted"),
+        ("GET /orders has no authorizer", "violation"),
+    }
 
 
 @pytest.mark.parametrize("mode", MODES)
