@@ -16,8 +16,8 @@ _TOKEN_HEADER = "method.request.header.Authorization"
 
 def body_routes(props: Mapping[str, Any], _config: Config) -> Iterator[Outcome]:
     """Routes declared in an OpenAPI body (REST or HTTP API)."""
-    for problem in route_auth_problems(parse_document(props.get("body"))):
-        yield Violation(problem)
+    for route, problem in route_auth_problems(parse_document(props.get("body"))):
+        yield Violation(problem, subject=route)
 
 
 def _authorization(props: Mapping[str, Any], what: str, field: str) -> Iterator[Outcome]:

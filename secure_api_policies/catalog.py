@@ -14,13 +14,11 @@ from .model import RuleMeta
 MANDATORY = EnforcementLevel.MANDATORY
 ADVISORY = EnforcementLevel.ADVISORY
 
-DEFAULT_MANAGED_RULE_GROUPS = (
-    "AWSManagedRulesCommonRuleSet",
-    "AWSManagedRulesKnownBadInputsRuleSet",
-    "AWSManagedRulesSQLiRuleSet",
-    "AWSManagedRulesAmazonIpReputationList",
-    "AWSManagedRulesAnonymousIpList",
-)
+REQUIRED_MANAGED_RULE_GROUPS = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet")
+"""What every public API needs: the OWASP-style common rules and the known-bad inputs (Log4j)."""
+RECOMMENDED_MANAGED_RULE_GROUPS = ("AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesAnonymousIpList")
+"""A choice, not a baseline: the anonymous-IP list's HostingProviderIPList blocks callers hosted
+outside AWS (a partner's webhook sender, a service in another cloud)."""
 
 RULES: tuple[RuleMeta, ...] = (
     # --- auth
@@ -216,20 +214,43 @@ RULES: tuple[RuleMeta, ...] = (
     RuleMeta(
         id="waf-acl-rules",
         layer="waf",
-        title="Web ACLs rate-limit and run the managed groups",
-        description="Every web ACL has a blocking rate-based rule and the required AWS managed rule "
-        "groups, none of them in count mode.",
+        title="Web ACLs rate-limit, block injection and run the baseline managed groups",
+        description="Every web ACL has a blocking rate-based rule; blocks SQL injection and cross-site "
+        "scripting (its own sqli/xss match rules, or the AWS SQLi and Common groups); and runs the "
+        "required AWS managed groups (Common, KnownBadInputs with its Log4j rules blocking), none of "
+        "them in count mode.",
         severity=Severity.HIGH,
         enforcement=MANDATORY,
-        remediation="Add a `rate_based_statement` rule with a block action and one "
-        "`managed_rule_group_statement` per required group with `override_action={'none': {}}`.",
+        remediation="Add a `rate_based_statement` rule with a block action, `sqli_match_statement` and "
+        "`xss_match_statement` rules with a block action (or the AWSManagedRulesSQLiRuleSet group), and "
+        "one `managed_rule_group_statement` per required group with `override_action={'none': {}}` and no "
+        "count override of its Log4JRCE rules.",
         checkers=("CKV_AWS_175", "CKV_AWS_192", "CKV2_AWS_77", "WAF.10"),
         config={
             "requiredManagedRuleGroups": {
                 "type": "array",
                 "items": {"type": "string"},
-                "default": list(DEFAULT_MANAGED_RULE_GROUPS),
+                "default": list(REQUIRED_MANAGED_RULE_GROUPS),
                 "description": "AWS managed rule groups every web ACL must run.",
+            }
+        },
+    ),
+    RuleMeta(
+        id="waf-reputation-lists",
+        layer="waf",
+        title="Web ACLs run the IP reputation lists",
+        description="Web ACLs run the AWS IP reputation and anonymous-IP lists (recommendation: the "
+        "anonymous-IP list blocks hosting providers, VPNs and Tor, which may include legitimate callers).",
+        severity=Severity.LOW,
+        enforcement=ADVISORY,
+        remediation="Add a `managed_rule_group_statement` per recommended group with `override_action={'none': {}}`, "
+        "or set this rule's enforcementLevel to mandatory to require them.",
+        config={
+            "recommendedManagedRuleGroups": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": list(RECOMMENDED_MANAGED_RULE_GROUPS),
+                "description": "AWS managed rule groups every web ACL should run.",
             }
         },
     ),
@@ -351,6 +372,19 @@ RULES: tuple[RuleMeta, ...] = (
         severity=Severity.MEDIUM,
         enforcement=MANDATORY,
         remediation="Set `truststore_version` to the versioned S3 object's `version_id`.",
+    ),
+    RuleMeta(
+        id="integration-https-backend",
+        layer="tls",
+        title="Backends are called over HTTPS",
+        description="HTTP and HTTP_PROXY integrations (Integration resources and the "
+        "`x-amazon-apigateway-integration` of OpenAPI bodies) call `https://` backends: the hop from "
+        "API Gateway to the backend carries the caller's request, tokens and API keys included. "
+        "(No checkov, cdk-nag or Security Hub check covers the backend URI scheme.)",
+        severity=Severity.HIGH,
+        enforcement=MANDATORY,
+        remediation="Set the integration `uri` (HTTP API: `integration_uri`) to an `https://` URL; for a "
+        "backend inside a VPC use a VPC link to a TLS listener.",
     ),
     RuleMeta(
         id="custom-domain-default-endpoint",

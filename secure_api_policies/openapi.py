@@ -54,8 +54,8 @@ def _is_mock(operation: Mapping[str, Any]) -> bool:
     return isinstance(integration, Mapping) and str(integration.get("type", "")).lower() == "mock"
 
 
-def route_auth_problems(doc: Any) -> Iterator[str]:
-    """One message per non-OPTIONS operation some caller can reach without an authorizer."""
+def route_auth_problems(doc: Any) -> Iterator[tuple[str, str]]:
+    """(route, message) per non-OPTIONS operation some caller can reach without an authorizer."""
     if not isinstance(doc, Mapping):
         return
     schemes = security_schemes(doc)
@@ -65,16 +65,16 @@ def route_auth_problems(doc: Any) -> Iterator[str]:
             continue
         requirements = operation.get("security", default) or []
         if not requirements:
-            yield f"{route} has no authorizer"
+            yield route, f"{route} has no authorizer"
             continue
         for requirement in requirements:
             names = list(requirement) if isinstance(requirement, Mapping) else []
             if any(is_authorizer(schemes.get(name)) for name in names):
                 continue
             if any(is_api_key(schemes.get(name)) for name in names):
-                yield f"{route} is protected by an API key alone"
+                yield route, f"{route} is protected by an API key alone"
             else:
-                yield f"{route} can be called without an authorizer"
+                yield route, f"{route} can be called without an authorizer"
             break
 
 

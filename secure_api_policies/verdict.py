@@ -23,10 +23,12 @@ from pulumi_policy import EnforcementLevel, Policy
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from .catalog import RULES
-from .model import RuleMeta, StackCheck
+from .exceptions import split_accepted
+from .model import ALLOW_EXCEPTIONS, UNDECIDED_PREFIX, RuleMeta
 from .pack import PACK_DESCRIPTION, PACK_NAME, Binding, bindings, pack_version
 
 SEVERITIES = ("critical", "high", "medium", "low")
+STATES = ("violation", "undecided", "accepted")
 _LEVELS = {proto.MANDATORY: "mandatory", proto.ADVISORY: "advisory"}
 _LEVEL_VALUES = {level.value: level for level in EnforcementLevel}
 _UNDECIDED_MARK = "during preview: "
@@ -54,24 +56,35 @@ class PlannedLike(Protocol):
 class Finding:
     rule: str
     level: str
-    """`mandatory` or `advisory` (undecided findings are always advisory)."""
+    """The rule's enforcement level, `mandatory` or `advisory` (whatever the state)."""
     severity: str
     message: str
     urn: str
     """The resource in violation; empty for a stack-wide finding."""
     resource_type: str
     resource_name: str
-    undecided: bool
-    """The rule could not decide during preview (an unknown value the graph did not resolve)."""
+    state: str
+    """`violation`; `undecided`: the rule could not decide during preview (an unknown value the graph
+    did not resolve); `accepted`: a violation the resource marks as an accepted exception."""
+    reason: str
+    """The accepted exception's reason (its `secure-api:accept:<rule>` tag); empty otherwise."""
     title: str
     remediation: str
     checkers: tuple[str, ...]
 
 
 def _levels_and_properties(config: Mapping[str, Any] | None) -> dict[str, tuple[EnforcementLevel, dict[str, Any]]]:
-    """Reconcile a `--policy-pack-config`-shaped mapping with each rule's defaults, like the CLI."""
+    """Reconcile a `--policy-pack-config`-shaped mapping with each rule's defaults, like the CLI.
+
+    `all` is a level or `{"enforcementLevel": ..., "allowExceptions": ...}`: both apply to every rule
+    that does not set its own.
+    """
     config = dict(config or {})
     everyone = config.pop("all", None)
+    everyone = {"enforcementLevel": everyone} if isinstance(everyone, str) or everyone is None else dict(everyone)
+    extra = set(everyone) - {"enforcementLevel", ALLOW_EXCEPTIONS}
+    if extra:
+        raise ValueError(f"invalid policy config for all: {sorted(extra)}")
     unknown = set(config) - {meta.id for meta in RULES}
     if unknown:
         raise ValueError(f"policy config names unknown rules: {sorted(unknown)}")
@@ -79,8 +92,10 @@ def _levels_and_properties(config: Mapping[str, Any] | None) -> dict[str, tuple[
     for meta in RULES:
         entry = config.get(meta.id, {})
         entry = {"enforcementLevel": entry} if isinstance(entry, str) else dict(entry)
-        level = entry.pop("enforcementLevel", everyone or meta.enforcement.value)
-        extra = set(entry) - set(meta.config)
+        level = entry.pop("enforcementLevel", everyone.get("enforcementLevel") or meta.enforcement.value)
+        if ALLOW_EXCEPTIONS in everyone:
+            entry.setdefault(ALLOW_EXCEPTIONS, everyone[ALLOW_EXCEPTIONS])
+        extra = set(entry) - set(meta.schema)
         if extra or level not in _LEVEL_VALUES:
             raise ValueError(f"invalid policy config for {meta.id}: {sorted(extra) or level}")
         reconciled[meta.id] = (_LEVEL_VALUES[level], {**meta.defaults(), **entry})
@@ -151,30 +166,49 @@ def analyze_stack_request(resources: Sequence[PlannedLike]) -> proto.AnalyzeStac
     )
 
 
-def findings_of(response: proto.AnalyzeResponse, default_urn: str, index: Mapping[str, PlannedLike]) -> list[Finding]:
-    """Findings from an analyzer response; `default_urn` is the analysed resource (Analyze)."""
+def _classify(message: str, description: str) -> tuple[str, str, str]:
+    """(state, message, reason) of a diagnostic's message."""
+    if message.startswith("can't run policy") and _UNDECIDED_MARK in message:
+        return "undecided", message.split(_UNDECIDED_MARK, 1)[1], ""
+    if message.startswith(f"{description}\n"):
+        message = message[len(description) + 1 :]
+    if message.startswith(UNDECIDED_PREFIX):
+        return "undecided", message[len(UNDECIDED_PREFIX) :], ""
+    accepted = split_accepted(message)
+    if accepted is not None:
+        return "accepted", *accepted
+    return "violation", message, ""
+
+
+def findings_of(
+    response: proto.AnalyzeResponse,
+    default_urn: str,
+    index: Mapping[str, PlannedLike],
+    levels: Mapping[str, str] | None = None,
+) -> list[Finding]:
+    """Findings from an analyzer response; `default_urn` is the analysed resource (Analyze).
+
+    `levels` are the rules' configured enforcement levels (undecided and accepted diagnostics are
+    advisory whatever the rule's level); without it, the diagnostic's level.
+    """
     metas = {meta.id: meta for meta in RULES}
     found = []
     for diagnostic in response.diagnostics:
         meta: RuleMeta = metas[diagnostic.policyName]
-        message = diagnostic.message
-        undecided = message.startswith("can't run policy") and _UNDECIDED_MARK in message
-        if undecided:
-            message = message.split(_UNDECIDED_MARK, 1)[1]
-        elif message.startswith(f"{diagnostic.description}\n"):
-            message = message[len(diagnostic.description) + 1 :]
+        state, message, reason = _classify(diagnostic.message, diagnostic.description)
         urn = diagnostic.urn or default_urn
         resource = index.get(urn)
         found.append(
             Finding(
                 rule=meta.id,
-                level=_LEVELS[diagnostic.enforcementLevel],
+                level=(levels or {}).get(meta.id) or _LEVELS[diagnostic.enforcementLevel],
                 severity=meta.severity.value,
                 message=message,
                 urn=urn,
                 resource_type=resource.type if resource else "",
                 resource_name=resource.name if resource else "",
-                undecided=undecided,
+                state=state,
+                reason=reason,
                 title=meta.title,
                 remediation=meta.remediation,
                 checkers=meta.checkers,
@@ -189,12 +223,14 @@ def evaluate(resources: Sequence[PlannedLike], config: Mapping[str, Any] | None 
     `config` has the shape of `pulumi preview --policy-pack-config`: `{"all": "advisory"}`,
     `{"<rule>": "disabled"}` or `{"<rule>": {"enforcementLevel": ..., "<property>": value}}`.
     """
+    reconciled = _levels_and_properties(config)
     configure = configure_request(config)
+    levels = {rule: level.value for rule, (level, _) in reconciled.items()}
     index = {resource.urn: resource for resource in resources}
     per_type: dict[str, list[Binding]] = defaultdict(list)
     stack_rules = []
     for binding in bindings():
-        if isinstance(binding.check, StackCheck):
+        if binding.is_stack:
             stack_rules.append(binding)
             continue
         for type_ in binding.types:
@@ -204,29 +240,42 @@ def evaluate(resources: Sequence[PlannedLike], config: Mapping[str, Any] | None 
     for resource in resources:
         analyzer = analyzers.get(resource.type)
         if analyzer is not None:
-            found += findings_of(analyzer.Analyze(analyze_request(resource), None), resource.urn, index)
+            found += findings_of(analyzer.Analyze(analyze_request(resource), None), resource.urn, index, levels)
     for binding in stack_rules:
-        subset = [resource for resource in resources if resource.type in binding.types]
+        types = binding.types
+        subset = [resource for resource in resources if resource.type in types]
         if subset:
             request = analyze_stack_request(subset)
-            found += findings_of(servicer([binding.policy], configure).AnalyzeStack(request, None), "", index)
+            found += findings_of(servicer([binding.policy], configure).AnalyzeStack(request, None), "", index, levels)
     return sorted(found, key=_order)
 
 
 def _order(finding: Finding) -> tuple[Any, ...]:
-    return (SEVERITIES.index(finding.severity), finding.level != "mandatory", finding.rule, finding.urn)
+    return (
+        SEVERITIES.index(finding.severity),
+        STATES.index(finding.state),
+        finding.level != "mandatory",
+        finding.rule,
+        finding.urn,
+    )
+
+
+def is_mandatory_violation(finding: Finding) -> bool:
+    return finding.state == "violation" and finding.level == "mandatory"
 
 
 def has_mandatory(findings: Sequence[Finding]) -> bool:
-    """True when a mandatory violation should fail the plan."""
-    return any(finding.level == "mandatory" for finding in findings)
+    """True when a mandatory violation should fail the plan (accepted and undecided findings never do)."""
+    return any(is_mandatory_violation(finding) for finding in findings)
 
 
 def _summary(findings: Sequence[Finding]) -> dict[str, int]:
+    violations = [f for f in findings if f.state == "violation"]
     return {
-        "mandatory": sum(f.level == "mandatory" for f in findings),
-        "advisory": sum(f.level == "advisory" and not f.undecided for f in findings),
-        "undecided": sum(f.undecided for f in findings),
+        "mandatory": sum(f.level == "mandatory" for f in violations),
+        "advisory": sum(f.level == "advisory" for f in violations),
+        "undecided": sum(f.state == "undecided" for f in findings),
+        "accepted": sum(f.state == "accepted" for f in findings),
     }
 
 
@@ -235,20 +284,19 @@ def render_text(findings: Sequence[Finding]) -> str:
     counts = _summary(findings)
     lines = [
         f"Policy pack {PACK_NAME}@{pack_version()}: {counts['mandatory']} mandatory, "
-        f"{counts['advisory']} advisory, {counts['undecided']} undecided (unknown until the update)"
+        f"{counts['advisory']} advisory, {counts['undecided']} undecided (unknown until the update), "
+        f"{counts['accepted']} accepted exceptions"
     ]
     for severity in SEVERITIES:
         group = [finding for finding in findings if finding.severity == severity]
         if group:
             lines += ["", severity.upper()]
         for finding in group:
-            kind = "undecided" if finding.undecided else finding.level
+            kind = finding.level if finding.state == "violation" else finding.state
             where = f"{finding.resource_name} ({finding.resource_type})" if finding.urn else "stack"
-            lines += [
-                f"  [{kind}] {finding.rule}  {where}",
-                f"      {finding.message}",
-                f"      fix: {finding.remediation}",
-            ]
+            lines += [f"  [{kind}] {finding.rule}  {where}", f"      {finding.message}"]
+            accepted = finding.state == "accepted"
+            lines.append(f"      reason: {finding.reason}" if accepted else f"      fix: {finding.remediation}")
     return "\n".join(lines) + "\n"
 
 
@@ -289,7 +337,7 @@ def _sarif_result(finding: Finding, rule_index: int, artifact_uri: str) -> dict[
     return {
         "ruleId": finding.rule,
         "ruleIndex": rule_index,
-        "level": "note" if finding.undecided else _SARIF_LEVEL[finding.level],
+        "level": _SARIF_LEVEL[finding.level] if finding.state == "violation" else "note",
         "message": {"text": f"{where}{finding.message}"},
         "locations": [location],
         "partialFingerprints": {"secureApiFinding/v1": fingerprint[:32]},

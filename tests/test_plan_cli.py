@@ -63,17 +63,27 @@ def test_dev_stack_has_no_mandatory_violation(capsys: pytest.CaptureFixture[str]
     assert all(f["level"] != "mandatory" for f in verdict["findings"])
 
 
-def test_turning_a_control_off_is_a_policy_finding(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_turning_a_control_off_is_an_accepted_exception_unless_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     stack = yaml.load((PROJECT_DIR / "Pulumi.dev.yaml").read_text(), Loader=StackFileLoader)
     stack["config"]["secure-api:waf"] = {"enabled": False, "acceptNoWaf": True}
     shutil.copy(PROJECT_DIR / "Pulumi.yaml", tmp_path)
     (tmp_path / "Pulumi.nowaf.yaml").write_text(yaml.safe_dump(stack))
     shutil.copytree(PROJECT_DIR / "examples", tmp_path / "examples")
-    code = main(["plan", "--stack", "nowaf", "--update", "--project-dir", str(tmp_path)])
-    out = capsys.readouterr().out
-    assert code == 1
-    assert "! WAF is off (waf.enabled: false): the REGIONAL API has no web ACL" in out
-    assert "[mandatory] waf-stage-association  secure-api-stage" in out
+    refuse = tmp_path / "refuse.json"
+    refuse.write_text(json.dumps({"waf-stage-association": {"allowExceptions": False}}))
+    plan = ["plan", "--stack", "nowaf", "--update", "--project-dir", str(tmp_path)]
+
+    accepted, accepted_out = main(plan), capsys.readouterr().out
+    refused, refused_out = main([*plan, "--policy-config", str(refuse)]), capsys.readouterr().out
+
+    assert accepted == 0
+    assert "! WAF is off (waf.enabled: false): the REGIONAL API has no web ACL" in accepted_out
+    assert "[accepted] waf-stage-association  secure-api-stage" in accepted_out
+    assert "reason: waf.acceptNoWaf: no web ACL" in accepted_out
+    assert refused == 1
+    assert "[mandatory] waf-stage-association  secure-api-stage" in refused_out
 
 
 def test_sarif_output_is_for_code_scanning(capsys: pytest.CaptureFixture[str]) -> None:

@@ -382,4 +382,8 @@ def test_plan_summary_names_the_waf_controls(dev_plan: PlanResult, dev_config: d
 def test_web_acl_arn_is_a_stack_output(dev_plans: dict[str, PlanResult]) -> None:
     result = dev_plans["update"]
     outputs = result.outputs[result.one("secure-api:index:SecureApi").urn]
-    assert outputs["webAclArn"] == f"arn:aws:wafv2:eu-west-1:123456789012:{result.one(ACL).name}"
+    acl = result.one(ACL)
+    assert (
+        outputs["webAclArn"]
+        == f"arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/{acl.inputs['name']}/{acl.name}-id"
+    )

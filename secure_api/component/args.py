@@ -434,7 +434,7 @@ class CognitoSettings(TypedDict, total=False):
     enabled: bool
     """Create the user pool. Default: `true`."""
     mfa: MfaMode
-    """Multi-factor authentication. Default: `OPTIONAL`."""
+    """Multi-factor authentication. Default: `ON`; `OPTIONAL` is an acknowledged, accepted exception (warned)."""
     tier: UserPoolTier
     """The feature plan. Default: `PLUS`."""
     threat_protection: ThreatProtection
@@ -568,10 +568,21 @@ class ApiKey(TypedDict):
 
 
 class NetworkSettings(TypedDict, total=False):
-    """Who may reach the API, expressed as its resource policy; an empty list restricts nothing."""
+    """Who may reach the API, expressed as its resource policy.
+
+    A REGIONAL API needs allowedSourceCidrs or acceptPublicApi: true (the component cannot know which
+    networks may call it)."""
 
     allowed_source_cidrs: list[str]
-    """IPv4/IPv6 ranges callers must come from. Default: none (any address)."""
+    (
+        "IPv4/IPv6 ranges callers must come from; a set covering every address is refused (use "
+        "acceptPublicApi). Default: none."
+    )
+    accept_public_api: bool
+    (
+        "A REGIONAL API without allowedSourceCidrs takes calls from any address: an acknowledged, accepted "
+        "exception (warned, marked for the pack). Default: `false`."
+    )
     vpc_endpoint_ids: list[pulumi.Input[str]]
     """Interface VPC endpoint ids of a PRIVATE API (Outputs are fine, e.g. `aws.ec2.VpcEndpoint.id`). Default: none."""
     allowed_accounts: list[str]

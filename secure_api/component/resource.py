@@ -142,7 +142,7 @@ class SecureApi(pulumi.ComponentResource):
             # Overwrite keeps the API exactly the document; fail rather than import half of it.
             put_rest_api_mode="overwrite",
             fail_on_warnings=True,
-            tags=ctx.tags(),
+            tags=ctx.marked_tags("api"),
             opts=ctx.opts(),
         )
         # The policy travels in the body (every import applies it); it is named in the fingerprint
@@ -171,7 +171,7 @@ class SecureApi(pulumi.ComponentResource):
             xray_tracing_enabled=True,
             client_certificate_id=client_certificate.id if client_certificate else None,
             access_log_settings=access_logging.stage_settings,
-            tags=ctx.tags(),
+            tags=ctx.marked_tags("stage"),
             opts=ctx.opts(depends_on=access_logging.stage_dependencies),
         )
         if authorizer:

@@ -109,6 +109,8 @@ def _fake_outputs(type_: str, name: str, inputs: Mapping[str, Any], region: str)
         outputs["zoneId"] = f"Z{_digest(name, 20).upper()}"
     elif type_ == "aws:s3/bucketObjectv2:BucketObjectv2":
         outputs["versionId"] = f"{name}-version-1"
+    elif type_ == "aws:wafv2/webAcl:WebAcl":
+        outputs["arn"] = f"arn:{PARTITION}:wafv2:{region}:{ACCOUNT_ID}:regional/webacl/{inputs.get('name', name)}/{rid}"
     elif type_ == "aws:cloudwatch/logGroup:LogGroup":
         outputs["arn"] = f"arn:{PARTITION}:logs:{region}:{ACCOUNT_ID}:log-group:{inputs.get('name', name)}"
     elif type_ == "aws:apigateway/domainName:DomainName":

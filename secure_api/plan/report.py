@@ -94,6 +94,8 @@ def _network_summary(config: StackConfig) -> str:
     ]
     if config.api.endpoint_type == "PRIVATE":
         parts.append(f"only via VPC endpoints {', '.join(network.vpc_endpoint_ids)}")
+    elif network.accept_public_api:
+        parts.append("public by network.acceptPublicApi")
     if network.allowed_accounts or network.allowed_organizations:
         parts.append(
             f"iam routes open to {len(network.allowed_accounts)} account(s), "

@@ -38,7 +38,7 @@ def _stage(api: apigw.RestApi, name: str = "prod", **kwargs: object) -> apigw.St
     return apigw.Stage(name, rest_api=api.id, deployment=deployment.id, stage_name=name, **kwargs)
 
 
-def _body(security: list[dict[str, list[str]]], integration: str = "http_proxy") -> str:
+def _body(security: list[dict[str, list[str]]], integration: str = "http_proxy", uri: str = "https://b") -> str:
     schemes = {
         "cognito": {
             "type": "apiKey",
@@ -49,7 +49,7 @@ def _body(security: list[dict[str, list[str]]], integration: str = "http_proxy")
         },
         "api_key": {"type": "apiKey", "name": "x-api-key", "in": "header"},
     }
-    operation = {"security": security, "x-amazon-apigateway-integration": {"type": integration, "uri": "https://b"}}
+    operation = {"security": security, "x-amazon-apigateway-integration": {"type": integration, "uri": uri}}
     return json.dumps(
         {"openapi": "3.0.1", "paths": {"/orders": {"get": operation}}, "components": {"securitySchemes": schemes}}
     )
@@ -266,6 +266,37 @@ def _private_bad() -> None:
     apigw.RestApiPolicy("office-only", rest_api_id=api.id, policy=_policy(ALLOW_FROM_OFFICE))
 
 
+# --- backends
+
+
+def _integrations(scheme: str) -> None:
+    """A REST Integration, an HTTP API integration and an OpenAPI body, all calling `scheme` backends."""
+    api = _api("body", body=_body([{"cognito": []}], uri=f"{scheme}://orders.example.com"))
+    method = apigw.Method(
+        "get", rest_api=api.id, resource_id=api.root_resource_id, http_method="GET", authorization="AWS_IAM"
+    )
+    apigw.Integration(
+        "rest",
+        rest_api=api.id,
+        resource_id=api.root_resource_id,
+        http_method=method.http_method,
+        type="HTTP_PROXY",
+        integration_http_method="GET",
+        uri=f"{scheme}://orders.example.com/orders",
+    )
+    http = aws.apigatewayv2.Api("http", protocol_type="HTTP")
+    aws.apigatewayv2.Integration(
+        "http-api",
+        api_id=http.id,
+        integration_type="HTTP_PROXY",
+        integration_method="ANY",
+        integration_uri=f"{scheme}://orders.example.com",
+    )
+    apigw.Integration(
+        "mock", rest_api=api.id, resource_id=api.root_resource_id, http_method=method.http_method, type="MOCK"
+    )
+
+
 # --- waf
 
 
@@ -293,6 +324,7 @@ def _association_bad() -> None:
 
 def _acl_rules_ok() -> None:
     _acl()
+    _acl("own-sqli", rules=_baseline_only())
     acl = _acl("split", rules=_waf_rules()[:1])
     for priority, group in enumerate(MANAGED_GROUPS, start=1):
         aws.wafv2.WebAclRuleGroupAssociation(
@@ -307,7 +339,48 @@ def _acl_rules_ok() -> None:
         )
 
 
+def _own_sqli_rule(priority: int) -> aws.wafv2.WebAclRuleArgs:
+    sqli = aws.wafv2.WebAclRuleStatementSqliMatchStatementArgs(
+        field_to_match=aws.wafv2.WebAclRuleStatementSqliMatchStatementFieldToMatchArgs(
+            query_string=aws.wafv2.WebAclRuleStatementSqliMatchStatementFieldToMatchQueryStringArgs()
+        ),
+        text_transformations=[
+            aws.wafv2.WebAclRuleStatementSqliMatchStatementTextTransformationArgs(priority=0, type="URL_DECODE")
+        ],
+    )
+    return aws.wafv2.WebAclRuleArgs(
+        name="sqli",
+        priority=priority,
+        action=aws.wafv2.WebAclRuleActionArgs(block=aws.wafv2.WebAclRuleActionBlockArgs()),
+        statement=aws.wafv2.WebAclRuleStatementArgs(sqli_match_statement=sqli),
+        visibility_config=_rule_visibility("sqli"),
+    )
+
+
+def _baseline_only() -> list[aws.wafv2.WebAclRuleArgs]:
+    """Rate rule, Common and KnownBadInputs, an own SQLi rule: no SQLi group, no reputation lists."""
+    kept = ("rate", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet")
+    return [rule for rule in _waf_rules() if rule.name in kept] + [_own_sqli_rule(10)]
+
+
+def _log4j_counted() -> list[aws.wafv2.WebAclRuleArgs]:
+    rules = _waf_rules()
+    for rule in rules:
+        group = rule.statement.managed_rule_group_statement
+        if group is not None and group.name == "AWSManagedRulesKnownBadInputsRuleSet":
+            group.rule_action_overrides = [
+                aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideArgs(
+                    name="Log4JRCE_BODY",
+                    action_to_use=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseArgs(
+                        count=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseCountArgs()
+                    ),
+                )
+            ]
+    return rules
+
+
 def _acl_rules_bad() -> None:
+    _acl("log4j-counted", rules=_log4j_counted())
     rules = _waf_rules()
     counting = aws.wafv2.WebAclRuleArgs(
         name="rate",
@@ -318,6 +391,10 @@ def _acl_rules_bad() -> None:
     )
     _acl("counting", rules=[counting, *rules[1:]])
     _acl("no-sqli", rules=[rule for rule in rules if rule.name != "AWSManagedRulesSQLiRuleSet"])
+
+
+def _reputation_bad() -> None:
+    _acl("baseline-only", rules=_baseline_only())
 
 
 def _log_config(acl: aws.wafv2.WebAcl, group: str = "aws-waf-logs-acl", redact: bool = True) -> None:
@@ -558,7 +635,8 @@ CASES: dict[str, Case] = {
     "resource-policy-no-open-allow": Case(_open_ok, _open_bad, frozenset({"open", "if-exists"})),
     "private-api-vpce-policy": Case(_private_ok, _private_bad, frozenset({"bare", "office-only"})),
     "waf-stage-association": Case(_association_ok, _association_bad, frozenset({"prod", "edge"})),
-    "waf-acl-rules": Case(_acl_rules_ok, _acl_rules_bad, frozenset({"counting", "no-sqli"})),
+    "waf-acl-rules": Case(_acl_rules_ok, _acl_rules_bad, frozenset({"counting", "no-sqli", "log4j-counted"})),
+    "waf-reputation-lists": Case(_acl, _reputation_bad, frozenset({"baseline-only"})),
     "waf-logging": Case(_logging_ok, _logging_bad, frozenset({"silent"})),
     "waf-log-redaction": Case(_logging_ok, _redaction_bad, frozenset({"aws-waf-logs-acl-config"})),
     "waf-log-destination-name": Case(_destination_ok, _destination_bad, frozenset({"waf-acl-config"})),
@@ -578,6 +656,9 @@ CASES: dict[str, Case] = {
     "domain-tls-policy": Case(_tls_ok, _tls_bad, frozenset({"legacy", "implicit", "api"})),
     "enhanced-tls-endpoint-access-mode": Case(_tls_ok, _access_mode_bad, frozenset({"tls13", "api"})),
     "mtls-truststore-version": Case(_truststore_ok, _truststore_bad, frozenset({"mtls"})),
+    "integration-https-backend": Case(
+        lambda: _integrations("https"), lambda: _integrations("http"), frozenset({"body", "rest", "http-api"})
+    ),
     "custom-domain-default-endpoint": Case(lambda: _mapped(True), lambda: _mapped(False), frozenset({"api"})),
     "stage-5xx-alarm": Case(_alarms_ok, _alarms_bad, frozenset({"prod", "unwatched"})),
 }

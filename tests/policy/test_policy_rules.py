@@ -42,4 +42,4 @@ def test_violating_program_is_flagged_on_each_resource(rule: str, mode: str) -> 
     expected_level = next(meta.enforcement.value for meta in RULES if meta.id == rule)
 
     assert {(f.rule, f.resource_name) for f in findings} == {(rule, name) for name in CASES[rule].violators}
-    assert {(f.level, f.undecided) for f in findings} == {(expected_level, False)}
+    assert {(f.level, f.state) for f in findings} == {(expected_level, "violation")}

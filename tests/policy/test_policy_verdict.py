@@ -37,10 +37,10 @@ REPO = Path(__file__).resolve().parents[2]
 BODY_RULES = {
     "api-route-authorizer",
     "authorizer-cache-scope",
-    "domain-tls-policy",
-    "enhanced-tls-endpoint-access-mode",
+    "integration-https-backend",
     "resource-policy-no-open-allow",  # the body may carry x-amazon-apigateway-policy
 }
+"""Rules that read a body the program computed; the TLS rules read a security policy it never set."""
 
 
 def _plan(program: object, mode: str) -> list[PlannedResource]:
@@ -48,7 +48,7 @@ def _plan(program: object, mode: str) -> list[PlannedResource]:
 
 
 def _pairs(findings: list[Finding]) -> set[tuple[str, str]]:
-    return {(f.rule, f.resource_name) for f in findings if not f.undecided}
+    return {(f.rule, f.resource_name) for f in findings if f.state != "undecided"}
 
 
 @pytest.mark.parametrize("mode", ["preview", "update"])
@@ -56,7 +56,7 @@ def test_raw_insecure_program_is_flagged_on_every_control(mode: str) -> None:
     findings = evaluate(_plan(insecure_program, mode))
 
     assert _pairs(findings) == INSECURE_VIOLATIONS
-    assert not [f for f in findings if f.undecided]
+    assert not [f for f in findings if f.state == "undecided"]
     assert has_mandatory(findings)
 
 
@@ -68,8 +68,8 @@ def test_raw_secure_program_in_preview_is_only_undecided_on_its_unknown_body() -
     """The body embeds the authorizer's and pool's ARNs, so it is unknown; nothing else is."""
     findings = evaluate(_plan(secure_program, "preview"))
 
-    assert {(f.rule, f.resource_name, f.undecided, f.level) for f in findings} == {
-        (rule, "orders", True, "advisory") for rule in BODY_RULES
+    assert {(f.rule, f.resource_name, f.state, f.level) for f in findings} == {
+        (rule, "orders", "undecided", "mandatory") for rule in BODY_RULES
     }
     assert not has_mandatory(findings)
 
@@ -78,10 +78,11 @@ def _single_servicer(resources: list[PlannedResource]) -> list[Finding]:
     """What the CLI gets from the pack's one analyzer: every policy on every resource."""
     analyzer = servicer(policies(), configure_request(None))
     index = {resource.urn: resource for resource in resources}
+    levels = {meta.id: meta.enforcement.value for meta in RULES}
     found = []
     for resource in resources:
-        found += findings_of(analyzer.Analyze(analyze_request(resource), None), resource.urn, index)
-    found += findings_of(analyzer.AnalyzeStack(analyze_stack_request(resources), None), "", index)
+        found += findings_of(analyzer.Analyze(analyze_request(resource), None), resource.urn, index, levels)
+    found += findings_of(analyzer.AnalyzeStack(analyze_stack_request(resources), None), "", index, levels)
     return found
 
 
@@ -102,7 +103,7 @@ def test_unknown_reference_the_graph_cannot_resolve_is_undecided_not_passed() ->
 
     association = [f for f in evaluate(resources) if f.rule == "waf-stage-association"]
 
-    assert [(f.undecided, f.level) for f in association] == [(True, "advisory")]
+    assert [(f.state, f.level) for f in association] == [("undecided", "mandatory")]
 
 
 def test_links_fall_back_to_dependencies_when_no_property_dependencies_are_sent() -> None:
@@ -148,14 +149,16 @@ def test_text_groups_findings_by_severity(insecure_findings: list[Finding]) -> N
     headers = [line for line in text.splitlines() if line.strip().lower() in SEVERITIES]
 
     assert headers == ["CRITICAL", "HIGH", "MEDIUM", "LOW"]
-    assert text.splitlines()[0].endswith("29 mandatory, 2 advisory, 0 undecided (unknown until the update)")
+    assert text.splitlines()[0].endswith(
+        "31 mandatory, 4 advisory, 0 undecided (unknown until the update), 0 accepted exceptions"
+    )
     assert "[mandatory] domain-tls-policy  api (aws:apigateway/domainName:DomainName)" in text
 
 
 def test_json_lists_every_finding(insecure_findings: list[Finding]) -> None:
     document = json.loads(render_json(insecure_findings))
 
-    assert document["summary"] == {"mandatory": 29, "advisory": 2, "undecided": 0}
+    assert document["summary"] == {"mandatory": 31, "advisory": 4, "undecided": 0, "accepted": 0}
     assert {(f["rule"], f["resource_name"]) for f in document["findings"]} == INSECURE_VIOLATIONS
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from .accepted import tag_problems
 from .api import ApiSettings
 from .auth import CognitoSettings, LambdaAuthorizerSettings
 from .base import ConfigModel
@@ -105,6 +106,7 @@ class StackConfig(ConfigModel):
             )
         problems.extend(self.network.problems(self.api.endpoint_type, self.uses_auth("iam")))
         problems.extend(tls_problems(self.tls, self.domain, self.api.endpoint_type))
+        problems.extend(tag_problems(self))
         return problems
 
     def _known_scopes(self) -> set[str]:

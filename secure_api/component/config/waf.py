@@ -25,10 +25,14 @@ AWS_MAX_IP_SET_ADDRESSES = 10_000
 KNOWN_BAD_INPUTS = "AWSManagedRulesKnownBadInputsRuleSet"
 # The Log4Shell (CVE-2021-44228) rules of the known-bad-inputs group, as AWS documents them.
 LOG4J_RULES = ("Log4JRCE_HEADER", "Log4JRCE_QUERYSTRING", "Log4JRCE_BODY", "Log4JRCE_URIPATH")
-# In evaluation order: the cheap IP reputation lists first, then the inspecting groups.
+# The pack's `waf-reputation-lists` (advisory) recommends these; they block by caller address.
+REPUTATION_GROUPS = ("AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesAnonymousIpList")
+# In evaluation order: the cheap IP reputation list first, then the inspecting groups. Common and
+# KnownBadInputs are the pack's mandatory baseline, SQLi backs our own SQL injection rule. The
+# anonymous-IP list is not a default: its HostingProviderIPList blocks callers hosted outside AWS
+# (a partner's webhook sender, a service in another cloud); add it under managedRuleGroups.
 BASELINE_MANAGED_GROUPS = (
     "AWSManagedRulesAmazonIpReputationList",
-    "AWSManagedRulesAnonymousIpList",
     "AWSManagedRulesCommonRuleSet",
     KNOWN_BAD_INPUTS,
     "AWSManagedRulesSQLiRuleSet",

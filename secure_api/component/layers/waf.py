@@ -87,7 +87,7 @@ def build_waf(ctx: LayerContext, stage: aws.apigateway.Stage, log_key: aws.kms.K
             cloudwatch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
         ),
         rules=_rules(settings, ip_sets, redacted_headers(ctx.config)),
-        tags=ctx.tags(),
+        tags=ctx.marked_tags("web_acl"),
         opts=ctx.opts(),
     )
     association = wafv2.WebAclAssociation(
