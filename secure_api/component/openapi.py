@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .config import StackConfig
+from .config.cors import ANY_ORIGIN, CORS_METHODS, CorsSettings
 from .config.routes import HttpIntegration, LambdaIntegration, MockIntegration, Route
 
 OPENAPI_VERSION = "3.0.1"
@@ -46,6 +47,10 @@ _GATEWAY_RESPONSES = {
 
 _OPENAPI_METHOD = {m: m.lower() for m in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")}
 _OPENAPI_METHOD["ANY"] = "x-amazon-apigateway-any-method"
+# API Gateway applies a `$default` model to a body whatever content type the client declares.
+DEFAULT_CONTENT_TYPE = "$default"
+PREFLIGHT_STATUS = "200"
+SIGV4_HEADERS = ("X-Amz-Date", "X-Amz-Security-Token", "X-Amz-Content-Sha256")
 
 
 @dataclass(frozen=True)
@@ -65,8 +70,17 @@ def lambda_invoke_uri(partition: str, region: str, function_arn: str) -> str:
 def build_openapi(config: StackConfig, refs: ApiReferences) -> dict[str, Any]:
     """The whole API definition; pure, so it can be validated and hashed without any cloud."""
     paths: dict[str, dict[str, Any]] = {}
+    models = _model_names(config)
     for route in config.routes:
-        paths.setdefault(route.path, {})[_OPENAPI_METHOD[route.method]] = _operation(route, config, refs)
+        operation = _operation(route, config, refs, models.get(route.key))
+        paths.setdefault(route.path, {})[_OPENAPI_METHOD[route.method]] = operation
+    if config.cors:
+        for path, routes in cors_routes_by_path(config).items():
+            paths[path]["options"] = _preflight(path, routes, config, config.cors)
+    components: dict[str, Any] = {"securitySchemes": _security_schemes(config, refs)}
+    if models:
+        by_key = {r.key: r for r in config.routes}
+        components["schemas"] = {name: _model(by_key[key]) for key, name in models.items()}
     document = {
         "openapi": OPENAPI_VERSION,
         "info": {"title": config.api.name or "secure-api", "description": config.api.description, "version": "1"},
@@ -74,13 +88,13 @@ def build_openapi(config: StackConfig, refs: ApiReferences) -> dict[str, Any]:
         # which would drop a PRIVATE API's VPC endpoint association until the provider re-applies it.
         "servers": [{"url": "/", "x-amazon-apigateway-endpoint-configuration": _endpoint_configuration(config)}],
         "paths": paths,
-        "components": {"securitySchemes": _security_schemes(config, refs)},
+        "components": components,
         "x-amazon-apigateway-api-key-source": config.api.api_key_source,
         "x-amazon-apigateway-request-validators": {
             "all": {"validateRequestBody": True, "validateRequestParameters": True},
         },
         "x-amazon-apigateway-request-validator": "all",
-        "x-amazon-apigateway-gateway-responses": _gateway_responses(),
+        "x-amazon-apigateway-gateway-responses": _gateway_responses(config.cors),
         # Likewise the TLS policy: the provider does not re-apply it after an overwrite import.
         "x-amazon-apigateway-security-policy": config.tls.security_policy,
     }
@@ -101,26 +115,184 @@ def render_openapi(config: StackConfig, refs: ApiReferences) -> str:
     return json.dumps(build_openapi(config, refs), sort_keys=True, separators=(",", ":"))
 
 
-def _operation(route: Route, config: StackConfig, refs: ApiReferences) -> dict[str, Any]:
+def _operation(route: Route, config: StackConfig, refs: ApiReferences, model: str | None) -> dict[str, Any]:
     status = str(route.integration.status_code) if isinstance(route.integration, MockIntegration) else "200"
+    cors = config.cors if route.cors else None
+    response: dict[str, Any] = {"description": "Success" if status.startswith("2") else "Fixed response"}
+    if cors and isinstance(route.integration, MockIntegration):
+        response["headers"] = _declared(cors_response_headers(cors))
     operation: dict[str, Any] = {
-        "operationId": _operation_id(route),
+        "operationId": _operation_id(route.method, route.path),
         # A mock's integration response needs a method response with the same status code.
-        "responses": {status: {"description": "Success" if status.startswith("2") else "Fixed response"}},
+        "responses": {status: response},
         "security": _security_requirement(route, config),
-        "x-amazon-apigateway-integration": _integration(route, refs),
+        "x-amazon-apigateway-integration": _integration(route, refs, cors),
     }
-    if route.path_parameters:
-        operation["parameters"] = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-            for name in route.path_parameters
-        ]
+    parameters = [
+        *_parameters("path", route.path_parameters),
+        *_parameters("query", route.required_query_parameters),
+        *_parameters("header", route.required_headers),
+    ]
+    if parameters:
+        operation["parameters"] = parameters
+    if route.request_body and model:
+        reference = {"schema": {"$ref": f"#/components/schemas/{model}"}}
+        operation["requestBody"] = {
+            "required": route.request_body.required,
+            "content": {route.request_body.content_type: reference, DEFAULT_CONTENT_TYPE: reference},
+        }
     return operation
 
 
-def _operation_id(route: Route) -> str:
-    words = [s.strip("{}+") for s in route.path.split("/") if s]
-    return route.method.lower() + "".join(w[:1].upper() + w[1:] for w in words if w) or "root"
+def _parameters(where: str, names: tuple[str, ...] | list[str]) -> list[dict[str, Any]]:
+    """Required parameters; API Gateway's validator checks each is present and not blank."""
+    return [{"name": name, "in": where, "required": True, "schema": {"type": "string"}} for name in names]
+
+
+def _model_names(config: StackConfig) -> dict[str, str]:
+    """`METHOD /path` -> model name (API Gateway model names are alphanumeric) for routes with a body schema."""
+    names: dict[str, str] = {}
+    for route in config.routes:
+        if route.request_body:
+            base = "".join(c for c in _operation_id(route.method, route.path) if c.isalnum())
+            name = base[:1].upper() + base[1:] + "Request"
+            suffix = 2
+            while name in names.values():
+                name, suffix = f"{base[:1].upper()}{base[1:]}Request{suffix}", suffix + 1
+            names[route.key] = name
+    return names
+
+
+def _model(route: Route) -> dict[str, Any]:
+    assert route.request_body is not None
+    return route.request_body.model_schema
+
+
+def cors_routes_by_path(config: StackConfig) -> dict[str, list[Route]]:
+    """Path -> its CORS routes (those with `cors: true`); each such path gets one preflight."""
+    by_path: dict[str, list[Route]] = {}
+    for route in config.cors_routes:
+        by_path.setdefault(route.path, []).append(route)
+    return by_path
+
+
+def cors_allow_methods(config: StackConfig, routes: list[Route]) -> list[str]:
+    """`cors.allowMethods`, else the methods of a path's CORS routes (ANY: all of them)."""
+    assert config.cors is not None
+    if config.cors.allow_methods:
+        return list(config.cors.allow_methods)
+    used = {m for r in routes for m in (CORS_METHODS if r.method == "ANY" else (r.method,))}
+    return [m for m in CORS_METHODS if m in used]
+
+
+def cors_allow_headers(config: StackConfig, routes: list[Route]) -> list[str]:
+    """`cors.allowHeaders`, else what a path's CORS routes need.
+
+    That is `Authorization`, `Content-Type` and `x-api-key`, the Lambda authorizer's header, the
+    SigV4 headers for IAM routes and the routes' `requiredHeaders`.
+    """
+    assert config.cors is not None
+    if config.cors.allow_headers is not None:
+        return list(config.cors.allow_headers)
+    headers = ["Authorization", "Content-Type", "x-api-key"]
+    if any(r.auth == "custom" for r in routes):
+        headers.append(config.lambda_authorizer.identity_header)
+    if any(r.auth == "iam" for r in routes):
+        headers.extend(SIGV4_HEADERS)
+    headers.extend(h for r in routes for h in r.required_headers)
+    unique: dict[str, str] = {}
+    for header in headers:
+        unique.setdefault(header.lower(), header)
+    return list(unique.values())
+
+
+def cors_response_headers(cors: CorsSettings) -> dict[str, str]:
+    """Headers every CORS answer carries (header -> value); the origin is the one a fixed value can name.
+
+    With several origins that is the first: a gateway response can only hold a fixed value or copy a
+    request header, and copying `Origin` would hand any site the answer (with credentials, the
+    user's). Mock answers and preflights echo a listed caller's origin instead (`_origin_override`).
+    """
+    headers = {"Access-Control-Allow-Origin": cors.allow_origins[0]}
+    if cors.allow_credentials:
+        headers["Access-Control-Allow-Credentials"] = "true"
+    if cors.expose_headers:
+        headers["Access-Control-Expose-Headers"] = ",".join(cors.expose_headers)
+    if cors.allow_origins != (ANY_ORIGIN,):
+        headers["Vary"] = "Origin"  # caches must not hand one origin's answer to another
+    return headers
+
+
+def preflight_headers(config: StackConfig, routes: list[Route]) -> dict[str, str]:
+    """Headers of the preflight answer for the path of `routes` (its CORS routes)."""
+    assert config.cors is not None
+    return {
+        **cors_response_headers(config.cors),
+        "Access-Control-Allow-Methods": ",".join([*cors_allow_methods(config, routes), "OPTIONS"]),
+        "Access-Control-Allow-Headers": ",".join(cors_allow_headers(config, routes)),
+        "Access-Control-Max-Age": str(config.cors.max_age_seconds),
+    }
+
+
+def _declared(headers: dict[str, str]) -> dict[str, Any]:
+    """Method response headers: an integration response may only set headers its method response declares."""
+    return {name: {"schema": {"type": "string"}} for name in headers}
+
+
+def _static(prefix: str, headers: dict[str, str], cors: CorsSettings) -> dict[str, str]:
+    """`prefix.header.X: 'value'` parameter mappings; a listed-origin echo replaces the fixed origin."""
+    mapped = {f"{prefix}.header.{name}": f"'{value}'" for name, value in headers.items()}
+    if prefix == "method.response" and len(cors.allow_origins) > 1:
+        del mapped["method.response.header.Access-Control-Allow-Origin"]
+    return mapped
+
+
+def _origin_override(cors: CorsSettings) -> str:
+    """VTL for a mock's integration response: echo the caller's Origin only when it is listed exactly.
+
+    Needed only with several origins (one origin is a fixed header). Source: "Override your API's
+    request and response parameters and status codes" (API Gateway developer guide).
+    """
+    if len(cors.allow_origins) < 2:
+        return ""
+    listed = " || ".join(f"$origin == '{origin}'" for origin in cors.allow_origins)
+    return (
+        "#set($origin = $input.params().header.get('Origin'))\n"
+        "#if(\"$!origin\" == '')#set($origin = $input.params().header.get('origin'))#end\n"
+        f"#if({listed})#set($context.responseOverride.header.Access-Control-Allow-Origin = $origin)#end\n"
+    )
+
+
+def _preflight(path: str, routes: list[Route], config: StackConfig, cors: CorsSettings) -> dict[str, Any]:
+    """OPTIONS answered by API Gateway itself: no authorizer, no API key, no backend."""
+    headers = preflight_headers(config, routes)
+    answer: dict[str, Any] = {
+        "statusCode": PREFLIGHT_STATUS,
+        "responseParameters": _static("method.response", headers, cors),
+    }
+    if len(cors.allow_origins) > 1:
+        answer["responseTemplates"] = {"application/json": _origin_override(cors)}
+    operation: dict[str, Any] = {
+        "operationId": _operation_id("OPTIONS", path),
+        "summary": "CORS preflight",
+        "responses": {PREFLIGHT_STATUS: {"description": "CORS preflight", "headers": _declared(headers)}},
+        "security": [],
+        "x-amazon-apigateway-integration": {
+            "type": "mock",
+            "passthroughBehavior": "when_no_match",
+            "requestTemplates": {"application/json": f'{{"statusCode": {PREFLIGHT_STATUS}}}'},
+            "responses": {"default": answer},
+        },
+    }
+    path_parameters = [s.strip("{}").rstrip("+") for s in path.split("/") if s.startswith("{")]
+    if path_parameters:
+        operation["parameters"] = _parameters("path", path_parameters)
+    return operation
+
+
+def _operation_id(method: str, path: str) -> str:
+    words = [s.strip("{}+") for s in path.split("/") if s]
+    return method.lower() + "".join(w[:1].upper() + w[1:] for w in words if w) or "root"
 
 
 def _security_requirement(route: Route, config: StackConfig) -> list[dict[str, list[str]]]:
@@ -134,7 +306,7 @@ def _security_requirement(route: Route, config: StackConfig) -> list[dict[str, l
     return [requirement] if requirement else []
 
 
-def _integration(route: Route, refs: ApiReferences) -> dict[str, Any]:
+def _integration(route: Route, refs: ApiReferences, cors: CorsSettings | None) -> dict[str, Any]:
     integration = route.integration
     if isinstance(integration, HttpIntegration):
         return {
@@ -157,16 +329,18 @@ def _integration(route: Route, refs: ApiReferences) -> dict[str, Any]:
             "timeoutInMillis": integration.timeout_ms,
         }
     assert isinstance(integration, MockIntegration)
+    response: dict[str, Any] = {
+        "statusCode": str(integration.status_code),
+        "responseTemplates": {"application/json": integration.response_body},
+    }
+    if cors:
+        response["responseParameters"] = _static("method.response", cors_response_headers(cors), cors)
+        response["responseTemplates"] = {"application/json": _origin_override(cors) + integration.response_body}
     return {
         "type": "mock",
         "passthroughBehavior": "when_no_match",
         "requestTemplates": {"application/json": '{"statusCode": 200}'},
-        "responses": {
-            "default": {
-                "statusCode": str(integration.status_code),
-                "responseTemplates": {"application/json": integration.response_body},
-            }
-        },
+        "responses": {"default": response},
     }
 
 
@@ -213,12 +387,14 @@ def _security_schemes(config: StackConfig, refs: ApiReferences) -> dict[str, Any
     return schemes
 
 
-def _gateway_responses() -> dict[str, Any]:
+def _gateway_responses(cors: CorsSettings | None) -> dict[str, Any]:
+    """Every answer API Gateway gives itself (401, 403, 429, 5xx...); with CORS, readable by the app."""
+    cors_headers = _static("gatewayresponse", cors_response_headers(cors), cors) if cors else {}
     responses = {}
     for response_type, (status, message) in _GATEWAY_RESPONSES.items():
         body = json.dumps({"message": message, "requestId": "$context.requestId"})
         response: dict[str, Any] = {
-            "responseParameters": dict(_SECURITY_HEADERS),
+            "responseParameters": {**_SECURITY_HEADERS, **cors_headers},
             "responseTemplates": {"application/json": body},
         }
         if status is not None:
