@@ -18,7 +18,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from . import alarms, auth, cognito, logs, network, tls, usage, waf
+from . import alarms, auth, cognito, cors, logs, network, tls, usage, waf
 from .catalog import RULES
 from .graph import StackView
 from .model import Check, Outcome, ResourceCheck, RuleMeta, StackCheck, Undecided, UndecidedError
@@ -34,6 +34,7 @@ CHECKS: Mapping[str, Check] = {
     **logs.CHECKS,
     **tls.CHECKS,
     **alarms.CHECKS,
+    **cors.CHECKS,
 }
 
 

@@ -108,6 +108,19 @@ def _key_only(body: dict[str, Any]) -> None:
         operation["x-amazon-apigateway-integration"] = {"type": "http_proxy", "uri": "https://backend"}
 
 
+def _proxied_preflight(body: dict[str, Any]) -> None:
+    """A preflight that reaches a backend is no longer exempt from the authorizer rule."""
+    for item in body.get("paths", {}).values():
+        if "options" in item:
+            item["options"]["x-amazon-apigateway-integration"] = {"type": "http_proxy", "uri": "https://backend"}
+
+
+def _any_origin_with_credentials(body: dict[str, Any]) -> None:
+    for response in body.get("x-amazon-apigateway-gateway-responses", {}).values():
+        response["responseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] = "'*'"
+        response["responseParameters"]["gatewayresponse.header.Access-Control-Allow-Credentials"] = "'true'"
+
+
 def _long_cache(body: dict[str, Any]) -> None:
     for scheme in body.get("components", {}).get("securitySchemes", {}).values():
         authorizer = scheme.get("x-amazon-apigateway-authorizer", {})
@@ -147,6 +160,18 @@ MUTANTS = (
     ),
     Mutant("authorization NONE", "api-route-authorizer", t.REST_API, edit(t.REST_API, _edit_body(_no_auth))),
     Mutant("API-key-only routes", "api-route-authorizer", t.REST_API, edit(t.REST_API, _edit_body(_key_only))),
+    Mutant(
+        "preflight proxied to a backend",
+        "api-route-authorizer",
+        t.REST_API,
+        edit(t.REST_API, _edit_body(_proxied_preflight)),
+    ),
+    Mutant(
+        "CORS any origin with credentials",
+        "cors-credentials-exact-origin",
+        t.REST_API,
+        edit(t.REST_API, _edit_body(_any_origin_with_credentials)),
+    ),
     Mutant("authorizer cache 2h", "authorizer-cache-scope", t.REST_API, edit(t.REST_API, _edit_body(_long_cache))),
     Mutant(
         "unscoped invoke permission",
