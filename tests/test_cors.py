@@ -10,6 +10,7 @@ from openapi_spec_validator import validate
 
 from secure_api.component.config import ConfigError, parse_config
 from secure_api.component.openapi import ApiReferences, build_openapi
+from secure_api.plan.report import render_plan
 from tests.conftest import Plan
 
 REFS = ApiReferences(
@@ -327,3 +328,12 @@ def test_cors_without_any_browser_route_is_refused() -> None:
     for route in config["routes"]:
         route["cors"] = False
     assert "no route" in problems_of(config)["secure-api:cors"]
+
+
+def test_plan_summary_names_cors_and_request_validation(dev_plan: Any, dev_config: dict[str, Any]) -> None:
+    report = render_plan("dev", parse_config(dev_config), dev_plan)
+    (api,) = [line for line in report.splitlines() if line.startswith("[api]")]
+    assert "CORS for https://app.example.com without credentials, 4 preflight path(s)" in api
+    assert "request validation: 2 body model(s), 2 route(s) with required parameters" in api
+    (waf,) = [line for line in report.splitlines() if line.startswith("[waf]")]
+    assert "bodies over 16384 B BLOCK" in waf
