@@ -21,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import airspeed
 import pytest
 
 from secure_api.component.config import parse_config
@@ -94,7 +95,19 @@ class Answer:
     body: str
 
 
-def api_answer(document: dict[str, Any], method: str, path: str) -> Answer:
+def render(template: str, request_headers: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """A mapping template as API Gateway runs it: (body, headers set through `$context.responseOverride`)."""
+
+    class Input:
+        def params(self) -> dict[str, dict[str, str]]:
+            return {"header": request_headers, "path": {}, "querystring": {}}
+
+    context: dict[str, Any] = {"requestId": "test-request-id", "responseOverride": {"header": {}}}
+    body = airspeed.Template(template).merge({"input": Input(), "context": context})
+    return body, context["responseOverride"]["header"]
+
+
+def api_answer(document: dict[str, Any], method: str, path: str, request_headers: dict[str, str]) -> Answer:
     """What API Gateway sends for this document: preflight, mock integration, or a gateway response."""
     item = document["paths"].get(path)
     operation = item.get(method.lower()) if item else None
@@ -107,11 +120,11 @@ def api_answer(document: dict[str, Any], method: str, path: str) -> Answer:
         integration = operation["x-amazon-apigateway-integration"]
         assert integration["type"] == "mock"
         answer = integration["responses"]["default"]
-        template = answer.get("responseTemplates", {}).get("application/json", "")
-        assert "#" not in template, "one origin: no VTL to emulate"
-        return Answer(
-            int(answer["statusCode"]), fixed(answer.get("responseParameters", {}), "method.response"), template
-        )
+        body, overrides = render(answer.get("responseTemplates", {}).get("application/json", ""), request_headers)
+        headers = fixed(answer.get("responseParameters", {}), "method.response")
+        declared = operation["responses"][answer["statusCode"]].get("headers", {})
+        assert set(overrides) <= set(declared), "API Gateway sets only headers the method response declares"
+        return Answer(int(answer["statusCode"]), {**headers, **overrides}, body)
     body = response["responseTemplates"]["application/json"].replace("$context.requestId", "test-request-id")
     return Answer(int(response["statusCode"]), fixed(response["responseParameters"], "gatewayresponse"), body)
 
@@ -132,7 +145,7 @@ def _api_server(document: dict[str, Any], exchange: Exchange) -> ThreadingHTTPSe
             length = int(self.headers.get("Content-Length") or 0)
             self.rfile.read(length)
             exchange.requests.append((self.command, self.path, self.headers.get("Origin")))
-            answer = api_answer(document, self.command, self.path)
+            answer = api_answer(document, self.command, self.path, dict(self.headers.items()))
             payload = answer.body.encode()
             self.send_response(answer.status)
             for name, value in answer.headers.items():
@@ -186,7 +199,7 @@ def servers() -> Iterator[tuple[ThreadingHTTPServer, ThreadingHTTPServer, Exchan
         server.server_close()
 
 
-def _document(app_origin: str, credentials: bool) -> dict[str, Any]:
+def _document(origins: list[str], credentials: bool) -> dict[str, Any]:
     config = {
         "routes": [
             {
@@ -205,7 +218,7 @@ def _document(app_origin: str, credentials: bool) -> dict[str, Any]:
             },
         ],
         "network": {"allowedSourceCidrs": ["203.0.113.0/24"]},
-        "cors": {"allowOrigins": [app_origin], "allowLocalhost": True, "allowCredentials": credentials},
+        "cors": {"allowOrigins": origins, "allowLocalhost": True, "allowCredentials": credentials},
     }
     return build_openapi(parse_config(config), REFS)
 
@@ -233,28 +246,52 @@ def _browse(binary: str, url: str, exchange: Exchange, profile: Path) -> list[di
     return results
 
 
-@pytest.mark.parametrize("credentials", [False, True], ids=["no-credentials", "credentials"])
-def test_browser_reads_only_what_the_document_allows(
-    servers: tuple[ThreadingHTTPServer, ThreadingHTTPServer, Exchange], credentials: bool, tmp_path: Path
-) -> None:
+@dataclass
+class Visits:
+    """What each page could read (by probe name) and the requests the API received from it."""
+
+    app: dict[str, dict[str, Any]]
+    app_requests: list[tuple[str, str, str | None]]
+    other: dict[str, dict[str, Any]]
+    other_requests: list[tuple[str, str, str | None]]
+
+
+def _visit(document: dict[str, Any], app_origin: str, other_origin: str, exchange: Exchange, tmp: Path) -> Visits:
+    """Serve `document`'s answers, then load the page from the app's origin and from the other one."""
     binary = chromium()
-    app_server, other_server, exchange = servers
-    app_origin = f"http://localhost:{app_server.server_address[1]}"
-    other_origin = f"http://localhost:{other_server.server_address[1]}"
-    document = _document(app_origin, credentials)
     api = _api_server(document, exchange)
     threading.Thread(target=api.serve_forever, daemon=True).start()
     try:
         exchange.page = PAGE % {"api": f"http://127.0.0.1:{api.server_address[1]}"}
-
-        allowed = {r["name"]: r for r in _browse(binary, f"{app_origin}/", exchange, tmp_path / "app")}
+        app = {r["name"]: r for r in _browse(binary, f"{app_origin}/", exchange, tmp / "app")}
         app_requests = list(exchange.requests)
         exchange.requests.clear()
-        blocked = {r["name"]: r for r in _browse(binary, f"{other_origin}/", exchange, tmp_path / "other")}
-        other_requests = list(exchange.requests)
+        other = {r["name"]: r for r in _browse(binary, f"{other_origin}/", exchange, tmp / "other")}
+        return Visits(app, app_requests, other, list(exchange.requests))
     finally:
         api.shutdown()
         api.server_close()
+
+
+def _assert_blocked(visits: Visits, other_origin: str) -> None:
+    """Another site learns nothing: every call fails as a network error, and the preflight stops the POST."""
+    assert set(visits.other) == set(PROBES)
+    for name, result in visits.other.items():
+        assert result["read"] is False, (name, result)
+        assert "Failed to fetch" in result["error"]
+    assert ("OPTIONS", "/orders", other_origin) in visits.other_requests
+    assert not [r for r in visits.other_requests if r[0] == "POST"]
+
+
+@pytest.mark.parametrize("credentials", [False, True], ids=["no-credentials", "credentials"])
+def test_browser_reads_only_what_the_document_allows(
+    servers: tuple[ThreadingHTTPServer, ThreadingHTTPServer, Exchange], credentials: bool, tmp_path: Path
+) -> None:
+    app_server, other_server, exchange = servers
+    app_origin = f"http://localhost:{app_server.server_address[1]}"
+    other_origin = f"http://localhost:{other_server.server_address[1]}"
+    visits = _visit(_document([app_origin], credentials), app_origin, other_origin, exchange, tmp_path)
+    allowed = visits.app
 
     # The allowed app reads the mock's answer and the authorizer's 401 (after a preflight).
     assert allowed["mock"]["read"], allowed["mock"]
@@ -263,18 +300,33 @@ def test_browser_reads_only_what_the_document_allows(
     assert allowed["unauthorized"]["read"], allowed["unauthorized"]
     assert allowed["unauthorized"]["status"] == 401
     assert json.loads(allowed["unauthorized"]["body"])["message"] == "Unauthorized"
-    assert ("OPTIONS", "/orders", app_origin) in app_requests
-    assert ("POST", "/orders", app_origin) in app_requests
+    assert ("OPTIONS", "/orders", app_origin) in visits.app_requests
+    assert ("POST", "/orders", app_origin) in visits.app_requests
     # With credentials the answers must say so, or the browser keeps them from the page.
     for probe in ("mock-credentials", "unauthorized-credentials"):
         assert allowed[probe]["read"] is credentials, allowed[probe]
     if credentials:
         assert allowed["unauthorized-credentials"]["status"] == 401
 
-    # Another site learns nothing: every call fails as a network error, and the preflight stops the POST.
-    assert set(blocked) == set(PROBES)
-    for name, result in blocked.items():
-        assert result["read"] is False, (name, result)
-        assert "Failed to fetch" in result["error"]
-    assert ("OPTIONS", "/orders", other_origin) in other_requests
-    assert not [r for r in other_requests if r[0] == "POST"]
+    _assert_blocked(visits, other_origin)
+
+
+def test_several_origins_preflight_and_mocks_echo_a_listed_origin_gateway_errors_do_not(
+    servers: tuple[ThreadingHTTPServer, ThreadingHTTPServer, Exchange], tmp_path: Path
+) -> None:
+    """The documented limit, as a browser sees it: the app listed second gets through preflights and
+    mock answers (the template echoes its origin), but gateway responses name only the first origin."""
+    app_server, other_server, exchange = servers
+    app_origin = f"http://localhost:{app_server.server_address[1]}"
+    other_origin = f"http://localhost:{other_server.server_address[1]}"
+    document = _document(["https://app.example.com", app_origin], credentials=True)
+    visits = _visit(document, app_origin, other_origin, exchange, tmp_path)
+
+    assert visits.app["mock"]["read"], visits.app["mock"]
+    assert visits.app["mock-credentials"]["read"], visits.app["mock-credentials"]
+    # The preflight let the POST through; its 401 is a gateway response naming https://app.example.com.
+    assert ("POST", "/orders", app_origin) in visits.app_requests
+    assert visits.app["unauthorized"]["read"] is False
+    assert visits.app["unauthorized-credentials"]["read"] is False
+
+    _assert_blocked(visits, other_origin)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import airspeed
 import pytest
 from openapi_spec_validator import validate
 
@@ -337,3 +338,30 @@ def test_plan_summary_names_cors_and_request_validation(dev_plan: Any, dev_confi
     assert "request validation: 2 body model(s), 2 route(s) with required parameters" in api
     (waf,) = [line for line in report.splitlines() if line.startswith("[waf]")]
     assert "bodies over 16384 B BLOCK" in waf
+
+
+@pytest.mark.parametrize(
+    ("request_headers", "echoed"),
+    [
+        ({"Origin": "https://admin.example.com"}, "https://admin.example.com"),
+        ({"origin": APP}, APP),  # HTTP/2 clients send lowercase names; API Gateway keeps the case
+        ({"Origin": "https://evil.example.com"}, None),
+        ({"Origin": "https://app.example.com.evil.example"}, None),
+        ({}, None),
+    ],
+)
+def test_origin_echo_template_echoes_only_listed_origins(request_headers: dict[str, str], echoed: str | None) -> None:
+    """The mapping template, run by a Velocity engine that follows API Gateway's (`airspeed-ext`)."""
+    document = document_of(minimal({"allowOrigins": [APP, "https://admin.example.com"]}))
+    answer = document["paths"]["/health"]["get"]["x-amazon-apigateway-integration"]["responses"]["default"]
+
+    class Input:
+        def params(self) -> dict[str, dict[str, str]]:
+            return {"header": request_headers, "path": {}, "querystring": {}}
+
+    context: dict[str, Any] = {"responseOverride": {"header": {}}}
+    body = airspeed.Template(answer["responseTemplates"]["application/json"]).merge(
+        {"input": Input(), "context": context}
+    )
+    assert json.loads(body) == {"status": "ok"}
+    assert context["responseOverride"]["header"].get("Access-Control-Allow-Origin") == echoed
