@@ -164,6 +164,8 @@ def test_one_schema_source_json_content_types_and_parameter_names() -> None:
         config_with(route(requestBody={"schema": {}, "contentType": "application/x-www-form-urlencoded"}))
     )
     assert "JSON bodies" in form["secure-api:routes[0].requestBody.contentType"]
+    get = problems_of(config_with(route(method="GET", requestBody={"schema": {}})))
+    assert "no body to validate" in get["secure-api:routes[0].requestBody"]
     names = problems_of(config_with(route(requiredQueryParameters=["ok", "not ok"], requiredHeaders=["A", "a"])))
     assert "not parameter names" in names["secure-api:routes[0].requiredQueryParameters"]
     assert "duplicate" in names["secure-api:routes[0].requiredHeaders"]

@@ -67,6 +67,8 @@ class StackConfig(ConfigModel):
                 problems.append(
                     (f"{where}.authorizerRequirements", "need lambdaAuthorizer.mode: jwt (tokens carry them)")
                 )
+            if route.request_body and route.method in ("GET", "HEAD", "OPTIONS"):
+                problems.append((f"{where}.requestBody", f"a {route.method} request has no body to validate"))
             if route.api_key_required and not self.usage_plans:
                 problems.append((f"{where}.apiKeyRequired", "needs at least one entry in usagePlans"))
         if self.needs_user_pool and not self.cognito.enabled:
