@@ -29,7 +29,8 @@ RULES: tuple[RuleMeta, ...] = (
         layer="auth",
         title="Every route has an authorizer",
         description="Every method or route that reaches a backend (in an OpenAPI body: any integration "
-        "but `mock`, OPTIONS included; as `Method`/`Route` resources: any but OPTIONS) is authorized by "
+        "but `mock`, OPTIONS included; as `Method` resources: any but OPTIONS; as HTTP API `Route`s: any "
+        "but a target-less OPTIONS) is authorized by "
         "Cognito, IAM, JWT or a Lambda authorizer; an API key alone identifies a client, it does not "
         "authenticate it.",
         severity=Severity.CRITICAL,

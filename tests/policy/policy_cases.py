@@ -74,6 +74,8 @@ def _route_ok() -> None:
         "preflight", rest_api=api.id, resource_id=api.root_resource_id, http_method="OPTIONS", authorization="NONE"
     )
     _api("health", body=_body([], integration="mock"))
+    http = aws.apigatewayv2.Api("http", protocol_type="HTTP")
+    aws.apigatewayv2.Route("preflight-route", api_id=http.id, route_key="OPTIONS /orders")
 
 
 def _route_bad() -> None:
@@ -86,6 +88,13 @@ def _route_bad() -> None:
     )
     http = aws.apigatewayv2.Api("http", protocol_type="HTTP")
     aws.apigatewayv2.Route("route", api_id=http.id, route_key="GET /orders")
+    backend = aws.apigatewayv2.Integration("backend", api_id=http.id, integration_type="HTTP_PROXY")
+    aws.apigatewayv2.Route(
+        "options-target",
+        api_id=http.id,
+        route_key="OPTIONS /orders",
+        target=backend.id.apply(lambda i: f"integrations/{i}"),
+    )
     # An OPTIONS operation that reaches a backend is a route like any other: no preflight exemption.
     options = {"security": [], "x-amazon-apigateway-integration": {"type": "http_proxy", "uri": "https://b"}}
     _api("options-proxy", body=json.dumps({"openapi": "3.0.1", "paths": {"/orders": {"options": options}}}))
@@ -616,7 +625,9 @@ def _alarms_bad() -> None:
 
 CASES: dict[str, Case] = {
     "api-route-authorizer": Case(
-        _route_ok, _route_bad, frozenset({"key-only", "public", "get", "custom", "route", "options-proxy"})
+        _route_ok,
+        _route_bad,
+        frozenset({"key-only", "public", "get", "custom", "route", "options-proxy", "options-target"}),
     ),
     "authorizer-cache-scope": Case(_cache_ok, _cache_bad, frozenset({"request", "http-request"})),
     "lambda-permission-source-arn": Case(_permission_ok, _permission_bad, frozenset({"open", "any-api"})),
