@@ -12,6 +12,7 @@ from openapi_spec_validator import validate
 from secure_api.component.config import ConfigError, parse_config
 from secure_api.component.openapi import ApiReferences, build_openapi
 from secure_api.plan.report import render_plan
+from secure_api_policies.verdict import evaluate, has_mandatory
 from tests.conftest import Plan
 
 REFS = ApiReferences(
@@ -365,3 +366,18 @@ def test_origin_echo_template_echoes_only_listed_origins(request_headers: dict[s
     )
     assert json.loads(body) == {"status": "ok"}
     assert context["responseOverride"]["header"].get("Access-Control-Allow-Origin") == echoed
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+def test_the_pack_reports_any_origin_as_the_plan_warns_it(plan: Plan, preview: bool) -> None:
+    """One truth: `*` is accepted, warned in the plan, and an advisory (never mandatory) finding of the pack."""
+    exact = evaluate(plan(minimal({"allowOrigins": [APP]}), preview=preview).resources)
+    assert not [f for f in exact if f.rule.startswith("cors-")]
+
+    result = plan(minimal({"allowOrigins": ["*"]}), preview=preview)
+    findings = [f for f in evaluate(result.resources) if f.rule.startswith("cors-")]
+    assert {(f.rule, f.level, f.undecided) for f in findings} == {
+        ("cors-no-wildcard-with-authorizers", "advisory", False)
+    }
+    assert not has_mandatory(evaluate(result.resources))
+    assert any(w.startswith("CORS allows any origin") for w in result.warnings)
