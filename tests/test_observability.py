@@ -243,7 +243,7 @@ def test_alarm_topic_is_encrypted_with_the_key_and_mails_on_call(dev_plan: PlanR
 
 def test_dashboard_shows_traffic_errors_latency_waf_and_authorizer_errors(dev_plan: PlanResult) -> None:
     dashboard = dev_plan.one("aws:cloudwatch/dashboard:Dashboard")
-    assert dashboard.inputs["dashboardName"] == "orders-api-v1"
+    assert dashboard.inputs["dashboardName"] == "orders-api-v1-eu-west-1-dev-dashboard"
     assert depends_on(dashboard, dev_plan.one(STAGE), "dashboardBody")
     body = dashboard.inputs["dashboardBody"]
     if isinstance(body, Unknown):
@@ -304,7 +304,7 @@ def test_no_dashboard_when_switched_off(
     assert outputs.get("dashboardName") is None
     dev = dev_plans["update"]
     dev_outputs = dev.outputs[dev.one("secure-api:index:SecureApi").urn]
-    assert dev_outputs["dashboardName"] == "orders-api-v1"
+    assert dev_outputs["dashboardName"] == "orders-api-v1-eu-west-1-dev-dashboard"
     assert dev_outputs["accessLogGroupName"] == "/aws/apigateway/orders-api/v1/access"
     assert dev_outputs["alarmTopicArn"] == f"arn:aws:sns:eu-west-1:{ACCOUNT_ID}:secure-api-alarms"
 

@@ -56,19 +56,19 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
         "quota out of range",
         with_routes(ORDERS, usagePlans=[{**PLAN, "quota": {"limit": 0, "period": "DAY"}}]),
         "secure-api:usagePlans[0].quota.limit",
-        "greater than or equal to 1",
+        "a whole number from 1 to 2,147,483,647",
     ),
     (
         "burst above the AWS ceiling",
         with_routes(ORDERS, usagePlans=[{**PLAN, "throttle": {"rateLimit": 10, "burstLimit": 9000}}]),
         "secure-api:usagePlans[0].throttle.burstLimit",
-        "less than or equal to 5000",
+        "a whole number from 1 to 5,000",
     ),
     (
         "quota period",
         with_routes(ORDERS, usagePlans=[{**PLAN, "quota": {"limit": 5, "period": "YEAR"}}]),
         "secure-api:usagePlans[0].quota.period",
-        "'DAY', 'WEEK' or 'MONTH'",
+        "one of DAY, WEEK, MONTH",
     ),
     (
         "quota offset beyond the period",
@@ -86,7 +86,7 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
         "authorizer TTL over 3600",
         with_routes(ORDERS, lambdaAuthorizer={"resultTtlSeconds": 3601}),
         "secure-api:lambdaAuthorizer.resultTtlSeconds",
-        "less than or equal to 3600",
+        "a whole number from 0 to 3,600",
     ),
     ("duplicate route", with_routes(ORDERS, ORDERS), "secure-api:routes[1]", "duplicate route GET /orders"),
     (
@@ -111,13 +111,13 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
         "MFA off",
         with_routes(ORDERS, cognito={"mfa": "OFF"}),
         "secure-api:cognito.mfa",
-        "'ON' or 'OPTIONAL'",
+        "one of ON, OPTIONAL",
     ),
     (
         "weak password length",
         with_routes(ORDERS, cognito={"passwordPolicy": {"minimumLength": 8}}),
         "secure-api:cognito.passwordPolicy.minimumLength",
-        "greater than or equal to 12",
+        "a whole number from 12 to 99",
     ),
     (
         "plain-password auth flow",
@@ -137,13 +137,13 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
         "route path with a bad segment",
         with_routes({**ORDERS, "path": "/orders/<id>"}),
         "secure-api:routes[0].path",
-        "not a literal or a {parameter}",
+        "is neither a literal (letters, digits, . _ ~ -) nor a {parameter}",
     ),
     (
         "method not HTTP",
         with_routes({**ORDERS, "method": "FETCH"}),
         "secure-api:routes[0].method",
-        "'GET'",
+        "one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS, ANY",
     ),
     (
         "lambda integration with a non-ARN",
@@ -162,7 +162,7 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
         "API name too long for derived AWS names",
         with_routes(ORDERS, api={"name": "a" * 54}),
         "secure-api:api.name",
-        "should match pattern",
+        "1 to 53 letters, digits, - or _",
     ),
     (
         "authorizer requirements on a cognito route",

@@ -313,7 +313,7 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
         "TLS 1.0",
         with_domain({}, tls={"securityPolicy": "TLS_1_0"}),
         "secure-api:tls.securityPolicy",
-        "'TLS_1_2'",
+        "one of TLS_1_2, SecurityPolicy_TLS13_1_3_2025_09",
     ),
     (
         "access mode with a legacy policy",

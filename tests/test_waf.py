@@ -113,7 +113,10 @@ def test_injection_rules_inspect_query_body_uri_and_headers(dev_plan: PlanResult
             assert statement["sensitivityLevel"] == "HIGH"
     (headers,) = next(s["fieldToMatch"]["headers"] for s in statements if "headers" in s["fieldToMatch"])
     assert headers["matchScope"] == "ALL"
-    assert headers["matchPattern"] == {"excludedHeaders": ["authorization"]}
+    # Every redacted header, or a match would log its value in the rule's match details.
+    assert headers["matchPattern"] == {
+        "excludedHeaders": ["authorization", "cookie", "x-api-key", "x-partner-signature"]
+    }
 
 
 def test_oversized_bodies_are_blocked_before_the_managed_groups(dev_plan: PlanResult) -> None:
@@ -292,7 +295,7 @@ BAD_INPUTS = [
     pytest.param(
         {"pathRateLimits": [{"name": "x", "pathPrefix": "login", "limit": 100}]},
         "waf.pathRateLimits[0].pathPrefix",
-        "pattern",
+        "a URI path starting with /",
         id="relative-path-prefix",
     ),
     pytest.param(
@@ -329,9 +332,12 @@ BAD_INPUTS = [
     pytest.param({"redactHeaders": ["X-Secret"]}, "waf.redactHeaders", "lowercase", id="redact-uppercase"),
     pytest.param({"logRetentionDays": 100}, "waf.logRetentionDays", "must be one of", id="retention"),
     pytest.param({"rateLimt": {"limit": 100}}, "waf.rateLimt", "unknown key", id="typo"),
-    pytest.param({"bodySizeLimit": {"maxBytes": 0}}, "waf.bodySizeLimit.maxBytes", "greater than", id="body-zero"),
+    pytest.param({"bodySizeLimit": {"maxBytes": 0}}, "waf.bodySizeLimit.maxBytes", "from 1 to 16,384", id="body-zero"),
     pytest.param(
-        {"bodySizeLimit": {"maxBytes": 20_000}}, "waf.bodySizeLimit.maxBytes", "16384", id="body-past-inspection"
+        {"bodySizeLimit": {"maxBytes": 20_000}},
+        "waf.bodySizeLimit.maxBytes",
+        "from 1 to 16,384",
+        id="body-past-inspection",
     ),
 ]
 

@@ -57,6 +57,7 @@ class SecureApi(pulumi.ComponentResource):
             partition=aws.get_partition().partition,
         )
         _warn_relaxed_routes(config)
+        _warn_unused_settings(config)
         _warn_cors(config)
         user_pool = build_user_pool(ctx) if config.needs_user_pool else None
         access_logging = build_access_logging(ctx)  # first: its KMS key encrypts every log group
@@ -192,6 +193,21 @@ def _warn_relaxed_routes(config: StackConfig) -> None:
     for client in config.cognito.app_clients:
         if client.allow_password_auth:
             pulumi.log.warn(f"app client {client.name} accepts plain-password auth (allowPasswordAuth)")
+
+
+def _warn_unused_settings(config: StackConfig) -> None:
+    """A settings block that no route uses builds nothing: say so rather than accept it silently."""
+    if "lambda_authorizer" in config.model_fields_set and not config.uses_auth("custom"):
+        pulumi.log.warn(
+            "lambdaAuthorizer is set but no route has auth: custom, so no Lambda authorizer is built and these "
+            "settings have no effect (give a route auth: custom, or remove the lambdaAuthorizer block)"
+        )
+    if "cognito" in config.model_fields_set and config.cognito.enabled and not config.needs_user_pool:
+        pulumi.log.warn(
+            "cognito is set but no route has auth: cognito (nor a custom route trusting the component's user "
+            "pool), so no user pool is built and these settings have no effect (set cognito.enabled: false, "
+            "or give a route auth: cognito)"
+        )
 
 
 def _warn_cors(config: StackConfig) -> None:

@@ -20,6 +20,7 @@ from ..component.config import ConfigError, parse_config
 from ..component.packaging import PackagingError
 from .offline import PROJECT_DIR, StackFileError, load_stack_config, plan_stack
 from .report import render_plan
+from .state import load_state, protected_changes
 
 EXIT_MANDATORY_VIOLATIONS = 1
 EXIT_BAD_INPUT = 2
@@ -45,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument(
         "--policy-config", type=Path, help="JSON file in the shape of `pulumi preview --policy-pack-config`"
     )
+    plan.add_argument(
+        "--state",
+        type=Path,
+        help="output of `pulumi stack export`: warn about protected resources the config would delete or replace",
+    )
     return parser
 
 
@@ -60,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.chdir(args.project_dir):
             config = parse_config(values)  # fails fast, before the runtime starts
             result = plan_stack(args.stack, preview=not args.update, project_dir=args.project_dir, config=values)
+        if args.state:
+            result.warnings.extend(c.message for c in protected_changes(load_state(args.state), result))
         findings = [] if args.no_policy else evaluate(result.resources, policy_config)
     except (ConfigError, StackFileError, PackagingError, OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -18,9 +18,13 @@ __all__ = ["NAMESPACE", "ConfigError", "StackConfig", "parse_config", "read_conf
 
 
 def parse_config(values: Mapping[str, Any], namespace: str = NAMESPACE) -> StackConfig:
-    """Validate a camelCase config object; raise ConfigError listing every problem with its key path."""
+    """Validate a camelCase config object; raise ConfigError listing every problem with its key path.
+
+    Keys are read by their camelCase names only (as documented and as in the published schema): a
+    snake_case key is an error that names its camelCase spelling.
+    """
     try:
-        config = StackConfig.model_validate(dict(values))
+        config = StackConfig.model_validate(dict(values), by_alias=True, by_name=False)
     except ValidationError as error:
         raise ConfigError(namespace, problems_from(error, StackConfig)) from None
     problems = config.cross_problems()

@@ -12,9 +12,16 @@ from .base import ConfigModel
 class ApiSettings(ConfigModel):
     # Derived names must fit AWS limits: `<name>-authorizer` (Lambda, 64) and
     # `<name>-<stage>-blocklist-ipv4` (WAF, 128).
-    name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,52}$")
+    name: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,52}$",
+        description="1 to 53 letters, digits, - or _, starting with a letter or digit",
+        examples=["orders-api"],
+    )
     description: str = "Secure REST API managed by secure-api"
-    stage_name: str = Field(default="v1", pattern=r"^[A-Za-z0-9_-]{1,48}$")
+    stage_name: str = Field(
+        default="v1", pattern=r"^[A-Za-z0-9_-]{1,48}$", description="1 to 48 letters, digits, - or _", examples=["v1"]
+    )
     endpoint_type: Literal["REGIONAL", "PRIVATE"] = "REGIONAL"
     api_key_source: Literal["HEADER", "AUTHORIZER"] = "HEADER"
-    tags: dict[str, str] = Field(default_factory=dict)
+    tags: dict[str, str] = Field(default_factory=dict, examples=[{"team": "platform"}])

@@ -26,22 +26,25 @@ class PasswordPolicy(ConfigModel):
 
 
 class Scope(ConfigModel):
-    name: str
-    description: str
+    name: str = Field(examples=["orders.read"])
+    description: str = Field(examples=["Read orders"])
 
     @field_validator("name")
     @classmethod
     def _valid_scope(cls, name: str) -> str:
         if not _SCOPE_NAME.match(name):
-            raise ValueError(f"scope name {name!r} has characters OAuth scopes do not allow")
+            raise ValueError(
+                f"scope name {name!r} has characters OAuth scopes do not allow (spaces, quotes, backslashes), "
+                "e.g. orders.read"
+            )
         return name
 
 
 class ResourceServer(ConfigModel):
     """The OAuth resource server whose scopes routes can require."""
 
-    identifier: str
-    name: str
+    identifier: str = Field(examples=["https://orders.example.com"])
+    name: str = Field(examples=["orders"])
     scopes: tuple[Scope, ...] = Field(min_length=1)
 
 
@@ -52,14 +55,14 @@ OAuthFlow = Literal["code", "client_credentials"]
 class AppClient(ConfigModel):
     """An app client; the implicit grant is not offered at all (tokens in URLs leak)."""
 
-    name: str
+    name: str = Field(examples=["web"])
     generate_secret: bool = False
     explicit_auth_flows: tuple[AuthFlow, ...] = ("ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH")
     allow_password_auth: bool = False
     oauth_flows: tuple[OAuthFlow, ...] = ()
-    allowed_scopes: tuple[str, ...] = ()
-    callback_urls: tuple[str, ...] = ()
-    logout_urls: tuple[str, ...] = ()
+    allowed_scopes: tuple[str, ...] = Field(default=(), examples=[["openid", "https://orders.example.com/orders.read"]])
+    callback_urls: tuple[str, ...] = Field(default=(), examples=[["https://app.example.com/callback"]])
+    logout_urls: tuple[str, ...] = Field(default=(), examples=[["https://app.example.com/signed-out"]])
     access_token_validity_minutes: int = Field(default=60, ge=5, le=1440)
     id_token_validity_minutes: int = Field(default=60, ge=5, le=1440)
     refresh_token_validity_days: int = Field(default=1, ge=1, le=3650)
@@ -102,7 +105,12 @@ class CognitoSettings(ConfigModel):
     password_policy: PasswordPolicy = PasswordPolicy()
     resource_server: ResourceServer | None = None
     app_clients: tuple[AppClient, ...] = (AppClient(name="web"),)
-    domain_prefix: str | None = Field(default=None, pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+    domain_prefix: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$",
+        description="1 to 63 lowercase letters, digits or -, not starting or ending with -",
+        examples=["orders-auth"],
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> CognitoSettings:
@@ -136,10 +144,10 @@ class CognitoSettings(ConfigModel):
 
 
 class JwtIssuer(ConfigModel):
-    issuer: str
-    jwks_url: str | None = None
-    client_ids: tuple[str, ...] = ()
-    audiences: tuple[str, ...] = ()
+    issuer: str = Field(examples=["https://login.example.com/"])
+    jwks_url: str | None = Field(default=None, examples=["https://login.example.com/.well-known/jwks.json"])
+    client_ids: tuple[str, ...] = Field(default=(), examples=[["0oa1b2c3d4e5f6g7h8i9"]])
+    audiences: tuple[str, ...] = Field(default=(), examples=[["https://orders.example.com"]])
     token_use: Literal["access", "id"] | None = None
 
     @field_validator("issuer", "jwks_url")
@@ -163,12 +171,20 @@ class LambdaAuthorizerSettings(ConfigModel):
 
     type: Literal["TOKEN", "REQUEST"] = "TOKEN"
     mode: Literal["jwt", "api_key", "header"] = "jwt"
-    identity_header: str = Field(default="Authorization", pattern=r"^[A-Za-z0-9-]+$")
+    identity_header: str = Field(
+        default="Authorization",
+        pattern=r"^[A-Za-z0-9-]+$",
+        description="an HTTP header name of letters, digits and -",
+        examples=["Authorization"],
+    )
     result_ttl_seconds: int = Field(default=300, ge=0, le=3600)
     issuers: tuple[JwtIssuer, ...] = ()
     use_component_user_pool: bool = True
     algorithms: tuple[Literal["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"], ...] = ("RS256",)
-    api_key_sha256: dict[str, str | None] = Field(default_factory=dict)
+    api_key_sha256: dict[str, str | None] = Field(
+        default_factory=dict,
+        examples=[{"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08": "partner-acme"}],
+    )
     architecture: Literal["arm64", "x86_64"] = "arm64"
     runtime: Literal["python3.12", "python3.13"] = "python3.13"
     memory_mb: int = Field(default=256, ge=128, le=10_240)

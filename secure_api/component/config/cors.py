@@ -68,12 +68,12 @@ class CorsSettings(ConfigModel):
     allow_localhost: bool = False
     """Accept `http://localhost:<port>` and `http://127.0.0.1:<port>` (development only; warned)."""
     allow_credentials: bool = False
-    allow_origins: tuple[str, ...] = Field(min_length=1)
-    allow_methods: tuple[str, ...] | None = None
+    allow_origins: tuple[str, ...] = Field(min_length=1, examples=[["https://app.example.com"]])
+    allow_methods: tuple[str, ...] | None = Field(default=None, examples=[["GET", "POST"]])
     """Default: per path, the methods of the CORS routes on that path."""
-    allow_headers: tuple[str, ...] | None = None
+    allow_headers: tuple[str, ...] | None = Field(default=None, examples=[["Authorization", "Content-Type"]])
     """Default: the authorizer's header(s), `x-api-key` and `Content-Type`."""
-    expose_headers: tuple[str, ...] = ()
+    expose_headers: tuple[str, ...] = Field(default=(), examples=[["x-amzn-RequestId"]])
     max_age_seconds: int = Field(default=600, ge=0, le=MAX_AGE_CAP_SECONDS)
 
     @field_validator("allow_origins")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from .base import ConfigModel
 
@@ -49,10 +49,10 @@ class NetworkSettings(ConfigModel):
       the only type AWS offers private APIs).
     """
 
-    allowed_source_cidrs: tuple[str, ...] = ()
-    vpc_endpoint_ids: tuple[str, ...] = ()
-    allowed_accounts: tuple[str, ...] = ()
-    allowed_organizations: tuple[str, ...] = ()
+    allowed_source_cidrs: tuple[str, ...] = Field(default=(), examples=[["203.0.113.0/24", "2001:db8::/48"]])
+    vpc_endpoint_ids: tuple[str, ...] = Field(default=(), examples=[["vpce-0123456789abcdef0"]])
+    allowed_accounts: tuple[str, ...] = Field(default=(), examples=[["012345678901"]])
+    allowed_organizations: tuple[str, ...] = Field(default=(), examples=[["o-a1b2c3d4e5"]])
     ip_address_type: IpAddressType | None = None
 
     @field_validator("allowed_source_cidrs")
@@ -66,7 +66,9 @@ class NetworkSettings(ConfigModel):
                 hint = ""
                 if "has host bits set" in str(error):
                     hint = f"; did you mean {ipaddress.ip_network(cidr, strict=False)}?"
-                raise ValueError(f"{cidr!r} is not an IPv4 or IPv6 CIDR range ({error}){hint}") from None
+                raise ValueError(
+                    f"{cidr!r} is not an IPv4 or IPv6 CIDR range like 203.0.113.0/24 ({error}){hint}"
+                ) from None
             if str(network) in normalized:
                 raise ValueError(f"{cidr!r} is listed twice")
             normalized.append(str(network))
@@ -75,17 +77,42 @@ class NetworkSettings(ConfigModel):
     @field_validator("vpc_endpoint_ids")
     @classmethod
     def _valid_endpoints(cls, ids: tuple[str, ...]) -> tuple[str, ...]:
-        return _matching(ids, _VPC_ENDPOINT_ID, "an interface VPC endpoint id (vpce- and 8 to 17 hex digits)")
+        return _matching(
+            ids,
+            _VPC_ENDPOINT_ID,
+            "an interface VPC endpoint id (vpce- and 8 to 17 hex digits)",
+            "vpce-0123456789abcdef0",
+        )
+
+    @field_validator("allowed_accounts", mode="before")
+    @classmethod
+    def _quoted_accounts(cls, ids: Any) -> Any:
+        """An unquoted account id is a YAML number: its leading zeros are lost, or it is read as octal."""
+        for value in ids if isinstance(ids, list | tuple) else ():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                digits = str(int(value)) if float(value).is_integer() else str(value)
+                lost = " (its leading zeros are gone)" if len(digits) < 12 else ""
+                raise ValueError(
+                    f"YAML read an unquoted account id as the number {digits}{lost}; an id with leading zeros can "
+                    "even be read as an octal number. Quote account ids exactly as written, e.g. allowedAccounts: "
+                    '["012345678901"]'
+                )
+        return ids
 
     @field_validator("allowed_accounts")
     @classmethod
     def _valid_accounts(cls, ids: tuple[str, ...]) -> tuple[str, ...]:
-        return _matching(ids, _ACCOUNT_ID, "a 12-digit AWS account id")
+        return _matching(ids, _ACCOUNT_ID, "a 12-digit AWS account id", "012345678901")
 
     @field_validator("allowed_organizations")
     @classmethod
     def _valid_organizations(cls, ids: tuple[str, ...]) -> tuple[str, ...]:
-        return _matching(ids, _ORGANIZATION_ID, "an AWS Organizations id (o- and 10 to 32 lowercase letters or digits)")
+        return _matching(
+            ids,
+            _ORGANIZATION_ID,
+            "an AWS Organizations id (o- and 10 to 32 lowercase letters or digits)",
+            "o-a1b2c3d4e5",
+        )
 
     def ip_address_type_for(self, endpoint_type: str) -> IpAddressType:
         return self.ip_address_type or ("dualstack" if endpoint_type == "PRIVATE" else "ipv4")
@@ -143,10 +170,10 @@ class NetworkSettings(ConfigModel):
         return problems
 
 
-def _matching(values: tuple[str, ...], pattern: re.Pattern[str], what: str) -> tuple[str, ...]:
+def _matching(values: tuple[str, ...], pattern: re.Pattern[str], what: str, example: str) -> tuple[str, ...]:
     for value in values:
         if not pattern.match(value):
-            raise ValueError(f"{value!r} is not {what}")
+            raise ValueError(f"{value!r} is not {what}, e.g. {example}")
     if len(set(values)) != len(values):
         raise ValueError(f"duplicates in {list(values)}")
     return values

@@ -16,7 +16,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 class AlarmSettings(ConfigModel):
     """Thresholds for the stage's alarms; every alarm notifies the component's SNS topic."""
 
-    emails: tuple[str, ...] = ()
+    emails: tuple[str, ...] = Field(default=(), examples=[["api-oncall@example.com"]])
     server_error_percent: float = Field(default=1.0, gt=0, le=100)
     client_error_percent: float = Field(default=10.0, gt=0, le=100)
     latency_p99_ms: int = Field(default=2_500, ge=1, le=300_000)
@@ -33,7 +33,7 @@ class AlarmSettings(ConfigModel):
     def _addresses(cls, emails: tuple[str, ...]) -> tuple[str, ...]:
         bad = [e for e in emails if not _EMAIL.match(e)]
         if bad:
-            raise ValueError(f"not e-mail addresses: {bad}")
+            raise ValueError(f"not e-mail addresses: {bad}; e.g. api-oncall@example.com")
         if len({e.lower() for e in emails}) != len(emails):
             raise ValueError("duplicate e-mail addresses")
         return emails

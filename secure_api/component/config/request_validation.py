@@ -115,8 +115,14 @@ class RequestBody(ConfigModel):
     """
 
     content_type: str = "application/json"
-    json_schema: dict[str, Any] | None = Field(default=None, alias="schema")
-    schema_file: str | None = None
+    json_schema: dict[str, Any] | None = Field(
+        default=None, alias="schema", examples=[{"type": "object", "required": ["id"]}]
+    )
+    schema_file: str | None = Field(
+        default=None,
+        description="the path of a JSON file in the project folder",
+        examples=["schemas/create-order.json"],
+    )
     required: bool = True
     _resolved: dict[str, Any] = PrivateAttr(default_factory=dict)
 

@@ -21,7 +21,7 @@ class HttpIntegration(ConfigModel):
     """HTTPS proxy to a backend; plain HTTP would leave the gateway-to-backend hop unencrypted."""
 
     type: Literal["http"]
-    url: str
+    url: str = Field(examples=["https://backend.example.com/orders"])
     timeout_ms: int = Field(default=29_000, ge=50, le=29_000)
 
     @field_validator("url")
@@ -36,7 +36,7 @@ class LambdaIntegration(ConfigModel):
     """Lambda proxy integration; the component grants API Gateway invoke rights for this route only."""
 
     type: Literal["lambda"]
-    function_arn: str
+    function_arn: str = Field(examples=["arn:aws:lambda:eu-west-1:123456789012:function:orders"])
     timeout_ms: int = Field(default=29_000, ge=50, le=29_000)
 
     @field_validator("function_arn")
@@ -63,8 +63,8 @@ Integration = Annotated[HttpIntegration | LambdaIntegration | MockIntegration, F
 class AuthorizerRequirements(ConfigModel):
     """What the custom JWT authorizer demands of a token on one route (all scopes, any one group)."""
 
-    scopes: tuple[str, ...] = ()
-    groups: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = Field(default=(), examples=[["https://orders.example.com/orders.write"]])
+    groups: tuple[str, ...] = Field(default=(), examples=[["partners"]])
 
     @model_validator(mode="after")
     def _not_empty(self) -> AuthorizerRequirements:
@@ -76,10 +76,10 @@ class AuthorizerRequirements(ConfigModel):
 class Route(ConfigModel):
     """One method on one resource path."""
 
-    path: str
+    path: str = Field(examples=["/orders/{orderId}"])
     method: HttpMethod
     auth: AuthType = "cognito"
-    scopes: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = Field(default=(), examples=[["orders.read"]])
     api_key_required: bool = False
     allow_unauthenticated: bool = False
     allow_api_key_only: bool = False
@@ -88,8 +88,8 @@ class Route(ConfigModel):
     cors: bool = True
     """With `cors` configured: whether browsers may call this route (it joins its path's preflight)."""
     request_body: RequestBody | None = None
-    required_query_parameters: tuple[str, ...] = ()
-    required_headers: tuple[str, ...] = ()
+    required_query_parameters: tuple[str, ...] = Field(default=(), examples=[["page"]])
+    required_headers: tuple[str, ...] = Field(default=(), examples=[["Idempotency-Key"]])
 
     _parameter_names = field_validator("required_query_parameters", "required_headers")(check_parameter_names)
 
@@ -99,11 +99,14 @@ class Route(ConfigModel):
         if path == "/":
             return path
         if not path.startswith("/") or path.endswith("/"):
-            raise ValueError(f"must start with '/' and not end with '/', got {path!r}")
+            raise ValueError(f"must start with '/' and not end with '/', e.g. /orders/{{orderId}}; got {path!r}")
         segments = path[1:].split("/")
         for segment in segments:
             if not _SEGMENT.match(segment):
-                raise ValueError(f"segment {segment!r} of {path!r} is not a literal or a {{parameter}}")
+                raise ValueError(
+                    f"segment {segment!r} of {path!r} is neither a literal (letters, digits, . _ ~ -) nor a "
+                    "{parameter}, e.g. /orders/{orderId}"
+                )
         if any(s.endswith("+}") for s in segments[:-1]):
             raise ValueError(f"a greedy {{param+}} may only be the last segment of {path!r}")
         return path

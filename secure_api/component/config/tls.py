@@ -71,9 +71,13 @@ class MutualTlsSettings(ConfigModel):
     customer-managed key (default: the account's AWS-managed S3 key); deployers need kms:Decrypt on it.
     """
 
-    truststore_path: str | None = None
-    truststore_pem: str | None = None
-    kms_key_arn: str | None = None
+    truststore_path: str | None = Field(default=None, examples=["examples/truststore/dev-ca.pem"])
+    truststore_pem: str | None = Field(
+        default=None, examples=["-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----"]
+    )
+    kms_key_arn: str | None = Field(
+        default=None, examples=["arn:aws:kms:eu-west-1:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"]
+    )
 
     @field_validator("truststore_path")
     @classmethod
@@ -122,10 +126,22 @@ class DomainSettings(ConfigModel):
     domain; without it DNS is yours to set. `basePath` maps the stage below the root (default: root).
     """
 
-    domain_name: str
-    hosted_zone_id: str | None = Field(default=None, pattern=r"^Z[0-9A-Z]{1,31}$")
-    certificate_arn: str | None = None
-    base_path: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*$")
+    domain_name: str = Field(examples=["api.example.com"])
+    hosted_zone_id: str | None = Field(
+        default=None,
+        pattern=r"^Z[0-9A-Z]{1,31}$",
+        description="a Route 53 hosted zone id: Z and up to 31 capital letters or digits",
+        examples=["Z0123456789EXAMPLE01"],
+    )
+    certificate_arn: str | None = Field(
+        default=None, examples=["arn:aws:acm:eu-west-1:123456789012:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"]
+    )
+    base_path: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*$",
+        description="path segments of letters, digits, . _ ~ or - joined by / (no leading or trailing /)",
+        examples=["v1"],
+    )
     mutual_tls: MutualTlsSettings | None = None
 
     @field_validator("domain_name")

@@ -34,6 +34,9 @@ BASELINE_MANAGED_GROUPS = (
 )
 # Headers that carry credentials; WAF logs never keep them.
 ALWAYS_REDACTED_HEADERS = ("authorization", "cookie", "x-api-key")
+# A logging configuration redacts at most 100 fields (WAF API LoggingConfiguration.RedactedFields);
+# one is kept for the Lambda authorizer's identity header.
+MAX_REDACT_HEADERS = 100 - len(ALWAYS_REDACTED_HEADERS) - 1
 
 # SizeRestrictions_BODY of AWSManagedRulesCommonRuleSet blocks bodies over 8 KB; the same default here.
 DEFAULT_MAX_BODY_BYTES = 8_192
@@ -85,8 +88,12 @@ class PathRateLimit(RateLimit):
     includes the stage (`/v1/login`), behind a custom domain it is the domain's path.
     """
 
-    name: str = Field(pattern=_NAME)
-    path_prefix: str = Field(pattern=r"^/[A-Za-z0-9._~/{}+-]{0,199}$")
+    name: str = Field(pattern=_NAME, description="1 to 64 letters, digits, - or _", examples=["login"])
+    path_prefix: str = Field(
+        pattern=r"^/[A-Za-z0-9._~/{}+-]{0,199}$",
+        description="a URI path starting with / of up to 200 letters, digits and . _ ~ / { } + -",
+        examples=["/v1/login"],
+    )
 
 
 class BodySizeLimit(ConfigModel):
@@ -104,8 +111,8 @@ class ManagedRuleGroup(ConfigModel):
 
     enabled: bool = True
     mode: RuleMode = "BLOCK"
-    version: str | None = None
-    count_rules: tuple[str, ...] = ()
+    version: str | None = Field(default=None, examples=["Version_1.12"])
+    count_rules: tuple[str, ...] = Field(default=(), examples=[["SizeRestrictions_BODY"]])
     """Rules of the group overridden to COUNT, for known false positives (e.g. SizeRestrictions_BODY)."""
 
 
@@ -113,7 +120,7 @@ class GeoRestriction(ConfigModel):
     """`allow`: only these countries may call; `block`: these countries may not."""
 
     mode: Literal["allow", "block"]
-    countries: tuple[str, ...] = Field(min_length=1)
+    countries: tuple[str, ...] = Field(min_length=1, examples=[["KP", "IR"]])
 
     @field_validator("countries")
     @classmethod
@@ -140,13 +147,13 @@ class WafSettings(ConfigModel):
     cross_site_scripting: RuleMode = "BLOCK"
     body_size_limit: BodySizeLimit = BodySizeLimit()
     geo: GeoRestriction | None = None
-    blocked_ips: tuple[str, ...] = ()
+    blocked_ips: tuple[str, ...] = Field(default=(), examples=[["203.0.113.7", "2001:db8:dead::/48"]])
     managed_rule_groups: dict[str, ManagedRuleGroup] = Field(
         default_factory=lambda: {name: ManagedRuleGroup() for name in BASELINE_MANAGED_GROUPS}
     )
     """Merged over the baseline groups: name a baseline group to change it, any other to add it."""
     log_retention_days: int = 365
-    redact_headers: tuple[str, ...] = ()
+    redact_headers: tuple[str, ...] = Field(default=(), examples=[["x-partner-signature"]])
     """Headers kept out of WAF logs besides authorization, cookie and x-api-key (lowercase)."""
 
     _retention = field_validator("log_retention_days")(check_retention_days)
@@ -210,6 +217,14 @@ class WafSettings(ConfigModel):
         for index, limit in enumerate(self.path_rate_limits):
             if counts[limit.name] > 1:
                 problems.append((f"pathRateLimits[{index}].name", f"duplicate name {limit.name!r}"))
+        if len(self.redact_headers) > MAX_REDACT_HEADERS:
+            problems.append(
+                (
+                    "redactHeaders",
+                    f"{len(self.redact_headers)} headers; WAF redacts at most 100 fields per ACL, so at most "
+                    f"{MAX_REDACT_HEADERS} besides {', '.join(ALWAYS_REDACTED_HEADERS)} and the authorizer's header",
+                )
+            )
         for version in (4, 6):
             count = len(self.blocked_networks(version))
             if count > AWS_MAX_IP_SET_ADDRESSES:

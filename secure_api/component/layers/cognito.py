@@ -90,7 +90,8 @@ def build_user_pool(ctx: LayerContext) -> UserPoolResources:
             domain=settings.domain_prefix,
             user_pool_id=pool.id,
             managed_login_version=2,
-            opts=ctx.opts(),
+            # One prefix domain per user pool: a new prefix can only be created once the old one is gone.
+            opts=ctx.opts(delete_before_replace=True),
         )
         for config_client in settings.app_clients:
             if "code" in config_client.oauth_flows:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass
 
 import pulumi
@@ -25,6 +27,21 @@ class LayerContext:
     def child(self, role: str) -> str:
         """Children are named `<component>-<role>` so URNs stay stable and readable."""
         return f"{self.name}-{role}"
+
+    def account_scoped_name(self, role: str, limit: int) -> str:
+        """`<api>-<stage>-<region>-<stack>-<role>` for names AWS scopes per account, not per region.
+
+        IAM policies and CloudWatch dashboards share one namespace across regions: the same config
+        in two regions or stacks would otherwise collide (IAM) or silently overwrite (dashboards).
+        Only letters, digits, `-` and `_` (allowed by both); past `limit` characters the middle is
+        shortened and a digest of the whole keeps it unique.
+        """
+        stack = re.sub(r"[^A-Za-z0-9_-]", "-", pulumi.get_stack())
+        prefix = f"{self.api_name}-{self.config.api.stage_name}-{self.region}-{stack}"
+        if len(prefix) + 1 + len(role) > limit:
+            digest = hashlib.sha256(prefix.encode()).hexdigest()[:8]
+            prefix = f"{prefix[: limit - len(role) - len(digest) - 2]}-{digest}"
+        return f"{prefix}-{role}"
 
     def opts(self, **kwargs: object) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self.parent, **kwargs)  # type: ignore[arg-type]

@@ -24,7 +24,8 @@ def build_invoke_policy(ctx: LayerContext, execution_arn: pulumi.Output[str]) ->
     stage = ctx.config.api.stage_name
     return aws.iam.Policy(
         ctx.child("invoke-policy"),
-        name=f"{ctx.api_name}-{stage}-invoke",
+        # IAM names are per account, across regions (limit 128 characters).
+        name=ctx.account_scoped_name("invoke", 128),
         description=f"execute-api:Invoke on the AWS_IAM routes of {ctx.api_name}/{stage}",
         policy=document_json(
             statement(

@@ -129,7 +129,9 @@ def build_monitoring(
             throttling_rate_limit=settings.throttle.rate_limit,
             throttling_burst_limit=settings.throttle.burst_limit,
         ),
-        opts=ctx.opts(depends_on=[execution_logs, *logging.stage_dependencies]),
+        # One settings entry per stage and method path (an update of the stage): deleting the old
+        # resource after the new one was written would reset logging, metrics and throttling.
+        opts=ctx.opts(delete_before_replace=True, depends_on=[execution_logs, *logging.stage_dependencies]),
     )
     topic = _alarm_topic(ctx, logging.key)
     alarms = _alarms(ctx, api, stage, waf, topic)
@@ -472,7 +474,8 @@ def _dashboard(
     )
     return aws.cloudwatch.Dashboard(
         ctx.child("dashboard"),
-        dashboard_name=_prefix(ctx),
+        # Dashboard names are per account, across regions (limit 255 characters).
+        dashboard_name=ctx.account_scoped_name("dashboard", 255),
         dashboard_body=pulumi.Output.json_dumps({"widgets": widgets}),
         opts=ctx.opts(),
     )

@@ -63,7 +63,8 @@ def build_custom_domain(
         # The Stage output, so the mapping waits for the stage ("Invalid stage identifier" otherwise).
         stage_name=stage.stage_name,
         base_path=settings.base_path,
-        opts=ctx.opts(),
+        # One mapping per domain and base path: a second create of the same key fails with a conflict.
+        opts=ctx.opts(delete_before_replace=True),
     )
     if settings.hosted_zone_id:
         for record_type in ("A", "AAAA") if ip_address_type == "dualstack" else ("A",):
@@ -118,7 +119,8 @@ def _certificate_arn(ctx: LayerContext, settings: DomainSettings) -> pulumi.Inpu
         # ACM's validation name is the same for every certificate of this domain in the account:
         # a replacement certificate must be able to take the existing record over.
         allow_overwrite=True,
-        opts=ctx.opts(),
+        # Overwriting means the old record's deletion would remove the new one (same name and type).
+        opts=ctx.opts(delete_before_replace=True),
     )
     validation = aws.acm.CertificateValidation(
         ctx.child("certificate-validation"),
@@ -196,8 +198,9 @@ def _truststore(
         content_type="application/x-pem-file",
         server_side_encryption="aws:kms",
         kms_key_id=settings.kms_key_arn,
-        # Uploaded once versioning is on, so the object has a real version id to pin.
-        opts=ctx.opts(depends_on=[versioning, encryption]),
+        # Uploaded once versioning is on, so the object has a real version id to pin. Deleting a
+        # versioned object deletes every version of its key, the new one included: delete first.
+        opts=ctx.opts(delete_before_replace=True, depends_on=[versioning, encryption]),
     )
     mutual_tls = aws.apigateway.DomainNameMutualTlsAuthenticationArgs(
         truststore_uri=pulumi.Output.concat("s3://", bucket.id, "/", TRUSTSTORE_KEY),  # id is the name

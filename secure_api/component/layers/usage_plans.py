@@ -62,6 +62,7 @@ def build_usage_plans(ctx: LayerContext, api: aws.apigateway.RestApi, stage: aws
             key_id=keys[key.name].id,
             key_type="API_KEY",
             usage_plan_id=plans[key.plan].id,
-            opts=ctx.opts(),
+            # A key is in a plan once: a second create of the same pair fails with a conflict.
+            opts=ctx.opts(delete_before_replace=True),
         )
     return UsageResources(plans=plans, keys=keys)

@@ -22,8 +22,6 @@ from .log_groups import protected_log_group
 
 # Decoded before inspection, so `%27%20OR%201=1` and `&lt;script&gt;` are seen for what they are.
 INSPECTION_TRANSFORMATIONS = ("URL_DECODE", "HTML_ENTITY_DECODE")
-# Bearer tokens are opaque to the backend's SQL and HTML; inspecting them only risks false positives.
-UNINSPECTED_HEADERS = ["authorization"]
 
 # The v7 SDK names nested Args classes by their full path; shorter local names for the deepest ones.
 _ScopeDownByteMatch = wafv2.WebAclRuleStatementRateBasedStatementScopeDownStatementByteMatchStatementArgs
@@ -83,7 +81,7 @@ def build_waf(ctx: LayerContext, stage: aws.apigateway.Stage, log_key: aws.kms.K
         visibility_config=wafv2.WebAclVisibilityConfigArgs(
             cloudwatch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
         ),
-        rules=_rules(settings, ip_sets),
+        rules=_rules(settings, ip_sets, redacted_headers(ctx.config)),
         tags=ctx.tags(),
         opts=ctx.opts(),
     )
@@ -92,7 +90,9 @@ def build_waf(ctx: LayerContext, stage: aws.apigateway.Stage, log_key: aws.kms.K
         # The Stage's own ARN output: the association waits for the stage instead of racing it.
         resource_arn=stage.arn,
         web_acl_arn=acl.arn,
-        opts=ctx.opts(),
+        # One web ACL per stage: deleting the old association after creating the new one would
+        # disassociate the stage and leave it without WAF (pulumi-aws#4782).
+        opts=ctx.opts(delete_before_replace=True),
     )
     log_group = protected_log_group(ctx, "waf-logs", waf_log_group_name(ctx), settings.log_retention_days, log_key)
     wafv2.WebAclLoggingConfiguration(
@@ -105,13 +105,18 @@ def build_waf(ctx: LayerContext, stage: aws.apigateway.Stage, log_key: aws.kms.K
             )
             for header in redacted_headers(ctx.config)
         ],
-        opts=ctx.opts(),
+        # One logging configuration per ACL (a put overwrites it): deleting the old one after the new
+        # put would switch the ACL's logging off.
+        opts=ctx.opts(delete_before_replace=True),
     )
     return WafResources(acl=acl, association=association, log_group=log_group, ip_sets=ip_sets)
 
 
 def redacted_headers(config: StackConfig) -> list[str]:
-    """Credential headers never reach the WAF logs: the fixed set, the user's, and the authorizer's."""
+    """Credential headers (lowercase): the fixed set, the user's, and the authorizer's identity header.
+
+    They are redacted from the WAF logs and left out of the SQLi/XSS rules' header inspection.
+    """
     headers = [*ALWAYS_REDACTED_HEADERS, *config.waf.redact_headers]
     if config.uses_auth("custom"):
         headers.append(config.lambda_authorizer.identity_header.lower())
@@ -144,8 +149,15 @@ class _Rule:
     override_action: wafv2.WebAclRuleOverrideActionArgs | None = None
 
 
-def _rules(settings: WafSettings, ip_sets: dict[int, wafv2.IpSet]) -> list[wafv2.WebAclRuleArgs]:
-    """Rules in evaluation order; priorities follow the list."""
+def _rules(
+    settings: WafSettings, ip_sets: dict[int, wafv2.IpSet], uninspected: list[str]
+) -> list[wafv2.WebAclRuleArgs]:
+    """Rules in evaluation order; priorities follow the list.
+
+    `uninspected`: header names the SQLi/XSS rules leave out. A matching rule logs the value it
+    matched (`terminatingRuleMatchDetails`) whatever the logging configuration redacts, so every
+    redacted credential header must also be kept out of inspection.
+    """
     rules = [
         _Rule(
             f"block-ipv{version}",
@@ -164,8 +176,8 @@ def _rules(settings: WafSettings, ip_sets: dict[int, wafv2.IpSet]) -> list[wafv2
     rules.extend(
         _managed_group(name, settings) for name, group in settings.managed_rule_groups.items() if group.enabled
     )
-    rules.append(_Rule("sql-injection", _sqli(settings), _action(settings.sql_injection)))
-    rules.append(_Rule("cross-site-scripting", _xss(), _action(settings.cross_site_scripting)))
+    rules.append(_Rule("sql-injection", _sqli(settings, uninspected), _action(settings.sql_injection)))
+    rules.append(_Rule("cross-site-scripting", _xss(uninspected), _action(settings.cross_site_scripting)))
     return [
         wafv2.WebAclRuleArgs(
             name=rule.name,
@@ -272,8 +284,8 @@ def _managed_group(name: str, settings: WafSettings) -> _Rule:
     return _Rule(name, statement, override_action=override)
 
 
-def _sqli(settings: WafSettings) -> wafv2.WebAclRuleStatementArgs:
-    """SQL injection in any of query string, body, URI path or headers (one OR, one rule, one metric)."""
+def _sqli(settings: WafSettings, uninspected: list[str]) -> wafv2.WebAclRuleStatementArgs:
+    """SQL injection in any of query string, body, URI path or headers but `uninspected` (one OR, one rule)."""
     field = wafv2.WebAclRuleStatementSqliMatchStatementFieldToMatchArgs
     fields = [
         field(query_string=wafv2.WebAclRuleStatementSqliMatchStatementFieldToMatchQueryStringArgs()),
@@ -284,7 +296,7 @@ def _sqli(settings: WafSettings) -> wafv2.WebAclRuleStatementArgs:
             headers=[
                 wafv2.WebAclRuleStatementSqliMatchStatementFieldToMatchHeaderArgs(
                     match_pattern=wafv2.WebAclRuleStatementSqliMatchStatementFieldToMatchHeaderMatchPatternArgs(
-                        excluded_headers=UNINSPECTED_HEADERS
+                        excluded_headers=uninspected
                     ),
                     match_scope="ALL",
                     oversize_handling="CONTINUE",
@@ -307,8 +319,8 @@ def _sqli(settings: WafSettings) -> wafv2.WebAclRuleStatementArgs:
     )
 
 
-def _xss() -> wafv2.WebAclRuleStatementArgs:
-    """Cross-site scripting in any of query string, body, URI path or headers."""
+def _xss(uninspected: list[str]) -> wafv2.WebAclRuleStatementArgs:
+    """Cross-site scripting in any of query string, body, URI path or headers but `uninspected`."""
     field = wafv2.WebAclRuleStatementXssMatchStatementFieldToMatchArgs
     fields = [
         field(query_string=wafv2.WebAclRuleStatementXssMatchStatementFieldToMatchQueryStringArgs()),
@@ -318,7 +330,7 @@ def _xss() -> wafv2.WebAclRuleStatementArgs:
             headers=[
                 wafv2.WebAclRuleStatementXssMatchStatementFieldToMatchHeaderArgs(
                     match_pattern=wafv2.WebAclRuleStatementXssMatchStatementFieldToMatchHeaderMatchPatternArgs(
-                        excluded_headers=UNINSPECTED_HEADERS
+                        excluded_headers=uninspected
                     ),
                     match_scope="ALL",
                     oversize_handling="CONTINUE",

@@ -1,0 +1,87 @@
+"""Compare a plan with the stack's current state: which protected resources a config no longer contains.
+
+The component cannot see the stack's state, so turning a layer off (`observability.kmsEncryption`,
+`waf.enabled`, `domain.mutualTls`, the last `custom` or `cognito` route) plans the deletion of a
+protected resource, and a real `pulumi up` then stops halfway at it. Given the output of
+`pulumi stack export`, the offline plan names each such resource, its URN (for
+`pulumi state unprotect`) and the config key that dropped it. A protected log group whose fixed
+name changes (`api.name`, `api.stageName`) would be replaced, which protection refuses the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pulumi.output import Unknown
+
+from .harness import PlanResult
+
+# What in the config asks for each protected resource, by the role in its name (`<component>-<role>`).
+CONFIG_KEY_OF_ROLE = {
+    "logs-key": "observability.kmsEncryption",
+    "waf-logs": "waf.enabled",
+    "truststore": "domain.mutualTls",
+    "authorizer-logs": "routes (a route with auth: custom)",
+    "users": "routes (a route with auth: cognito) and cognito.enabled",
+}
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+
+
+class StateFileError(ValueError):
+    """The file is not the JSON `pulumi stack export` writes."""
+
+
+@dataclass(frozen=True)
+class ProtectedChange:
+    """A protected resource of the state that the planned config would delete or replace."""
+
+    urn: str
+    type: str
+    name: str
+    reason: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"{self.type} {self.name} is protected and {self.reason}: `pulumi up` would stop at it; "
+            f"run `pulumi state unprotect '{self.urn}'` first if that is intended (README: Turning a layer off)"
+        )
+
+
+def load_state(path: Path) -> list[dict[str, Any]]:
+    """The resources of a `pulumi stack export` file (deployment version 3)."""
+    try:
+        document = json.loads(path.read_text())
+        resources = document["deployment"].get("resources") or []
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as error:
+        raise StateFileError(f"{path} is not the output of `pulumi stack export` ({error})") from None
+    if not isinstance(resources, list):
+        raise StateFileError(f"{path}: deployment.resources is not a list")
+    return resources
+
+
+def protected_changes(state: list[dict[str, Any]], plan: PlanResult) -> list[ProtectedChange]:
+    """Protected resources of `state` that `plan` drops, or whose fixed log group name it changes."""
+    planned = {(r.type, r.name): r for r in plan.resources}
+    changes = []
+    for resource in state:
+        if not resource.get("protect") or not resource.get("custom", True):
+            continue
+        urn = str(resource.get("urn", ""))
+        kind = str(resource.get("type", ""))
+        name = urn.rsplit("::", 1)[-1]
+        now = planned.get((kind, name))
+        if now is None:
+            key = next((k for role, k in CONFIG_KEY_OF_ROLE.items() if name.endswith(f"-{role}")), "the config")
+            changes.append(ProtectedChange(urn, kind, name, f"is no longer in the config ({key})"))
+        elif kind == LOG_GROUP:
+            old = (resource.get("inputs") or {}).get("name")
+            new = now.inputs.get("name")
+            if old and isinstance(new, str) and not isinstance(new, Unknown) and old != new:
+                changes.append(
+                    ProtectedChange(urn, kind, name, f"would be replaced: its name changes from {old} to {new}")
+                )
+    return changes
