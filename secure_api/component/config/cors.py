@@ -41,7 +41,7 @@ def origin_problem(origin: str, allow_localhost: bool) -> str | None:
         if port is None:
             return f"{origin!r}: a local development origin names its port, e.g. http://localhost:3000"
     elif parts.scheme != "https":
-        return f"{origin!r} must be an https:// origin"
+        return f"{origin!r} must be an https:// origin, e.g. https://app.example.com"
     if not parts.hostname or "*" in origin:
         return f"{origin!r} must name one host; browsers match origins exactly, wildcards never match"
     if parts.path or parts.query or parts.fragment or parts.username or parts.password or origin.endswith("/"):
@@ -111,7 +111,7 @@ class CorsSettings(ConfigModel):
             return None
         bad = [h for h in headers if not _HEADER_NAME.match(h)]
         if bad:
-            raise ValueError(f"not HTTP header names: {bad}")
+            raise ValueError(f"not HTTP header names: {bad}; e.g. X-Request-Id")
         if "*" in headers:
             raise ValueError("'*' is not a header list: name the headers (with credentials browsers ignore it)")
         return headers

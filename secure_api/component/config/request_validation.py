@@ -172,7 +172,7 @@ class RequestBody(ConfigModel):
 def check_parameter_names(names: tuple[str, ...]) -> tuple[str, ...]:
     bad = [n for n in names if not _PARAMETER.match(n)]
     if bad:
-        raise ValueError(f"not parameter names: {bad}")
+        raise ValueError(f"not parameter names (letters, digits, '.', '_', '~', '-'): {bad}; e.g. page")
     if len({n.lower() for n in names}) != len(names):
         raise ValueError(f"duplicate names in {list(names)}")
     return names
