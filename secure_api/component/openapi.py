@@ -10,8 +10,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from . import cors as browser
 from .config import StackConfig
-from .config.cors import ANY_ORIGIN, CORS_METHODS, CorsSettings
+from .config.cors import CorsSettings
 from .config.routes import HttpIntegration, LambdaIntegration, MockIntegration, Route
 
 OPENAPI_VERSION = "3.0.1"
@@ -49,8 +50,6 @@ _OPENAPI_METHOD = {m: m.lower() for m in ("GET", "POST", "PUT", "PATCH", "DELETE
 _OPENAPI_METHOD["ANY"] = "x-amazon-apigateway-any-method"
 # API Gateway applies a `$default` model to a body whatever content type the client declares.
 DEFAULT_CONTENT_TYPE = "$default"
-PREFLIGHT_STATUS = "200"
-SIGV4_HEADERS = ("X-Amz-Date", "X-Amz-Security-Token", "X-Amz-Content-Sha256")
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,7 @@ def build_openapi(config: StackConfig, refs: ApiReferences) -> dict[str, Any]:
         operation = _operation(route, config, refs, models.get(route.key))
         paths.setdefault(route.path, {})[_OPENAPI_METHOD[route.method]] = operation
     if config.cors:
-        for path, routes in cors_routes_by_path(config).items():
+        for path, routes in browser.routes_by_path(config).items():
             paths[path]["options"] = _preflight(path, routes, config, config.cors)
     components: dict[str, Any] = {"securitySchemes": _security_schemes(config, refs)}
     if models:
@@ -120,7 +119,7 @@ def _operation(route: Route, config: StackConfig, refs: ApiReferences, model: st
     cors = config.cors if route.cors else None
     response: dict[str, Any] = {"description": "Success" if status.startswith("2") else "Fixed response"}
     if cors and isinstance(route.integration, MockIntegration):
-        response["headers"] = _declared(cors_response_headers(cors))
+        response["headers"] = browser.declared(browser.response_headers(cors))
     operation: dict[str, Any] = {
         "operationId": _operation_id(route.method, route.path),
         # A mock's integration response needs a method response with the same status code.
@@ -168,119 +167,25 @@ def _model(route: Route) -> dict[str, Any]:
     return route.request_body.model_schema
 
 
-def cors_routes_by_path(config: StackConfig) -> dict[str, list[Route]]:
-    """Path -> its CORS routes (those with `cors: true`); each such path gets one preflight."""
-    by_path: dict[str, list[Route]] = {}
-    for route in config.cors_routes:
-        by_path.setdefault(route.path, []).append(route)
-    return by_path
-
-
-def cors_allow_methods(config: StackConfig, routes: list[Route]) -> list[str]:
-    """`cors.allowMethods`, else the methods of a path's CORS routes (ANY: all of them)."""
-    assert config.cors is not None
-    if config.cors.allow_methods:
-        return list(config.cors.allow_methods)
-    used = {m for r in routes for m in (CORS_METHODS if r.method == "ANY" else (r.method,))}
-    return [m for m in CORS_METHODS if m in used]
-
-
-def cors_allow_headers(config: StackConfig, routes: list[Route]) -> list[str]:
-    """`cors.allowHeaders`, else what a path's CORS routes need.
-
-    That is `Authorization`, `Content-Type` and `x-api-key`, the Lambda authorizer's header, the
-    SigV4 headers for IAM routes and the routes' `requiredHeaders`.
-    """
-    assert config.cors is not None
-    if config.cors.allow_headers is not None:
-        return list(config.cors.allow_headers)
-    headers = ["Authorization", "Content-Type", "x-api-key"]
-    if any(r.auth == "custom" for r in routes):
-        headers.append(config.lambda_authorizer.identity_header)
-    if any(r.auth == "iam" for r in routes):
-        headers.extend(SIGV4_HEADERS)
-    headers.extend(h for r in routes for h in r.required_headers)
-    unique: dict[str, str] = {}
-    for header in headers:
-        unique.setdefault(header.lower(), header)
-    return list(unique.values())
-
-
-def cors_response_headers(cors: CorsSettings) -> dict[str, str]:
-    """Headers every CORS answer carries (header -> value); the origin is the one a fixed value can name.
-
-    With several origins that is the first: a gateway response can only hold a fixed value or copy a
-    request header, and copying `Origin` would hand any site the answer (with credentials, the
-    user's). Mock answers and preflights echo a listed caller's origin instead (`_origin_override`).
-    """
-    headers = {"Access-Control-Allow-Origin": cors.allow_origins[0]}
-    if cors.allow_credentials:
-        headers["Access-Control-Allow-Credentials"] = "true"
-    if cors.expose_headers:
-        headers["Access-Control-Expose-Headers"] = ",".join(cors.expose_headers)
-    if cors.allow_origins != (ANY_ORIGIN,):
-        headers["Vary"] = "Origin"  # caches must not hand one origin's answer to another
-    return headers
-
-
-def preflight_headers(config: StackConfig, routes: list[Route]) -> dict[str, str]:
-    """Headers of the preflight answer for the path of `routes` (its CORS routes)."""
-    assert config.cors is not None
-    return {
-        **cors_response_headers(config.cors),
-        "Access-Control-Allow-Methods": ",".join([*cors_allow_methods(config, routes), "OPTIONS"]),
-        "Access-Control-Allow-Headers": ",".join(cors_allow_headers(config, routes)),
-        "Access-Control-Max-Age": str(config.cors.max_age_seconds),
-    }
-
-
-def _declared(headers: dict[str, str]) -> dict[str, Any]:
-    """Method response headers: an integration response may only set headers its method response declares."""
-    return {name: {"schema": {"type": "string"}} for name in headers}
-
-
-def _static(prefix: str, headers: dict[str, str], cors: CorsSettings) -> dict[str, str]:
-    """`prefix.header.X: 'value'` parameter mappings; a listed-origin echo replaces the fixed origin."""
-    mapped = {f"{prefix}.header.{name}": f"'{value}'" for name, value in headers.items()}
-    if prefix == "method.response" and len(cors.allow_origins) > 1:
-        del mapped["method.response.header.Access-Control-Allow-Origin"]
-    return mapped
-
-
-def _origin_override(cors: CorsSettings) -> str:
-    """VTL for a mock's integration response: echo the caller's Origin only when it is listed exactly.
-
-    Needed only with several origins (one origin is a fixed header). Source: "Override your API's
-    request and response parameters and status codes" (API Gateway developer guide).
-    """
-    if len(cors.allow_origins) < 2:
-        return ""
-    listed = " || ".join(f"$origin == '{origin}'" for origin in cors.allow_origins)
-    return (
-        "#set($origin = $input.params().header.get('Origin'))\n"
-        "#if(\"$!origin\" == '')#set($origin = $input.params().header.get('origin'))#end\n"
-        f"#if({listed})#set($context.responseOverride.header.Access-Control-Allow-Origin = $origin)#end\n"
-    )
-
-
 def _preflight(path: str, routes: list[Route], config: StackConfig, cors: CorsSettings) -> dict[str, Any]:
     """OPTIONS answered by API Gateway itself: no authorizer, no API key, no backend."""
-    headers = preflight_headers(config, routes)
+    headers = browser.preflight_headers(config, routes)
     answer: dict[str, Any] = {
-        "statusCode": PREFLIGHT_STATUS,
-        "responseParameters": _static("method.response", headers, cors),
+        "statusCode": browser.PREFLIGHT_STATUS,
+        "responseParameters": browser.parameter_mappings("method.response", headers, cors),
     }
     if len(cors.allow_origins) > 1:
-        answer["responseTemplates"] = {"application/json": _origin_override(cors)}
+        answer["responseTemplates"] = {"application/json": browser.origin_override(cors)}
+    status = browser.PREFLIGHT_STATUS
     operation: dict[str, Any] = {
         "operationId": _operation_id("OPTIONS", path),
         "summary": "CORS preflight",
-        "responses": {PREFLIGHT_STATUS: {"description": "CORS preflight", "headers": _declared(headers)}},
+        "responses": {status: {"description": "CORS preflight", "headers": browser.declared(headers)}},
         "security": [],
         "x-amazon-apigateway-integration": {
             "type": "mock",
             "passthroughBehavior": "when_no_match",
-            "requestTemplates": {"application/json": f'{{"statusCode": {PREFLIGHT_STATUS}}}'},
+            "requestTemplates": {"application/json": f'{{"statusCode": {status}}}'},
             "responses": {"default": answer},
         },
     }
@@ -334,8 +239,9 @@ def _integration(route: Route, refs: ApiReferences, cors: CorsSettings | None) -
         "responseTemplates": {"application/json": integration.response_body},
     }
     if cors:
-        response["responseParameters"] = _static("method.response", cors_response_headers(cors), cors)
-        response["responseTemplates"] = {"application/json": _origin_override(cors) + integration.response_body}
+        headers = browser.response_headers(cors)
+        response["responseParameters"] = browser.parameter_mappings("method.response", headers, cors)
+        response["responseTemplates"] = {"application/json": browser.origin_override(cors) + integration.response_body}
     return {
         "type": "mock",
         "passthroughBehavior": "when_no_match",
@@ -389,7 +295,7 @@ def _security_schemes(config: StackConfig, refs: ApiReferences) -> dict[str, Any
 
 def _gateway_responses(cors: CorsSettings | None) -> dict[str, Any]:
     """Every answer API Gateway gives itself (401, 403, 429, 5xx...); with CORS, readable by the app."""
-    cors_headers = _static("gatewayresponse", cors_response_headers(cors), cors) if cors else {}
+    cors_headers = browser.parameter_mappings("gatewayresponse", browser.response_headers(cors), cors) if cors else {}
     responses = {}
     for response_type, (status, message) in _GATEWAY_RESPONSES.items():
         body = json.dumps({"message": message, "requestId": "$context.requestId"})
