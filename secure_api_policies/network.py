@@ -14,6 +14,9 @@ from .values import UNKNOWN, parse_document, peek
 
 
 def _open_allow_violations(document: Any, where: str) -> Iterator[Outcome]:
+    if document is UNKNOWN:
+        yield Undecided(f"{where} is unknown during preview")
+        return
     for statement in open_allows(document):
         sid = statement.get("Sid")
         name = f"statement {sid!r}" if sid else "a statement"

@@ -66,8 +66,9 @@ def truststore_version(props: Mapping[str, Any], _config: Config) -> Iterator[Ou
 
 
 _MAPPINGS = (
-    (t.BASE_PATH_MAPPING, "restApi", "domainName", t.REST_API, t.DOMAIN_NAME),
-    (t.HTTP_API_MAPPING, "apiId", "domainName", t.HTTP_API, t.HTTP_DOMAIN_NAME),
+    (t.BASE_PATH_MAPPING, "restApi", "domainName", {t.REST_API}, {t.DOMAIN_NAME}),
+    # A V2 API mapping also maps REST API stages (multi-level base paths).
+    (t.HTTP_API_MAPPING, "apiId", "domainName", {t.HTTP_API, t.REST_API}, {t.HTTP_DOMAIN_NAME, t.DOMAIN_NAME}),
 )
 
 
@@ -75,12 +76,12 @@ def default_endpoint_disabled(view: StackView, _config: Config) -> Iterator[Outc
     """An API behind a custom domain (TLS policy, mTLS, WAF on the domain) must not stay reachable
     on execute-api, which bypasses all of them."""
     reported: set[str] = set()
-    for mapping_type, api_prop, domain_prop, api_type, domain_type in _MAPPINGS:
+    for mapping_type, api_prop, domain_prop, api_types, domain_types in _MAPPINGS:
         for mapping in view.of_type(mapping_type):
-            apis = view.link(mapping, api_prop, {api_type}, keys=("id",))
+            apis = view.link(mapping, api_prop, api_types, keys=("id",))
             if not apis.decided:
                 yield Undecided(f"{label(mapping)}: its API is unknown")
-            domains = view.link(mapping, domain_prop, {domain_type}, keys=("domainName",)).targets
+            domains = view.link(mapping, domain_prop, domain_types, keys=("domainName",)).targets
             domain = domains[0].name if domains else "a custom domain"
             for api in apis.targets:
                 disabled = setting(

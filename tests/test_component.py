@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from pulumi.output import Unknown
 
+from secure_api.component.config import ConfigError
 from secure_api.component.resource import TYPE_TOKEN
 from secure_api.plan.harness import PlannedResource, PlanResult
 from tests.conftest import Plan
@@ -166,12 +167,21 @@ def test_lambda_authorizer_is_wired_with_least_privilege(dev_plan: PlanResult) -
         statements = json.loads(role_policy.inputs["policy"])["Statement"]
         actions = sorted(a for s in statements for a in s["Action"])
         assert actions == [
+            "kms:Decrypt",
             "logs:CreateLogStream",
             "logs:PutLogEvents",
             "xray:PutTelemetryRecords",
             "xray:PutTraceSegments",
         ]
         assert statements[0]["Resource"] == [f"arn:aws:logs:eu-west-1:123456789012:log-group:{logs.inputs['name']}:*"]
+        # The environment (API key digests, issuer config) is encrypted with the component's key.
+        assert statements[2] == {
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt"],
+            "Resource": [function.inputs["kmsKeyArn"]],
+        }
+    assert depends_on(function, key, "kmsKeyArn")
+    assert depends_on(function, role_policy)  # the role can decrypt before the first invocation
     permission = named(dev_plan, "aws:lambda/permission:Permission", "authorizer-invoke")
     assert permission.inputs["principal"] == "apigateway.amazonaws.com"
     api = dev_plan.one("aws:apigateway/restApi:RestApi")
@@ -180,14 +190,55 @@ def test_lambda_authorizer_is_wired_with_least_privilege(dev_plan: PlanResult) -
         assert permission.inputs["sourceArn"].endswith("secure-api-api-id/authorizers/*")
 
 
-def test_lambda_routes_get_a_permission_for_that_route_only(dev_plan: PlanResult) -> None:
-    permissions = [p for p in dev_plan.of_type("aws:lambda/permission:Permission") if "route-invoke" in p.name]
+def _in_deploying_account(config: dict[str, Any]) -> dict[str, Any]:
+    for route in config["routes"]:
+        if route["integration"]["type"] == "lambda":
+            route["integration"]["functionArn"] = route["integration"]["functionArn"].replace(
+                ":111122223333:", ":123456789012:"
+            )
+    return config
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+def test_lambda_routes_get_a_permission_for_that_route_only(
+    dev_config: dict[str, Any], plan: Plan, preview: bool
+) -> None:
+    result = plan(_in_deploying_account(dev_config), preview=preview)
+    permissions = [p for p in result.of_type("aws:lambda/permission:Permission") if "route-invoke" in p.name]
     functions = {p.inputs["function"].rsplit(":", 1)[-1] for p in permissions}
     assert functions == {"orders-daily-report", "orders-partner-webhook"}
-    if not dev_plan.preview:
+    assert not any("not the deploying account" in w or "add-permission" in w for w in result.warnings)
+    if not preview:
         arns = sorted(p.inputs["sourceArn"] for p in permissions)
         base = "arn:aws:execute-api:eu-west-1:123456789012:secure-api-api-id/v1"
         assert arns == [f"{base}/GET/reports/daily", f"{base}/POST/partners/webhook"]
+
+
+def test_example_functions_in_another_account_are_flagged_not_granted(dev_plan: PlanResult) -> None:
+    """The shipped stacks are templates: their functions are not in the deploying (mock) account."""
+    assert not [p for p in dev_plan.of_type("aws:lambda/permission:Permission") if "route-invoke" in p.name]
+    flagged = [w for w in dev_plan.warnings if "in account 111122223333, the API deploys to 123456789012" in w]
+    assert [w.split(":", 2)[1].split(":")[0] for w in flagged] == [
+        "routes[4].integration.functionArn",
+        "routes[5].integration.functionArn",
+    ]
+    assert "--source-arn arn:aws:execute-api:eu-west-1:123456789012:<api-id>/v1/GET/reports/daily" in flagged[0]
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+def test_a_function_in_another_region_fails_the_plan_before_any_resource(plan: Plan, preview: bool) -> None:
+    route = {
+        "path": "/r",
+        "method": "GET",
+        "auth": "iam",
+        "integration": {"type": "lambda", "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:f"},
+    }
+    config = {"routes": [route], "network": {"allowedSourceCidrs": ["203.0.113.0/24"]}}
+    with pytest.raises(ConfigError) as caught:
+        plan(config, preview=preview)
+    (key, message), *_ = caught.value.problems
+    assert key == "secure-api:routes[0].integration.functionArn"
+    assert "in us-east-1, the API in eu-west-1" in message
 
 
 def test_usage_plans_reference_the_stage_and_set_limits(dev_plan: PlanResult) -> None:

@@ -7,15 +7,15 @@ API's execution ARN, so its JSON is only readable in update mode; its wiring is 
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
-from pulumi.output import Unknown
 
 from secure_api.component.config import ConfigError, parse_config
 from secure_api.component.resource import TYPE_TOKEN
+from secure_api.plan.cli import main
 from secure_api.plan.harness import PlannedResource, PlanResult
 from secure_api.plan.offline import plan_stack
 from tests.conftest import Plan
@@ -23,6 +23,8 @@ from tests.conftest import Plan
 POLICY = "aws:apigateway/restApiPolicy:RestApiPolicy"
 REST_API = "aws:apigateway/restApi:RestApi"
 DEPLOYMENT = "aws:apigateway/deployment:Deployment"
+# Any API id of the deploying account and region: the policy is attached to this API only.
+API = "arn:aws:execute-api:eu-west-1:123456789012:*"
 
 IAM_ROUTE = {"path": "/reports", "method": "GET", "auth": "iam", "integration": {"type": "mock"}}
 PUBLIC_ROUTE = {
@@ -34,13 +36,14 @@ PUBLIC_ROUTE = {
 }
 
 
+def body_policy(result: PlanResult) -> dict[str, Any] | None:
+    return json.loads(result.one(REST_API).inputs["body"]).get("x-amazon-apigateway-policy")
+
+
 def statements(result: PlanResult) -> dict[str, dict[str, Any]]:
-    policy = json.loads(result.one(POLICY).inputs["policy"])
+    policy = body_policy(result)
+    assert policy is not None
     return {s["Sid"]: s for s in policy["Statement"]}
-
-
-def execution_arn(result: PlanResult) -> str:
-    return f"arn:aws:execute-api:eu-west-1:123456789012:{result.one(REST_API).name}-id"
 
 
 @pytest.fixture(scope="module")
@@ -53,26 +56,30 @@ def private_plan(request: pytest.FixtureRequest, private_plans: dict[str, PlanRe
     return private_plans[request.param]
 
 
-def test_policy_is_its_own_resource_and_deployed_after_it(dev_plan: PlanResult) -> None:
-    api = dev_plan.one(REST_API)
-    policy = dev_plan.one(POLICY)
-    deployment = dev_plan.one(DEPLOYMENT)
-    assert "policy" not in api.inputs  # the API never waits on (or cycles with) its policy
-    assert api.urn in policy.property_dependencies["restApiId"]
-    assert policy.urn in deployment.dependencies
-    # The fingerprint hashes the policy document, never the policy resource: a policy replacement
-    # alone must not force the deployment through a delete-before-replace.
-    assert policy.urn not in deployment.property_dependencies["triggers"]
+def test_policy_travels_in_the_body_so_every_import_reapplies_it(private_plan: PlanResult) -> None:
+    """No RestApiPolicy (an overwrite import would wipe it) and no engine feature to re-apply one."""
+    api = private_plan.one(REST_API)
+    assert not private_plan.of_type(POLICY)
+    assert api.inputs["putRestApiMode"] == "overwrite"
+    # No user pool in this stack: the body, policy included, is known even in preview.
+    assert statements(private_plan)["DenyOutsideVpcEndpoints"]["Resource"] == [f"{API}/*"]
+    # The same document as the argument: providers before terraform-provider-aws v6.48.0 would
+    # otherwise patch the previous policy from state back over a changed body policy (#38515).
+    assert json.loads(api.inputs["policy"]) == body_policy(private_plan)
 
 
-def test_policy_is_reapplied_whenever_the_body_is_reimported(dev_plan: PlanResult) -> None:
-    policy = dev_plan.one(POLICY)
-    body = dev_plan.one(REST_API).inputs["body"]
-    assert policy.delete_before_replace  # deleting a RestApiPolicy clears the API's policy
-    if dev_plan.preview:
-        assert isinstance(policy.replacement_trigger, Unknown)  # the body embeds the new user pool's ARN
-    else:
-        assert policy.replacement_trigger == hashlib.sha256(body.encode()).hexdigest()
+def test_policy_names_no_api_id_and_needs_no_other_resource(dev_plans: dict[str, PlanResult]) -> None:
+    """Full ARNs with `*` for the API id: known before the API exists, and kept as written by API
+    Gateway (the short `execute-api:/` form is expanded on save and would diff on every refresh)."""
+    update = dev_plans["update"]
+    deployment = update.one(DEPLOYMENT)
+    assert update.one(REST_API).urn in deployment.dependencies
+    assert not update.of_type(POLICY)
+    resources = {r for s in body_policy(update)["Statement"] for r in s["Resource"]}
+    assert resources
+    assert all(r == f"{API}/*" or r.startswith(f"{API}/v1/") for r in resources)
+    preview = dev_plans["preview"].one(REST_API)
+    assert json.loads(preview.inputs["policy"]) == body_policy(update)  # known in preview too
 
 
 def test_policy_denies_callers_outside_the_source_ranges(dev_plans: dict[str, PlanResult]) -> None:
@@ -81,7 +88,7 @@ def test_policy_denies_callers_outside_the_source_ranges(dev_plans: dict[str, Pl
     assert deny["Effect"] == "Deny"
     assert deny["Principal"] == "*"
     assert deny["Action"] == ["execute-api:Invoke"]
-    assert deny["Resource"] == [f"{execution_arn(result)}/*"]
+    assert deny["Resource"] == [f"{API}/*"]
     assert deny["Condition"] == {
         "NotIpAddress": {"aws:SourceIp": ["198.51.100.0/24", "192.0.2.0/25", "2001:db8:1234::/48"]}
     }
@@ -89,7 +96,7 @@ def test_policy_denies_callers_outside_the_source_ranges(dev_plans: dict[str, Pl
 
 def test_anonymous_allow_covers_the_non_iam_routes_only(dev_plans: dict[str, PlanResult]) -> None:
     result = dev_plans["update"]
-    arn = execution_arn(result)
+    arn = API
     found = statements(result)
     allow = found["AllowInvokeOfRoutes"]
     assert (allow["Effect"], allow["Principal"]) == ("Allow", "*")
@@ -140,7 +147,6 @@ def test_private_api_is_bound_to_its_vpc_endpoints(private_plan: PlanResult) -> 
     # No user pool here, so the body is known even in preview: an overwrite re-import keeps the association.
     servers = json.loads(api.inputs["body"])["servers"]
     assert servers[0]["x-amazon-apigateway-endpoint-configuration"]["vpcEndpointIds"] == endpoints
-    assert private_plan.one(DEPLOYMENT).dependencies.count(private_plan.one(POLICY).urn) == 1
     assert not private_plan.of_type("aws:apigateway/domainName:DomainName")
     assert not any("custom domain" in w for w in private_plan.warnings)
 
@@ -155,12 +161,12 @@ def test_private_policy_requires_the_vpc_endpoints_and_vpc_ranges(private_plans:
     assert found["DenyOutsideSourceCidrs"]["Condition"] == {
         "NotIpAddress": {"aws:VpcSourceIp": ["10.20.0.0/16", "fd12:3456:789a::/48"]}
     }
-    assert found["AllowInvokeOfRoutes"]["Resource"] == [f"{execution_arn(result)}/v1/GET/health"]
+    assert found["AllowInvokeOfRoutes"]["Resource"] == [f"{API}/v1/GET/health"]
 
 
 def test_no_policy_when_there_is_nothing_to_restrict(plan: Plan) -> None:
     result = plan({"routes": [IAM_ROUTE], "waf": {"enabled": False, "acceptNoWaf": True}}, preview=True)
-    assert not result.of_type(POLICY)
+    assert body_policy(result) is None
     deployment: PlannedResource = result.one(DEPLOYMENT)
     assert deployment.dependencies == (result.one(REST_API).urn,)
 
@@ -269,3 +275,15 @@ def test_an_unrestricted_regional_api_is_warned_about(dev_config: dict[str, Any]
     assert any(w.startswith(warning) for w in plan(dev_config, preview=True).warnings)
     dev_config["network"]["allowedSourceCidrs"] = ["198.51.100.0/24"]
     assert not any(w.startswith(warning) for w in plan(dev_config, preview=True).warnings)
+
+
+def test_the_plan_names_the_0_2_0_policy_resource_to_drop_from_the_state(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Deleting 0.2.0's RestApiPolicy would clear the policy the body now applies: it must leave the state."""
+    urn = f"urn:pulumi:dev::secure-api::{TYPE_TOKEN}${POLICY}::secure-api-resource-policy"
+    state = {"version": 3, "deployment": {"resources": [{"urn": urn, "type": POLICY, "custom": True}]}}
+    (tmp_path / "state.json").write_text(json.dumps(state))
+    assert main(["plan", "--stack", "private", "--no-policy", "--state", str(tmp_path / "state.json")]) == 0
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if "secure-api 0.2.0" in line]
+    assert f"run `pulumi state delete '{urn}'` before `pulumi up`" in line

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,11 +17,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
+from google.protobuf import json_format, struct_pb2
 from pulumi.output import Unknown
 
 from secure_api.component.config import ConfigError, parse_config
 from secure_api.component.config.tls import PROJECT_DIR, expiry_warnings, parse_truststore
 from secure_api.plan.harness import PlannedResource, PlanResult
+from secure_api_policies.verdict import evaluate
 from tests.conftest import Plan
 
 DOMAIN = "aws:apigateway/domainName:DomainName"
@@ -84,6 +87,35 @@ def test_base_path_mapping_targets_the_stage(dev_plan: PlanResult) -> None:
     assert mapping.inputs["basePath"] == "v1"
     if not dev_plan.preview:
         assert mapping.inputs["stageName"] == "v1"
+
+
+API_MAPPING = "aws:apigatewayv2/apiMapping:ApiMapping"
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+def test_multi_level_base_path_is_a_v2_api_mapping(dev_config: dict[str, Any], plan: Plan, preview: bool) -> None:
+    """The V1 CreateBasePathMapping refuses `catalog/v2`; the V2 API mapping takes REST API stages."""
+    dev_config["domain"]["basePath"] = "catalog/v2"
+    result = plan(dev_config, preview=preview)
+    assert not result.of_type("aws:apigateway/basePathMapping:BasePathMapping")
+    mapping = result.one(API_MAPPING)
+    assert mapping.inputs["apiMappingKey"] == "catalog/v2"
+    assert result.one("aws:apigateway/stage:Stage").urn in mapping.property_dependencies["stage"]
+    assert result.one("aws:apigateway/restApi:RestApi").urn in mapping.property_dependencies["apiId"]
+    assert result.one(DOMAIN).urn in mapping.property_dependencies["domainName"]
+    # The pack still sees the REST API behind the domain through the V2 mapping.
+    api = result.one("aws:apigateway/restApi:RestApi")
+    opened = [r if r.urn != api.urn else _with_input(r, "disableExecuteApiEndpoint", False) for r in result.resources]
+    findings = {(f.rule, f.urn) for f in evaluate(opened) if f.level == "mandatory"}
+    assert ("custom-domain-default-endpoint", api.urn) in findings
+
+
+def _with_input(resource: PlannedResource, key: str, value: Any) -> PlannedResource:
+    properties = json_format.MessageToDict(resource.properties)
+    properties[key] = value
+    struct = struct_pb2.Struct()
+    struct.update(properties)
+    return replace(resource, properties=struct)
 
 
 def test_alias_records_point_at_the_domain(dev_plan: PlanResult) -> None:
@@ -326,6 +358,15 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
         with_domain({}, api={"endpointType": "PRIVATE"}, network={"vpcEndpointIds": ["vpce-0a1b2c3d4e5f67890"]}),
         "secure-api:domain",
         "a PRIVATE API is reached through its VPC endpoints",
+    ),
+    (
+        "multi-level base path with an enhanced policy",
+        with_domain(
+            {"basePath": "catalog/v2"},
+            tls={"securityPolicy": "SecurityPolicy_TLS13_1_2_2021_06"},
+        ),
+        "secure-api:domain.basePath",
+        "a multi-level base path ('catalog/v2') needs tls.securityPolicy TLS_1_2",
     ),
     (
         "uppercase domain name",

@@ -72,6 +72,7 @@ ONE_PER_KEY = [
         ),
     ),
     ("aws:apigateway/basePathMapping:BasePathMapping", "base-path", minimal(domain=DOMAIN)),
+    ("aws:apigatewayv2/apiMapping:ApiMapping", "api-mapping", minimal(domain={**DOMAIN, "basePath": "catalog/v2"})),
     (
         "aws:route53/record:Record",
         "certificate-dns",
@@ -99,7 +100,6 @@ def test_exactly_the_one_per_key_resources_of_the_dev_stack_delete_first(dev_pla
     )
     assert deleted_first == sorted(
         [
-            ("aws:apigateway/restApiPolicy:RestApiPolicy", "resource-policy"),
             ("aws:wafv2/webAclAssociation:WebAclAssociation", "waf-association"),
             ("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "waf-logging"),
             ("aws:apigateway/methodSettings:MethodSettings", "method-settings"),

@@ -188,6 +188,22 @@ def test_managed_groups_overridable_with_count_rollout_and_log4j_blocking(dev_pl
     assert common["ruleActionOverrides"] == [{"name": "SizeRestrictions_BODY", "actionToUse": {"count": {}}}]
 
 
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+def test_bot_control_gets_its_required_inspection_level(dev_config: dict[str, Any], plan: Plan, preview: bool) -> None:
+    """WAF refuses a Bot Control group without its ManagedRuleGroupConfig."""
+    groups = dev_config["waf"]["managedRuleGroups"]
+    groups["AWSManagedRulesBotControlRuleSet"] = {"mode": "COUNT"}
+    rules = rules_of(plan(dev_config, preview=preview))
+    bot = rules["AWSManagedRulesBotControlRuleSet"]["statement"]["managedRuleGroupStatement"]
+    assert bot["managedRuleGroupConfigs"] == [{"awsManagedRulesBotControlRuleSet": {"inspectionLevel": "COMMON"}}]
+    common = rules["AWSManagedRulesCommonRuleSet"]["statement"]["managedRuleGroupStatement"]
+    assert "managedRuleGroupConfigs" not in common
+    groups["AWSManagedRulesBotControlRuleSet"]["inspectionLevel"] = "TARGETED"
+    bot = rules_of(plan(dev_config, preview=preview))["AWSManagedRulesBotControlRuleSet"]
+    configs = bot["statement"]["managedRuleGroupStatement"]["managedRuleGroupConfigs"]
+    assert configs == [{"awsManagedRulesBotControlRuleSet": {"inspectionLevel": "TARGETED"}}]
+
+
 def test_relaxations_are_warned_about(dev_plan: PlanResult) -> None:
     assert any("AWSManagedRulesLinuxRuleSet is in COUNT mode" in w for w in dev_plan.warnings)
     assert any("SizeRestrictions_BODY" in w for w in dev_plan.warnings)
@@ -328,6 +344,42 @@ BAD_INPUTS = [
         "waf.managedRuleGroups.AWSManagedRulesKnownBadInputsRuleSet.countRules",
         "always block",
         id="log4j-count-rule",
+    ),
+    pytest.param(
+        {"managedRuleGroups": {"AWSManagedRulesCommonRuleSett": {"enabled": False}}},
+        "waf.managedRuleGroups.AWSManagedRulesCommonRuleSett",
+        "not an AWS managed rule group: did you mean AWSManagedRulesCommonRuleSet?",
+        id="group-name-typo",
+    ),
+    pytest.param(
+        {"managedRuleGroups": {"AWSManagedRulesATPRuleSet": {}}},
+        "waf.managedRuleGroups.AWSManagedRulesATPRuleSet",
+        "needs the login path",
+        id="atp-needs-config",
+    ),
+    pytest.param(
+        {"managedRuleGroups": {"AWSManagedRulesACFPRuleSet": {}}},
+        "waf.managedRuleGroups.AWSManagedRulesACFPRuleSet",
+        "WAF refuses the web ACL",
+        id="acfp-needs-config",
+    ),
+    pytest.param(
+        {"managedRuleGroups": {"AWSManagedRulesAntiDDoSRuleSet": {"mode": "COUNT"}}},
+        "waf.managedRuleGroups.AWSManagedRulesAntiDDoSRuleSet",
+        "client-side challenge",
+        id="anti-ddos-needs-config",
+    ),
+    pytest.param(
+        {"managedRuleGroups": {"AWSManagedRulesCommonRuleSet": {"countRules": ["SizeRestriction_BODY"]}}},
+        "waf.managedRuleGroups.AWSManagedRulesCommonRuleSet.countRules",
+        "has no rules ['SizeRestriction_BODY']; its rules: CrossSiteScripting_BODY",
+        id="count-rule-typo",
+    ),
+    pytest.param(
+        {"managedRuleGroups": {"AWSManagedRulesSQLiRuleSet": {"inspectionLevel": "TARGETED"}}},
+        "waf.managedRuleGroups.AWSManagedRulesSQLiRuleSet.inspectionLevel",
+        "only AWSManagedRulesBotControlRuleSet",
+        id="inspection-level-elsewhere",
     ),
     pytest.param({"redactHeaders": ["X-Secret"]}, "waf.redactHeaders", "lowercase", id="redact-uppercase"),
     pytest.param({"logRetentionDays": 100}, "waf.logRetentionDays", "must be one of", id="retention"),

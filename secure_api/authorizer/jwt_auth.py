@@ -124,13 +124,26 @@ def _audience(aud: object, allowed: frozenset[str]) -> str:
 
 
 def _scope(claims: dict[str, Any]) -> str:
-    """OAuth ``scope`` (space-separated string) or ``scp`` (list, used by some OIDC providers)."""
+    """The granted scopes, space-separated: ``scope``, else ``scp``.
+
+    ``scope`` is a space-separated string (RFC 8693 section 4.2, RFC 9068). ``scp`` is that string
+    too (Entra ID, Cognito tokens with a trigger-added ``scp``) or an array of names (Okta); array
+    items must be non-empty and free of whitespace, so the string form stays unambiguous.
+    """
     scope = claims.get("scope")
-    if scope is None:
-        return " ".join(_names(claims, ("scp",)))
-    if type(scope) is not str:
+    if scope is not None:
+        if type(scope) is not str:
+            raise AuthenticationError("bad_claim")
+        return scope
+    scp = claims.get("scp")
+    if scp is None or type(scp) is str:
+        return scp or ""
+    if type(scp) is not list:
         raise AuthenticationError("bad_claim")
-    return scope
+    for item in scp:
+        if type(item) is not str or not item or len(item.split()) != 1 or item != item.strip():
+            raise AuthenticationError("bad_claim")
+    return " ".join(scp)
 
 
 def _names(claims: dict[str, Any], names: tuple[str, ...]) -> list[str]:

@@ -6,7 +6,10 @@ routes grow, and makes the whole API one value the redeploy fingerprint can hash
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +25,10 @@ IAM_SCHEME = "sigv4"
 CUSTOM_SCHEME = "lambda-authorizer"
 API_KEY_SCHEME = "api_key"
 SCHEME_FOR_AUTH = {"cognito": COGNITO_SCHEME, "iam": IAM_SCHEME, "custom": CUSTOM_SCHEME}
+# API Gateway refuses a TOKEN credential that does not match before the function runs (401). It must
+# accept exactly what the function does (docs/authorizer.md, step 1): the `Bearer` scheme in any case
+# (RFC 7235 section 2.1), one space, a compact JWS of three base64url parts.
+BEARER_JWT_EXPRESSION = r"^[Bb][Ee][Aa][Rr][Ee][Rr] [-0-9A-Za-z_]+\.[-0-9A-Za-z_]+\.[-0-9A-Za-z_]+$"
 
 # Generic bodies: the caller learns the class of failure and a request id, never internal detail.
 _SECURITY_HEADERS = {
@@ -60,6 +67,7 @@ class ApiReferences:
     partition: str
     user_pool_arn: str | None = None
     authorizer_function_arn: str | None = None
+    resource_policy: dict[str, Any] | None = None
 
 
 def lambda_invoke_uri(partition: str, region: str, function_arn: str) -> str:
@@ -69,13 +77,15 @@ def lambda_invoke_uri(partition: str, region: str, function_arn: str) -> str:
 def build_openapi(config: StackConfig, refs: ApiReferences) -> dict[str, Any]:
     """The whole API definition; pure, so it can be validated and hashed without any cloud."""
     paths: dict[str, dict[str, Any]] = {}
-    models = _model_names(config)
+    preflights = browser.routes_by_path(config) if config.cors else {}
+    ids = operation_ids(config.routes, preflights)
+    models = _model_names(config.routes, ids)
     for route in config.routes:
-        operation = _operation(route, config, refs, models.get(route.key))
+        operation = _operation(route, ids[route.key], config, refs, models.get(route.key))
         paths.setdefault(route.path, {})[_OPENAPI_METHOD[route.method]] = operation
     if config.cors:
-        for path, routes in browser.routes_by_path(config).items():
-            paths[path]["options"] = _preflight(path, routes, config, config.cors)
+        for path, routes in preflights.items():
+            paths[path]["options"] = _preflight(path, ids[f"OPTIONS {path}"], routes, config, config.cors)
     components: dict[str, Any] = {"securitySchemes": _security_schemes(config, refs)}
     if models:
         by_key = {r.key: r for r in config.routes}
@@ -99,6 +109,9 @@ def build_openapi(config: StackConfig, refs: ApiReferences) -> dict[str, Any]:
     }
     if config.tls.access_mode:
         document["x-amazon-apigateway-endpoint-access-mode"] = config.tls.access_mode
+    # And the resource policy: every overwrite import replaces the API's policy with this one.
+    if refs.resource_policy:
+        document["x-amazon-apigateway-policy"] = refs.resource_policy
     return document
 
 
@@ -114,14 +127,16 @@ def render_openapi(config: StackConfig, refs: ApiReferences) -> str:
     return json.dumps(build_openapi(config, refs), sort_keys=True, separators=(",", ":"))
 
 
-def _operation(route: Route, config: StackConfig, refs: ApiReferences, model: str | None) -> dict[str, Any]:
+def _operation(
+    route: Route, operation_id: str, config: StackConfig, refs: ApiReferences, model: str | None
+) -> dict[str, Any]:
     status = str(route.integration.status_code) if isinstance(route.integration, MockIntegration) else "200"
     cors = config.cors if route.cors else None
     response: dict[str, Any] = {"description": "Success" if status.startswith("2") else "Fixed response"}
     if cors and isinstance(route.integration, MockIntegration):
         response["headers"] = browser.declared(browser.response_headers(cors))
     operation: dict[str, Any] = {
-        "operationId": _operation_id(route.method, route.path),
+        "operationId": operation_id,
         # A mock's integration response needs a method response with the same status code.
         "responses": {status: response},
         "security": _security_requirement(route, config),
@@ -148,16 +163,17 @@ def _parameters(where: str, names: tuple[str, ...] | list[str]) -> list[dict[str
     return [{"name": name, "in": where, "required": True, "schema": {"type": "string"}} for name in names]
 
 
-def _model_names(config: StackConfig) -> dict[str, str]:
-    """`METHOD /path` -> model name (API Gateway model names are alphanumeric) for routes with a body schema."""
+def _model_names(routes: Iterable[Route], ids: dict[str, str]) -> dict[str, str]:
+    """`METHOD /path` -> model name for routes with a body schema: the operationId made alphanumeric,
+    as API Gateway requires (`postOrders` -> `PostOrdersRequest`); a number keeps stripped ids apart."""
     names: dict[str, str] = {}
-    for route in config.routes:
+    for route in routes:
         if route.request_body:
-            base = "".join(c for c in _operation_id(route.method, route.path) if c.isalnum())
-            name = base[:1].upper() + base[1:] + "Request"
-            suffix = 2
+            base = "".join(c for c in ids[route.key] if c.isalnum())
+            base = base[:1].upper() + base[1:] + "Request"
+            name, suffix = base, 2
             while name in names.values():
-                name, suffix = f"{base[:1].upper()}{base[1:]}Request{suffix}", suffix + 1
+                name, suffix = f"{base}{suffix}", suffix + 1
             names[route.key] = name
     return names
 
@@ -167,7 +183,9 @@ def _model(route: Route) -> dict[str, Any]:
     return route.request_body.model_schema
 
 
-def _preflight(path: str, routes: list[Route], config: StackConfig, cors: CorsSettings) -> dict[str, Any]:
+def _preflight(
+    path: str, operation_id: str, routes: list[Route], config: StackConfig, cors: CorsSettings
+) -> dict[str, Any]:
     """OPTIONS answered by API Gateway itself: no authorizer, no API key, no backend."""
     headers = browser.preflight_headers(config, routes)
     answer: dict[str, Any] = {
@@ -178,7 +196,7 @@ def _preflight(path: str, routes: list[Route], config: StackConfig, cors: CorsSe
         answer["responseTemplates"] = {"application/json": browser.origin_override(cors)}
     status = browser.PREFLIGHT_STATUS
     operation: dict[str, Any] = {
-        "operationId": _operation_id("OPTIONS", path),
+        "operationId": operation_id,
         "summary": "CORS preflight",
         "responses": {status: {"description": "CORS preflight", "headers": browser.declared(headers)}},
         "security": [],
@@ -195,7 +213,25 @@ def _preflight(path: str, routes: list[Route], config: StackConfig, cors: CorsSe
     return operation
 
 
-def _operation_id(method: str, path: str) -> str:
+def operation_ids(routes: Iterable[Route], preflight_paths: Iterable[str] = ()) -> dict[str, str]:
+    """A unique operationId per route key (OpenAPI requires uniqueness; SDK generators rely on it).
+
+    The readable form (`getOrdersOrderId`) drops braces and slashes, so `/orders/{orderId}`,
+    `/orders/orderId` and `/ordersOrderId` would share it: routes whose readable ids collide get a
+    short digest of their route key appended, so ids of non-colliding routes never change. CORS
+    preflights (`OPTIONS <path>` for each of `preflight_paths`) take part as routes do.
+    """
+    keys = [(route.key, route.method, route.path) for route in routes]
+    keys += [(f"OPTIONS {path}", "OPTIONS", path) for path in preflight_paths]
+    readable = {key: _readable_operation_id(method, path) for key, method, path in keys}
+    counts = Counter(readable.values())
+    return {
+        key: value if counts[value] == 1 else f"{value}_{hashlib.sha256(key.encode()).hexdigest()[:8]}"
+        for key, value in readable.items()
+    }
+
+
+def _readable_operation_id(method: str, path: str) -> str:
     words = [s.strip("{}+") for s in path.split("/") if s]
     return method.lower() + "".join(w[:1].upper() + w[1:] for w in words if w) or "root"
 
@@ -280,7 +316,7 @@ def _security_schemes(config: StackConfig, refs: ApiReferences) -> dict[str, Any
         if settings.type == "REQUEST":  # a TOKEN authorizer reads the header the scheme names
             authorizer["identitySource"] = settings.identity_source
         elif settings.mode == "jwt":
-            authorizer["identityValidationExpression"] = r"^Bearer [-0-9A-Za-z_]+\.[-0-9A-Za-z_]+\.[-0-9A-Za-z_]+$"
+            authorizer["identityValidationExpression"] = BEARER_JWT_EXPRESSION
         schemes[CUSTOM_SCHEME] = {
             "type": "apiKey",
             "name": settings.identity_header,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pulumi
 import pulumi_aws as aws
 
@@ -11,11 +13,11 @@ from .layers.client_certificate import build_client_certificate
 from .layers.cognito import build_user_pool
 from .layers.context import LayerContext
 from .layers.iam_invoke import build_invoke_policy
-from .layers.integrations import build_lambda_permissions
+from .layers.integrations import build_lambda_permissions, check_lambda_integrations
 from .layers.lambda_authorizer import build_lambda_authorizer, grant_api_gateway_invoke
-from .layers.network import build_resource_policy
+from .layers.network import api_arn_pattern, resource_policy, warn_open_network
 from .layers.observability import build_access_logging, build_monitoring
-from .layers.tls import build_custom_domain
+from .layers.tls import build_custom_domain, check_domain_region
 from .layers.usage_plans import build_usage_plans
 from .layers.waf import build_waf
 from .openapi import ApiReferences, render_openapi
@@ -56,6 +58,9 @@ class SecureApi(pulumi.ComponentResource):
             account_id=aws.get_caller_identity().account_id,
             partition=aws.get_partition().partition,
         )
+        # Before any resource: a wrong region fails the plan, not the update halfway.
+        check_lambda_integrations(ctx)
+        check_domain_region(ctx)
         _warn_relaxed_routes(config)
         _warn_unused_settings(config)
         _warn_cors(config)
@@ -63,6 +68,8 @@ class SecureApi(pulumi.ComponentResource):
         access_logging = build_access_logging(ctx)  # first: its KMS key encrypts every log group
         authorizer = build_lambda_authorizer(ctx, user_pool, access_logging.key) if config.uses_auth("custom") else None
 
+        warn_open_network(config)
+        policy = resource_policy(config, api_arn_pattern(ctx.partition, ctx.region, ctx.account_id))
         pool_arn: pulumi.Input[str | None] = user_pool.pool.arn if user_pool else None
         body = pulumi.Output.from_input(pool_arn).apply(
             lambda arn: render_openapi(
@@ -72,6 +79,7 @@ class SecureApi(pulumi.ComponentResource):
                     partition=ctx.partition,
                     user_pool_arn=arn,
                     authorizer_function_arn=authorizer.function_arn if authorizer else None,
+                    resource_policy=policy,
                 ),
             )
         )
@@ -80,6 +88,8 @@ class SecureApi(pulumi.ComponentResource):
             name=ctx.api_name,
             description=config.api.description,
             body=body,
+            # The body's policy again, so no provider restores an older one after an import (see layers/network.py).
+            policy=json.dumps(policy, sort_keys=True, separators=(",", ":")) if policy else None,
             endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(
                 types=config.api.endpoint_type,
                 vpc_endpoint_ids=list(config.network.vpc_endpoint_ids) or None,
@@ -96,10 +106,13 @@ class SecureApi(pulumi.ComponentResource):
             tags=ctx.tags(),
             opts=ctx.opts(),
         )
-        resource_policy = build_resource_policy(ctx, api, body)
-        self.fingerprint = pulumi.Output.all(
-            body=body, resourcePolicy=resource_policy.document if resource_policy else None
-        ).apply(lambda parts: redeploy_fingerprint({**parts, "endpointType": config.api.endpoint_type}))
+        # The policy travels in the body (every import applies it); it is named in the fingerprint
+        # as well, so the hash's inputs stay explicit.
+        self.fingerprint = body.apply(
+            lambda text: redeploy_fingerprint(
+                {"body": text, "resourcePolicy": policy, "endpointType": config.api.endpoint_type}
+            )
+        )
         deployment = aws.apigateway.Deployment(
             ctx.child("deployment"),
             rest_api=api.id,
@@ -107,8 +120,8 @@ class SecureApi(pulumi.ComponentResource):
             # Replaced (create-before-delete) exactly when the fingerprint changes; never
             # delete_before_replace, or the stage would point at a deleted deployment.
             triggers={"fingerprint": self.fingerprint},
-            # A deployment snapshots the resource policy: deploy only once it is applied.
-            opts=ctx.opts(depends_on=[resource_policy.policy] if resource_policy else None),
+            # A deployment snapshots the resource policy, which the API's body import has applied.
+            opts=ctx.opts(),
         )
         client_certificate = build_client_certificate(ctx)
         stage = aws.apigateway.Stage(

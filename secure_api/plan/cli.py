@@ -20,7 +20,7 @@ from ..component.config import ConfigError, parse_config
 from ..component.packaging import PackagingError
 from .offline import PROJECT_DIR, StackFileError, load_stack_config, plan_stack
 from .report import render_plan
-from .state import load_state, protected_changes
+from .state import load_state, protected_changes, retired_resource_warnings
 
 EXIT_MANDATORY_VIOLATIONS = 1
 EXIT_BAD_INPUT = 2
@@ -67,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
             config = parse_config(values)  # fails fast, before the runtime starts
             result = plan_stack(args.stack, preview=not args.update, project_dir=args.project_dir, config=values)
         if args.state:
-            result.warnings.extend(c.message for c in protected_changes(load_state(args.state), result))
+            state = load_state(args.state)
+            result.warnings.extend(retired_resource_warnings(state))
+            result.warnings.extend(c.message for c in protected_changes(state, result))
         findings = [] if args.no_policy else evaluate(result.resources, policy_config)
     except (ConfigError, StackFileError, PackagingError, OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -44,7 +44,6 @@ class PlannedResource:
     delete_before_replace: bool
     ignore_changes: tuple[str, ...]
     provider: str
-    replacement_trigger: Any = None
 
 
 @dataclass
@@ -179,9 +178,6 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                     delete_before_replace=bool(request.deleteBeforeReplace),
                     ignore_changes=tuple(request.ignoreChanges),
                     provider=request.provider,
-                    replacement_trigger=_value(request.replacement_trigger)
-                    if request.HasField("replacement_trigger")
-                    else None,
                 )
             )
         return response
@@ -189,13 +185,6 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         self.result.outputs[request.urn] = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
         return super().RegisterResourceOutputs(request)
-
-
-def _value(value: struct_pb2.Value) -> Any:
-    """A protobuf Value as the Python value (or Unknown) the program serialized."""
-    holder = struct_pb2.Struct()
-    holder.fields["value"].CopyFrom(value)
-    return rpc.deserialize_properties(holder, keep_unknowns=True)["value"]
 
 
 class _WarningCollector(logging.Handler):

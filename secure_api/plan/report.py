@@ -28,9 +28,9 @@ _LAYER_OF_TYPE = {
     "aws:apigateway/usagePlan:UsagePlan": "usage plans",
     "aws:apigateway/usagePlanKey:UsagePlanKey": "usage plans",
     "aws:apigateway/apiKey:ApiKey": "usage plans",
-    "aws:apigateway/restApiPolicy:RestApiPolicy": "network",
     "aws:apigateway/domainName:DomainName": "tls",
     "aws:apigateway/basePathMapping:BasePathMapping": "tls",
+    "aws:apigatewayv2/apiMapping:ApiMapping": "tls",
     "aws:apigateway/clientCertificate:ClientCertificate": "tls",
     "aws:apigateway/methodSettings:MethodSettings": "observability",
     "aws:apigateway/account:Account": "observability",
@@ -113,7 +113,7 @@ def _network_summary(config: StackConfig) -> str:
             f"iam routes open to {len(network.allowed_accounts)} account(s), "
             f"{len(network.allowed_organizations)} organisation(s)"
         )
-    return "resource policy: " + "; ".join(parts) + "; re-applied on every body re-import, in the fingerprint"
+    return "resource policy (in the OpenAPI document): " + "; ".join(parts) + "; applied by every body import"
 
 
 def _tls_summary(config: StackConfig) -> str:

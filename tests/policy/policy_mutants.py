@@ -128,9 +128,9 @@ def _long_cache(body: dict[str, Any]) -> None:
             authorizer["authorizerResultTtlInSeconds"] = 7200
 
 
-def _open_policy(props: Props) -> None:
-    statement = {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "*"}
-    props["policy"] = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+def _open_policy(body: dict[str, Any]) -> None:
+    statement = {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}
+    body["x-amazon-apigateway-policy"] = {"Version": "2012-10-17", "Statement": [statement]}
 
 
 def _without_rate_rules(props: Props) -> None:
@@ -203,8 +203,8 @@ MUTANTS = (
     Mutant(
         "open resource policy",
         "resource-policy-no-open-allow",
-        t.REST_API_POLICY,
-        edit(t.REST_API_POLICY, _open_policy),
+        t.REST_API,
+        edit(t.REST_API, _edit_body(_open_policy)),
     ),
     Mutant(
         "PRIVATE API without VPC endpoint condition",

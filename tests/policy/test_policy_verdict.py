@@ -40,6 +40,7 @@ BODY_RULES = {
     "cors-credentials-exact-origin",
     "domain-tls-policy",
     "enhanced-tls-endpoint-access-mode",
+    "resource-policy-no-open-allow",  # the body may carry x-amazon-apigateway-policy
 }
 # Stack rules that read the body: their undecided finding names the stack, not the API.
 BODY_STACK_RULES = {"cors-no-wildcard-with-authorizers"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
@@ -11,6 +12,41 @@ from .base import ConfigModel, check_retention_days
 
 _SCOPE_NAME = re.compile(r"^[\x21\x23-\x2E\x30-\x5B\x5D-\x7E]+$")
 _HEX_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# Cognito's ClientNameType (botocore cognito-idp service model): `[\w\s+=,.@-]+`, 1-128 characters.
+_CLIENT_NAME = re.compile(r"^[A-Za-z0-9_ \t+=,.@-]{1,128}$")
+# "The domain prefix can't contain reserved words such as aws, amazon or cognito" (Cognito developer guide,
+# "Using the Amazon Cognito domain").
+RESERVED_DOMAIN_WORDS = ("aws", "amazon", "cognito")
+MAX_REDIRECT_URL_LENGTH = 1024  # RedirectUrlType
+
+
+def _redirect_url_problem(url: str) -> str | None:
+    """Why Cognito (CreateUserPoolClient CallbackURLs/LogoutURLs) would refuse `url`, or None.
+
+    A redirect URL must be absolute and have no fragment; Cognito "requires HTTPS over HTTP except for
+    http://localhost for testing purposes only" (Cognito API reference, CreateUserPoolClient). Only the
+    host name `localhost` is that exception: `http://127.0.0.1` and `http://localhost.example.com` are not.
+    Native-app schemes are not offered here (the code flow is for web clients).
+    """
+    if len(url) > MAX_REDIRECT_URL_LENGTH:
+        return f"{url[:40]!r}… is longer than {MAX_REDIRECT_URL_LENGTH} characters"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        return f"{url!r} is not a URL ({error})"
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return f"{url!r} must be an absolute https:// URL, e.g. https://app.example.com/callback"
+    if parts.fragment or url.endswith("#"):
+        return f"{url!r} has a fragment (#…); redirect URLs may not"
+    if parts.username is not None or parts.password is not None:
+        return f"{url!r} has user information (user@host); redirect URLs may not"
+    if parts.scheme == "http" and parts.hostname != "localhost":
+        return (
+            f"{url!r} must be https://; Cognito allows http only for http://localhost (testing), "
+            f"e.g. http://localhost:{port or 3000}/callback"
+        )
+    return None
 
 
 class PasswordPolicy(ConfigModel):
@@ -67,12 +103,23 @@ class AppClient(ConfigModel):
     id_token_validity_minutes: int = Field(default=60, ge=5, le=1440)
     refresh_token_validity_days: int = Field(default=1, ge=1, le=3650)
 
+    @field_validator("name")
+    @classmethod
+    def _client_name(cls, name: str) -> str:
+        if not _CLIENT_NAME.match(name):
+            raise ValueError(
+                f"{name!r} is not a Cognito app client name: 1-128 of letters, digits, spaces and _ + = , . @ -"
+            )
+        return name
+
     @field_validator("callback_urls", "logout_urls")
     @classmethod
-    def _https_urls(cls, urls: tuple[str, ...]) -> tuple[str, ...]:
-        for url in urls:
-            if not (url.startswith("https://") or url.startswith("http://localhost")):
-                raise ValueError(f"{url!r} must be https:// (http://localhost only for development)")
+    def _redirect_urls(cls, urls: tuple[str, ...]) -> tuple[str, ...]:
+        problems = [problem for url in urls if (problem := _redirect_url_problem(url))]
+        if len(urls) > 100:
+            problems.append(f"{len(urls)} URLs; Cognito accepts at most 100")
+        if problems:
+            raise ValueError("; ".join(problems))
         return urls
 
     @model_validator(mode="after")
@@ -111,6 +158,14 @@ class CognitoSettings(ConfigModel):
         description="1 to 63 lowercase letters, digits or -, not starting or ending with -",
         examples=["orders-auth"],
     )
+
+    @field_validator("domain_prefix")
+    @classmethod
+    def _no_reserved_words(cls, prefix: str | None) -> str | None:
+        reserved = [word for word in RESERVED_DOMAIN_WORDS if word in (prefix or "")]
+        if reserved:
+            raise ValueError(f"{prefix!r} contains the reserved word(s) {reserved}, which Cognito refuses in a prefix")
+        return prefix
 
     @model_validator(mode="after")
     def _consistent(self) -> CognitoSettings:

@@ -13,8 +13,11 @@ from .request_validation import RequestBody, check_parameter_names
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"]
 AuthType = Literal["cognito", "iam", "custom", "none"]
 
+_URL_PARAMETER = re.compile(r"\{([^{}]*)\}")
 _SEGMENT = re.compile(r"^(\{[A-Za-z_][A-Za-z0-9_]*\+?\}|[A-Za-z0-9._~-]+)$")
-_LAMBDA_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?$")
+_LAMBDA_ARN = re.compile(
+    r"^arn:aws[a-z-]*:lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?$"
+)
 
 
 class HttpIntegration(ConfigModel):
@@ -47,6 +50,14 @@ class LambdaIntegration(ConfigModel):
                 f"must be a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>), got {arn!r}"
             )
         return arn
+
+    @property
+    def region(self) -> str:
+        return _LAMBDA_ARN.match(self.function_arn).group("region")  # type: ignore[union-attr]
+
+    @property
+    def account_id(self) -> str:
+        return _LAMBDA_ARN.match(self.function_arn).group("account")  # type: ignore[union-attr]
 
 
 class MockIntegration(ConfigModel):
@@ -127,6 +138,19 @@ class Route(ConfigModel):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _backend_parameters_exist(self) -> Route:
+        """Every `{name}` of an http backend URL must be a parameter of the route path (API Gateway maps
+        `integration.request.path.<name>` from `method.request.path.<name>`; `{proxy}` for `{proxy+}`)."""
+        if isinstance(self.integration, HttpIntegration):
+            missing = [n for n in _URL_PARAMETER.findall(self.integration.url) if n not in self.path_parameters]
+            if missing:
+                raise ValueError(
+                    f"integration.url uses {{{missing[0]}}}, which {self.path!r} does not have; path parameters: "
+                    f"{self.path_parameters or 'none'} (a greedy {{proxy+}} is written {{proxy}} in the URL)"
+                )
+        return self
+
     @property
     def validates_request(self) -> bool:
         return bool(self.request_body or self.required_query_parameters or self.required_headers)
@@ -139,3 +163,31 @@ class Route(ConfigModel):
     @property
     def path_parameters(self) -> list[str]:
         return [s.strip("{}").rstrip("+") for s in self.path.split("/") if s.startswith("{")]
+
+
+def route_tree_problems(routes: tuple[Route, ...]) -> list[tuple[str, str]]:
+    """API Gateway's resource tree allows one variable child per resource: `/payments/{id}` next to
+    `/payments/{paymentId}` (or `/payments/{proxy+}`) is refused on import ("A sibling of this resource
+    already has a variable path part -- only one is allowed"). (key path, message) per offending route."""
+    variables: dict[str, dict[str, list[int]]] = {}
+    for index, route in enumerate(routes):
+        segments = [s for s in route.path.split("/") if s]
+        for depth, segment in enumerate(segments):
+            if segment.startswith("{"):
+                parent = "/" + "/".join(segments[:depth])
+                variables.setdefault(parent, {}).setdefault(segment, []).append(index)
+    problems = []
+    for parent, children in variables.items():
+        if len(children) > 1:
+            names = sorted(children)
+            for segment, indexes in children.items():
+                for index in sorted(set(indexes)):
+                    others = [n for n in names if n != segment]
+                    problems.append(
+                        (
+                            f"routes[{index}].path",
+                            f"{segment} under {parent!r} sits next to {', '.join(others)}: API Gateway allows one "
+                            "variable path part per level; use one parameter name for all routes there",
+                        )
+                    )
+    return problems

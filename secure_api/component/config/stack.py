@@ -10,7 +10,7 @@ from .base import ConfigModel
 from .cors import CorsSettings
 from .network import NetworkSettings
 from .observability import ObservabilitySettings
-from .routes import Route
+from .routes import Route, route_tree_problems
 from .tls import DomainSettings, TlsSettings, tls_problems
 from .usage_plans import ApiKey, UsagePlan
 from .waf import WafSettings
@@ -50,6 +50,7 @@ class StackConfig(ConfigModel):
         if not self.routes:
             problems.append(("routes", "at least one route is needed"))
         counts = Counter(r.key for r in self.routes)
+        problems.extend(route_tree_problems(self.routes))
         for index, route in enumerate(self.routes):
             where = f"routes[{index}]"
             if counts[route.key] > 1:

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Literal
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from pydantic import Field, field_validator, model_validator
 
 from .base import ConfigModel
@@ -31,7 +32,10 @@ EXPIRY_WARNING = timedelta(days=30)
 # API Gateway's truststore limits.
 MAX_TRUSTSTORE_CERTIFICATES = 1000
 MAX_TRUSTSTORE_BYTES = 1024 * 1024
-_WEAK_HASHES = (hashes.MD5, hashes.SHA1)
+MAX_CHAIN_LENGTH = 4
+MIN_RSA_BITS = 2048
+SUPPORTED_CURVES = ("secp256r1", "secp384r1")
+_STRONG_HASHES = (hashes.SHA256, hashes.SHA384, hashes.SHA512, hashes.SHA3_256, hashes.SHA3_384, hashes.SHA3_512)
 
 _DOMAIN_NAME = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$")
@@ -123,7 +127,9 @@ class DomainSettings(ConfigModel):
 
     The ACM certificate is `certificateArn` (issued, in the stack's region), or created and
     DNS-validated in `hostedZoneId`. With `hostedZoneId` an alias record points the name at the
-    domain; without it DNS is yours to set. `basePath` maps the stage below the root (default: root).
+    domain; without it DNS is yours to set. `basePath` maps the stage below the root (default: root);
+    a multi-level path (`catalog/v2`) is an API Gateway V2 API mapping, which AWS offers for REGIONAL
+    domains with the TLS_1_2 policy (API Gateway developer guide, "API mappings for REST APIs").
     """
 
     domain_name: str = Field(examples=["api.example.com"])
@@ -143,6 +149,11 @@ class DomainSettings(ConfigModel):
         examples=["v1"],
     )
     mutual_tls: MutualTlsSettings | None = None
+    ownership_verification_certificate_arn: str | None = Field(
+        default=None, examples=["arn:aws:acm:eu-west-1:123456789012:certificate/1a2b3c4d-4f50-6172-8394-a5b6c7d8e9f0"]
+    )
+    """A public ACM certificate for the domain; API Gateway needs it for mutual TLS when `certificateArn`
+    is imported into ACM or issued by AWS Private CA."""
 
     @field_validator("domain_name")
     @classmethod
@@ -151,7 +162,7 @@ class DomainSettings(ConfigModel):
             raise ValueError(f"must be a lowercase fully qualified domain name like api.example.com, got {name!r}")
         return name
 
-    @field_validator("certificate_arn")
+    @field_validator("certificate_arn", "ownership_verification_certificate_arn")
     @classmethod
     def _certificate_arn(cls, arn: str | None) -> str | None:
         if arn is not None and not _CERTIFICATE_ARN.match(arn):
@@ -161,13 +172,18 @@ class DomainSettings(ConfigModel):
         return arn
 
     @property
-    def certificate_region(self) -> str | None:
-        match = _CERTIFICATE_ARN.match(self.certificate_arn or "")
-        return match.group(1) if match else None
+    def multi_level_base_path(self) -> bool:
+        return "/" in (self.base_path or "")
 
     @property
     def url(self) -> str:
         return f"https://{self.domain_name}/{self.base_path or ''}"
+
+
+def certificate_region(arn: str | None) -> str | None:
+    """The region of an ACM certificate ARN (None for None)."""
+    match = _CERTIFICATE_ARN.match(arn or "")
+    return match.group(1) if match else None
 
 
 def tls_problems(tls: TlsSettings, domain: DomainSettings | None, endpoint_type: str) -> list[tuple[str, str]]:
@@ -187,6 +203,23 @@ def tls_problems(tls: TlsSettings, domain: DomainSettings | None, endpoint_type:
                 "ACM certificate in the stack's region",
             )
         )
+    if domain.ownership_verification_certificate_arn and (domain.mutual_tls is None or domain.certificate_arn is None):
+        problems.append(
+            (
+                "domain.ownershipVerificationCertificateArn",
+                "only used with domain.mutualTls and your own domain.certificateArn (a certificate the component "
+                "creates is a public ACM certificate and needs no ownership verification)",
+            )
+        )
+    if domain.multi_level_base_path and tls.security_policy != "TLS_1_2":
+        problems.append(
+            (
+                "domain.basePath",
+                f"a multi-level base path ({domain.base_path!r}) needs tls.securityPolicy TLS_1_2: API Gateway maps "
+                f"several levels only on REGIONAL domains with TLS_1_2, not {tls.security_policy}; use one level "
+                "(e.g. 'catalog') or TLS_1_2",
+            )
+        )
     if domain.mutual_tls is not None and tls.enhanced:
         problems.append(
             (
@@ -199,7 +232,15 @@ def tls_problems(tls: TlsSettings, domain: DomainSettings | None, endpoint_type:
 
 
 def parse_truststore(data: bytes, now: datetime | None = None) -> list[x509.Certificate]:
-    """The certificates of a PEM bundle, or ValueError saying what is wrong with it."""
+    """The certificates of a PEM bundle, or ValueError naming every rule a certificate breaks.
+
+    API Gateway's mutual TLS truststore rules (API Gateway developer guide, "mutual TLS for REST
+    APIs": prerequisites and the certificate properties it validates; quotas for the file):
+    one PEM file of at most 1 MB and 1,000 certificates; X.509 syntax; currently valid; signed
+    with SHA-256 or stronger; RSA keys of 2048 bits or more, or ECDSA P-256 / P-384; names and
+    signatures chaining unbroken within the bundle to a self-signed root; chains of at most four
+    certificates, the client's own certificate included.
+    """
     if len(data) > MAX_TRUSTSTORE_BYTES:
         raise ValueError(f"the truststore is {len(data)} bytes; API Gateway accepts at most {MAX_TRUSTSTORE_BYTES}")
     if b"PRIVATE KEY-----" in data:
@@ -211,19 +252,83 @@ def parse_truststore(data: bytes, now: datetime | None = None) -> list[x509.Cert
     if len(certificates) > MAX_TRUSTSTORE_CERTIFICATES:
         raise ValueError(f"{len(certificates)} certificates; API Gateway accepts at most {MAX_TRUSTSTORE_CERTIFICATES}")
     moment = now or datetime.now(UTC)
-    for certificate in certificates:
-        subject = certificate.subject.rfc4514_string()
-        if certificate.not_valid_after_utc <= moment:
-            raise ValueError(f"certificate {subject!r} expired on {certificate.not_valid_after_utc:%Y-%m-%d}")
-        key = certificate.public_key()
-        if isinstance(key, rsa.RSAPublicKey) and key.key_size < 2048:
-            raise ValueError(f"certificate {subject!r} has a {key.key_size}-bit RSA key; at least 2048 bits needed")
-        if isinstance(certificate.signature_hash_algorithm, _WEAK_HASHES):
-            raise ValueError(
-                f"certificate {subject!r} is signed with {certificate.signature_hash_algorithm.name}; "
-                "SHA-256 or stronger needed"
-            )
+    problems = [p for certificate in certificates for p in _certificate_problems(certificate, moment)]
+    problems.extend(_chain_problems(certificates))
+    if problems:
+        raise ValueError("; ".join(problems))
     return certificates
+
+
+def _certificate_problems(certificate: x509.Certificate, moment: datetime) -> list[str]:
+    subject = repr(certificate.subject.rfc4514_string())
+    problems = []
+    if certificate.not_valid_after_utc <= moment:
+        problems.append(f"certificate {subject} expired on {certificate.not_valid_after_utc:%Y-%m-%d}")
+    if certificate.not_valid_before_utc > moment:
+        problems.append(f"certificate {subject} is not valid before {certificate.not_valid_before_utc:%Y-%m-%d}")
+    key = certificate.public_key()
+    if isinstance(key, rsa.RSAPublicKey):
+        if key.key_size < MIN_RSA_BITS:
+            problems.append(
+                f"certificate {subject} has a {key.key_size}-bit RSA key; at least {MIN_RSA_BITS} bits needed"
+            )
+    elif isinstance(key, ec.EllipticCurvePublicKey):
+        if key.curve.name not in SUPPORTED_CURVES:
+            problems.append(
+                f"certificate {subject} has an ECDSA key on {key.curve.name}; API Gateway takes P-256 or P-384"
+            )
+    else:
+        problems.append(
+            f"certificate {subject} has a {type(key).__name__.removesuffix('PublicKey')} key; API Gateway takes RSA "
+            "(2048 bits or more) or ECDSA P-256/P-384"
+        )
+    algorithm = certificate.signature_hash_algorithm
+    if not isinstance(algorithm, _STRONG_HASHES):
+        name = (
+            algorithm.name if algorithm else f"signature algorithm {certificate.signature_algorithm_oid.dotted_string}"
+        )
+        problems.append(f"certificate {subject} is signed with {name}; SHA-256 or stronger needed")
+    return problems
+
+
+def _chain_problems(certificates: list[x509.Certificate]) -> list[str]:
+    """Every certificate must chain (by name and signature) to a self-signed root in the bundle."""
+    by_subject: dict[x509.Name, list[x509.Certificate]] = {}
+    for certificate in certificates:
+        by_subject.setdefault(certificate.subject, []).append(certificate)
+
+    def issuer_of(certificate: x509.Certificate) -> x509.Certificate | None:
+        for candidate in by_subject.get(certificate.issuer, []):
+            try:
+                certificate.verify_directly_issued_by(candidate)
+            except (ValueError, TypeError, InvalidSignature):
+                continue
+            return candidate
+        return None
+
+    problems = []
+    for certificate in certificates:
+        subject = repr(certificate.subject.rfc4514_string())
+        chain = [certificate]
+        while chain[-1].issuer != chain[-1].subject:
+            issuer = issuer_of(chain[-1])
+            if issuer is None or issuer in chain:
+                problems.append(
+                    f"certificate {subject} does not chain to a root in the bundle: no certificate of "
+                    f"{chain[-1].issuer.rfc4514_string()!r} that signed "
+                    f"{chain[-1].subject.rfc4514_string()!r}; add it (the chain must be unbroken)"
+                )
+                break
+            chain.append(issuer)
+        else:
+            if issuer_of(chain[-1]) is None:
+                problems.append(f"certificate {subject}: the self-signed root's signature does not verify")
+            elif len(chain) >= MAX_CHAIN_LENGTH:
+                problems.append(
+                    f"certificate {subject} is certificate {len(chain)} of its chain to the root: a client certificate "
+                    f"it issues would make a chain of {len(chain) + 1}; API Gateway accepts at most {MAX_CHAIN_LENGTH}"
+                )
+    return problems
 
 
 def expiry_warnings(

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from .base import ConfigModel, check_retention_days
+from .waf_managed import managed_group_problems
 
 # AWS lowered the rate-based rule minimum from 100 to 10 requests per evaluation window.
 AWS_MIN_RATE_LIMIT = 10
@@ -114,6 +115,8 @@ class ManagedRuleGroup(ConfigModel):
     version: str | None = Field(default=None, examples=["Version_1.12"])
     count_rules: tuple[str, ...] = Field(default=(), examples=[["SizeRestrictions_BODY"]])
     """Rules of the group overridden to COUNT, for known false positives (e.g. SizeRestrictions_BODY)."""
+    inspection_level: Literal["COMMON", "TARGETED"] | None = None
+    """Bot Control only (default COMMON): TARGETED adds the rules against sophisticated bots."""
 
 
 class GeoRestriction(ConfigModel):
@@ -213,6 +216,9 @@ class WafSettings(ConfigModel):
         log4j = sorted(set(known_bad.count_rules) & set(LOG4J_RULES))
         if log4j:
             problems.append((f"{where}.countRules", f"the Log4Shell rules {log4j} always block"))
+        for name, group in self.managed_rule_groups.items():
+            for key, message in managed_group_problems(name, group.count_rules, group.inspection_level):
+                problems.append((f"managedRuleGroups.{name}" + (f".{key}" if key else ""), message))
         counts = Counter(p.name for p in self.path_rate_limits)
         for index, limit in enumerate(self.path_rate_limits):
             if counts[limit.name] > 1:

@@ -43,8 +43,9 @@ def build_user_pool(ctx: LayerContext) -> UserPoolResources:
             require_numbers=policy.require_numbers,
             require_symbols=policy.require_symbols,
             temporary_password_validity_days=policy.temporary_password_validity_days,
-            # Cognito accepts a password history only with threat protection on.
-            password_history_size=policy.password_history_size if settings.threat_protection != "OFF" else None,
+            # "your user pool must be in the Essentials tier or higher" (Cognito API reference, PasswordPolicyType);
+            # independent of threat protection. Both tiers offered here qualify.
+            password_history_size=policy.password_history_size,
         ),
         admin_create_user_config=aws.cognito.UserPoolAdminCreateUserConfigArgs(allow_admin_create_user_only=True),
         account_recovery_setting=aws.cognito.UserPoolAccountRecoverySettingArgs(

@@ -57,16 +57,23 @@ def build_lambda_authorizer(
         tags=ctx.tags(),
         opts=ctx.opts(),
     )
-    aws.iam.RolePolicy(
+    statements = [
+        statement(
+            "Allow", ["logs:CreateLogStream", "logs:PutLogEvents"], [log_group.arn.apply(lambda arn: f"{arn}:*")]
+        ),
+        # X-Ray has no resource-level permissions.
+        statement("Allow", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"]),
+    ]
+    if log_key is not None:
+        # The environment (API key digests, issuer config) is encrypted with the component's key; the
+        # function decrypts it at start. The key policy delegates to IAM (its account statement), and
+        # whoever deploys needs kms:CreateGrant and kms:Encrypt on it (AWS Lambda developer guide,
+        # "Securing Lambda environment variables").
+        statements.append(statement("Allow", ["kms:Decrypt"], [log_key.arn]))
+    role_policy = aws.iam.RolePolicy(
         ctx.child("authorizer-role-policy"),
         role=role.id,
-        policy=document_json(
-            statement(
-                "Allow", ["logs:CreateLogStream", "logs:PutLogEvents"], [log_group.arn.apply(lambda arn: f"{arn}:*")]
-            ),
-            # X-Ray has no resource-level permissions.
-            statement("Allow", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"]),
-        ),
+        policy=document_json(*statements),
         opts=ctx.opts(),
     )
     function = aws.lambda_.Function(
@@ -81,10 +88,13 @@ def build_lambda_authorizer(
         memory_size=settings.memory_mb,
         timeout=settings.timeout_seconds,
         environment=aws.lambda_.FunctionEnvironmentArgs(variables=_environment(ctx, user_pool)),
+        # None (kmsEncryption off): Lambda's AWS-managed key.
+        kms_key_arn=log_key.arn if log_key is not None else None,
         logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=log_group.name),
         tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
         tags=ctx.tags(),
-        opts=ctx.opts(depends_on=[log_group]),
+        # The role may decrypt the environment before the first invocation.
+        opts=ctx.opts(depends_on=[log_group, role_policy]),
     )
     return AuthorizerResources(function=function, function_arn=function_arn, log_group=log_group)
 

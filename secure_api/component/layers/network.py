@@ -1,98 +1,88 @@
 """The API's resource policy (seed section 3): source ranges, VPC endpoints, accounts and organisations.
 
-A separate `RestApiPolicy`, not the API's `policy` argument: it can name the API's own execution
-ARN (the `execute-api:/*` short form is expanded by AWS on save and then diffs forever), and the
-API never waits on it. Re-importing the OpenAPI body in overwrite mode clears the API's policy
-(pulumi-aws#4296, #2321), so the policy is re-applied whenever the body changes.
+The policy travels inside the OpenAPI document as `x-amazon-apigateway-policy`, not as a separate
+`RestApiPolicy`: an overwrite `PutRestApi` replaces the API's policy with the document's, so a
+policy kept elsewhere is wiped by every body re-import (pulumi-aws#4296, #2321) and needs an
+engine feature to be re-applied. In the document it is re-applied by every import, with no
+resource ordering and no engine dependency.
+
+The same document is also the RestApi's `policy` argument. Providers built on terraform-provider-aws
+before v6.48.0 patch the API's policy back to the value in state after every import when the
+argument is unset (hashicorp/terraform-provider-aws#38515, fixed by #48118), which would revert a
+changed policy to the previous one; with the argument set they re-apply the new one. Resources are
+full ARNs with `*` for the API id (the policy is attached to this API only): the short
+`execute-api:/…` form is expanded by API Gateway on save and would then differ from the argument on
+every refresh.
 """
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 
-from .context import LayerContext
+from ..config import StackConfig
 from .iam_invoke import route_arn_suffix
-from .policy_document import document_json, statement
 
 INVOKE = ["execute-api:Invoke"]
+VERSION = "2012-10-17"
 
 
-@dataclass(frozen=True)
-class ResourcePolicy:
-    policy: aws.apigateway.RestApiPolicy
-    # The JSON as sent: the redeploy fingerprint hashes this, never the policy resource's outputs.
-    document: pulumi.Output[str]
-
-
-def build_resource_policy(
-    ctx: LayerContext, api: aws.apigateway.RestApi, body: pulumi.Input[str]
-) -> ResourcePolicy | None:
-    """None when there is nothing to say: only `iam` routes and no network restriction."""
-    if ctx.config.api.endpoint_type == "REGIONAL" and not ctx.config.network.allowed_source_cidrs:
+def warn_open_network(config: StackConfig) -> None:
+    if config.api.endpoint_type == "REGIONAL" and not config.network.allowed_source_cidrs:
         pulumi.log.warn(
             "network.allowedSourceCidrs is empty: the REGIONAL API takes calls from any address "
             "(authorizers, WAF and usage plans still apply)"
         )
-    statements = _statements(ctx, api.execution_arn)
-    if not statements:
-        return None
-    document = document_json(*statements)
-    policy = aws.apigateway.RestApiPolicy(
-        ctx.child("resource-policy"),
-        rest_api_id=api.id,
-        policy=document,
-        opts=ctx.opts(
-            # A body re-import wipes the API's policy without this resource seeing a diff: re-create it
-            # whenever the body changes. Delete first, because deleting a policy clears the API's policy.
-            replacement_trigger=pulumi.Output.from_input(body).apply(lambda b: hashlib.sha256(b.encode()).hexdigest()),
-            delete_before_replace=True,
-        ),
-    )
-    return ResourcePolicy(policy=policy, document=document)
 
 
-def _statements(ctx: LayerContext, execution_arn: pulumi.Output[str]) -> list[dict[str, Any]]:
-    config = ctx.config
+def api_arn_pattern(partition: str, region: str, account_id: str) -> str:
+    """`arn:<partition>:execute-api:<region>:<account>:*`: any API id, i.e. the API the policy is attached to."""
+    return f"arn:{partition}:execute-api:{region}:{account_id}:*"
+
+
+def resource_policy(config: StackConfig, api_arn: str) -> dict[str, Any] | None:
+    """The policy document; None when there is nothing to say (only `iam` routes, no network restriction).
+
+    `api_arn` is what route suffixes (`/<stage>/<METHOD>/<path>`) are appended to, see `api_arn_pattern`.
+    """
+    statements = _statements(config, api_arn)
+    return {"Version": VERSION, "Statement": statements} if statements else None
+
+
+def _statements(config: StackConfig, api_arn: str) -> list[dict[str, Any]]:
     network = config.network
     stage = config.api.stage_name
 
-    def arns(iam: bool) -> list[pulumi.Input[str]]:
-        return [
-            pulumi.Output.concat(execution_arn, route_arn_suffix(stage, r))
-            for r in config.routes
-            if (r.auth == "iam") == iam
-        ]
+    def arns(iam: bool) -> list[str]:
+        return [api_arn + route_arn_suffix(stage, r) for r in config.routes if (r.auth == "iam") == iam]
+
+    def statement(sid: str, effect: str, resources: list[str], condition: dict[str, Any] | None = None) -> dict:
+        body: dict[str, Any] = {"Sid": sid, "Effect": effect, "Principal": "*", "Action": INVOKE, "Resource": resources}
+        if condition:
+            body["Condition"] = condition
+        return body
 
     statements: list[dict[str, Any]] = []
     # Anonymous callers (Cognito, Lambda authorizer, public routes) need the resource policy's Allow.
     # The `iam` routes are left out: for same-account callers an Allow for "*" would stand in for
     # their IAM policy, so those routes stay governed by IAM (and the grants below).
     if public := arns(iam=False):
-        statements.append(statement("Allow", INVOKE, public, principal="*", sid="AllowInvokeOfRoutes"))
+        statements.append(statement("AllowInvokeOfRoutes", "Allow", public))
     for key, allowed, sid in (
         ("aws:PrincipalAccount", network.allowed_accounts, "AllowIamRoutesToAccounts"),
         ("aws:PrincipalOrgID", network.allowed_organizations, "AllowIamRoutesToOrganizations"),
     ):
         if allowed:
-            condition = {"StringEquals": {key: list(allowed)}}
-            statements.append(statement("Allow", INVOKE, arns(iam=True), principal="*", condition=condition, sid=sid))
-    whole_api: list[pulumi.Input[str]] = [pulumi.Output.concat(execution_arn, "/*")]
+            statements.append(statement(sid, "Allow", arns(iam=True), {"StringEquals": {key: list(allowed)}}))
+    whole_api = [api_arn + "/*"]
     private = config.api.endpoint_type == "PRIVATE"
     if network.allowed_source_cidrs:
         # Through a VPC endpoint the caller's address is its VPC address, not aws:SourceIp.
         key = "aws:VpcSourceIp" if private else "aws:SourceIp"
         condition = {"NotIpAddress": {key: list(network.allowed_source_cidrs)}}
-        statements.append(
-            statement("Deny", INVOKE, whole_api, principal="*", condition=condition, sid="DenyOutsideSourceCidrs")
-        )
+        statements.append(statement("DenyOutsideSourceCidrs", "Deny", whole_api, condition))
     if private:
         condition = {"StringNotEquals": {"aws:SourceVpce": list(network.vpc_endpoint_ids)}}
-        statements.append(
-            statement("Deny", INVOKE, whole_api, principal="*", condition=condition, sid="DenyOutsideVpcEndpoints")
-        )
+        statements.append(statement("DenyOutsideVpcEndpoints", "Deny", whole_api, condition))
     return statements

@@ -15,7 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ..config import NAMESPACE, ConfigError
-from ..config.tls import DomainSettings, MutualTlsSettings, expiry_warnings
+from ..config.tls import DomainSettings, MutualTlsSettings, certificate_region, expiry_warnings
 from .context import LayerContext
 from .policy_document import document_json, statement
 
@@ -53,19 +53,31 @@ def build_custom_domain(
         security_policy=tls.security_policy,
         endpoint_access_mode=tls.access_mode,
         mutual_tls_authentication=mutual_tls,
+        ownership_verification_certificate_arn=settings.ownership_verification_certificate_arn,
         tags=ctx.tags(),
         opts=ctx.opts(),
     )
-    aws.apigateway.BasePathMapping(
-        ctx.child("base-path"),
-        domain_name=domain.domain_name,
-        rest_api=api.id,
-        # The Stage output, so the mapping waits for the stage ("Invalid stage identifier" otherwise).
-        stage_name=stage.stage_name,
-        base_path=settings.base_path,
-        # One mapping per domain and base path: a second create of the same key fails with a conflict.
-        opts=ctx.opts(delete_before_replace=True),
-    )
+    # One mapping per domain and base path: a second create of the same key fails with a conflict.
+    if settings.multi_level_base_path:
+        # The V1 CreateBasePathMapping refuses `a/b` ("use API Gateway V2"): a V2 API mapping takes it.
+        aws.apigatewayv2.ApiMapping(
+            ctx.child("api-mapping"),
+            domain_name=domain.domain_name,
+            api_id=api.id,
+            stage=stage.stage_name,
+            api_mapping_key=settings.base_path,
+            opts=ctx.opts(delete_before_replace=True),
+        )
+    else:
+        aws.apigateway.BasePathMapping(
+            ctx.child("base-path"),
+            domain_name=domain.domain_name,
+            rest_api=api.id,
+            # The Stage output, so the mapping waits for the stage ("Invalid stage identifier" otherwise).
+            stage_name=stage.stage_name,
+            base_path=settings.base_path,
+            opts=ctx.opts(delete_before_replace=True),
+        )
     if settings.hosted_zone_id:
         for record_type in ("A", "AAAA") if ip_address_type == "dualstack" else ("A",):
             aws.route53.Record(
@@ -87,19 +99,37 @@ def build_custom_domain(
     return CustomDomain(domain=domain, url=settings.url, truststore_bucket=bucket)
 
 
+def check_domain_region(ctx: LayerContext) -> None:
+    """Before any resource: ACM certificates of a regional domain must be in the stack's region."""
+    settings = ctx.config.domain
+    if settings is None:
+        return
+    problems = [
+        (
+            key,
+            f"the certificate is in {region}; a regional custom domain needs one in the stack's region {ctx.region}",
+        )
+        for key, region in (
+            ("domain.certificateArn", certificate_region(settings.certificate_arn)),
+            (
+                "domain.ownershipVerificationCertificateArn",
+                certificate_region(settings.ownership_verification_certificate_arn),
+            ),
+        )
+        if region not in (None, ctx.region)
+    ]
+    if problems:
+        raise ConfigError(NAMESPACE, problems)
+    if settings.mutual_tls and settings.certificate_arn and not settings.ownership_verification_certificate_arn:
+        pulumi.log.warn(
+            "domain.certificateArn with mutual TLS: if that certificate is imported into ACM or issued by AWS "
+            "Private CA, API Gateway also needs domain.ownershipVerificationCertificateArn (a public ACM "
+            "certificate for the same domain name)"
+        )
+
+
 def _certificate_arn(ctx: LayerContext, settings: DomainSettings) -> pulumi.Input[str]:
     if settings.certificate_arn:
-        if settings.certificate_region != ctx.region:
-            raise ConfigError(
-                NAMESPACE,
-                [
-                    (
-                        "domain.certificateArn",
-                        f"the certificate is in {settings.certificate_region}; a regional custom domain needs one "
-                        f"in the stack's region {ctx.region}",
-                    )
-                ],
-            )
         return settings.certificate_arn
     certificate = aws.acm.Certificate(
         ctx.child("certificate"),

@@ -17,6 +17,7 @@ from pulumi_aws import wafv2
 
 from ..config import StackConfig
 from ..config.waf import ALWAYS_REDACTED_HEADERS, KNOWN_BAD_INPUTS, LOG4J_RULES, RateLimit, RuleMode, WafSettings
+from ..config.waf_managed import BOT_CONTROL
 from .context import LayerContext
 from .log_groups import protected_log_group
 
@@ -36,6 +37,10 @@ _RuleOverride = wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOver
 _OverrideAction = wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseArgs
 _OverrideCount = wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseCountArgs
 _OverrideBlock = wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseBlockArgs
+_GroupConfig = wafv2.WebAclRuleStatementManagedRuleGroupStatementManagedRuleGroupConfigArgs
+_BotControlConfig = (
+    wafv2.WebAclRuleStatementManagedRuleGroupStatementManagedRuleGroupConfigAwsManagedRulesBotControlRuleSetArgs
+)
 
 
 @dataclass(frozen=True)
@@ -263,6 +268,16 @@ def _managed_group(name: str, settings: WafSettings) -> _Rule:
             name=name,
             vendor_name="AWS",
             version=group.version,
+            # Bot Control is refused without its config (the inspection level); other groups need none.
+            managed_rule_group_configs=[
+                _GroupConfig(
+                    aws_managed_rules_bot_control_rule_set=_BotControlConfig(
+                        inspection_level=group.inspection_level or "COMMON"
+                    )
+                )
+            ]
+            if name == BOT_CONTROL
+            else None,
             rule_action_overrides=[
                 _RuleOverride(
                     name=rule,
