@@ -381,3 +381,17 @@ def test_the_pack_reports_any_origin_as_the_plan_warns_it(plan: Plan, preview: b
     }
     assert not has_mandatory(evaluate(result.resources))
     assert any(w.startswith("CORS allows any origin") for w in result.warnings)
+
+
+def test_preflights_take_part_in_unique_operation_ids() -> None:
+    """`/orders/{id}` and `/orders/id` read the same (`optionsOrdersId`): each preflight still gets its own id."""
+    config = minimal({"allowOrigins": [APP]})
+    route = config["routes"][0]
+    config["routes"] = [{**route, "path": "/orders/{id}"}, {**route, "path": "/orders/id"}]
+    document = document_of(config)
+    ids = [op["operationId"] for item in document["paths"].values() for op in item.values()]
+    assert len(ids) == len(set(ids)) == 4
+    assert {document["paths"][p]["options"]["operationId"][:15] for p in ("/orders/{id}", "/orders/id")} == {
+        "optionsOrdersId"
+    }
+    validate(document)
