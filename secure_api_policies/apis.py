@@ -29,3 +29,11 @@ def setting(props: Mapping[str, Any], key: str, extension: str) -> Any:
     """An API setting given as an argument or, failing that, through the body's extension."""
     value = peek(props, key)
     return body_extension(props, extension) if value is None else value
+
+
+def optional_setting(props: Mapping[str, Any], key: str, extension: str) -> Any:
+    """Like `setting`, for a setting that is optional: unset (None) when the argument is not given
+    and the body is unknown during preview. A program sets it through the argument; a body that
+    could carry the extension is read once it is known (the update)."""
+    value = setting(props, key, extension)
+    return None if value is UNKNOWN and peek(props, key) is None else value

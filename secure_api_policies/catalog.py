@@ -14,13 +14,11 @@ from .model import RuleMeta
 MANDATORY = EnforcementLevel.MANDATORY
 ADVISORY = EnforcementLevel.ADVISORY
 
-DEFAULT_MANAGED_RULE_GROUPS = (
-    "AWSManagedRulesCommonRuleSet",
-    "AWSManagedRulesKnownBadInputsRuleSet",
-    "AWSManagedRulesSQLiRuleSet",
-    "AWSManagedRulesAmazonIpReputationList",
-    "AWSManagedRulesAnonymousIpList",
-)
+REQUIRED_MANAGED_RULE_GROUPS = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet")
+"""What every public API needs: the OWASP-style common rules and the known-bad inputs (Log4j)."""
+RECOMMENDED_MANAGED_RULE_GROUPS = ("AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesAnonymousIpList")
+"""A choice, not a baseline: the anonymous-IP list's HostingProviderIPList blocks callers hosted
+outside AWS (a partner's webhook sender, a service in another cloud)."""
 
 RULES: tuple[RuleMeta, ...] = (
     # --- auth
@@ -28,9 +26,11 @@ RULES: tuple[RuleMeta, ...] = (
         id="api-route-authorizer",
         layer="auth",
         title="Every route has an authorizer",
-        description="Every non-OPTIONS method or route that reaches a backend (any integration but "
-        "`mock`) is authorized by Cognito, IAM, JWT or a Lambda authorizer; an API key alone "
-        "identifies a client, it does not authenticate it.",
+        description="Every method or route that reaches a backend (in an OpenAPI body: any integration "
+        "but `mock`, OPTIONS included; as `Method` resources: any but OPTIONS; as HTTP API `Route`s: any "
+        "but a target-less OPTIONS) is authorized by "
+        "Cognito, IAM, JWT or a Lambda authorizer; an API key alone identifies a client, it does not "
+        "authenticate it.",
         severity=Severity.CRITICAL,
         enforcement=MANDATORY,
         remediation="Give the operation a `security` requirement naming a Cognito, IAM (awsSigv4) or "
@@ -216,20 +216,43 @@ RULES: tuple[RuleMeta, ...] = (
     RuleMeta(
         id="waf-acl-rules",
         layer="waf",
-        title="Web ACLs rate-limit and run the managed groups",
-        description="Every web ACL has a blocking rate-based rule and the required AWS managed rule "
-        "groups, none of them in count mode.",
+        title="Web ACLs rate-limit, block injection and run the baseline managed groups",
+        description="Every web ACL has a blocking rate-based rule; blocks SQL injection and cross-site "
+        "scripting (its own sqli/xss match rules, or the AWS SQLi and Common groups); and runs the "
+        "required AWS managed groups (Common, KnownBadInputs with its Log4j rules blocking), none of "
+        "them in count mode.",
         severity=Severity.HIGH,
         enforcement=MANDATORY,
-        remediation="Add a `rate_based_statement` rule with a block action and one "
-        "`managed_rule_group_statement` per required group with `override_action={'none': {}}`.",
+        remediation="Add a `rate_based_statement` rule with a block action, `sqli_match_statement` and "
+        "`xss_match_statement` rules with a block action (or the AWSManagedRulesSQLiRuleSet group), and "
+        "one `managed_rule_group_statement` per required group with `override_action={'none': {}}` and no "
+        "count override of its Log4JRCE rules.",
         checkers=("CKV_AWS_175", "CKV_AWS_192", "CKV2_AWS_77", "WAF.10"),
         config={
             "requiredManagedRuleGroups": {
                 "type": "array",
                 "items": {"type": "string"},
-                "default": list(DEFAULT_MANAGED_RULE_GROUPS),
+                "default": list(REQUIRED_MANAGED_RULE_GROUPS),
                 "description": "AWS managed rule groups every web ACL must run.",
+            }
+        },
+    ),
+    RuleMeta(
+        id="waf-reputation-lists",
+        layer="waf",
+        title="Web ACLs run the IP reputation lists",
+        description="Web ACLs run the AWS IP reputation and anonymous-IP lists (recommendation: the "
+        "anonymous-IP list blocks hosting providers, VPNs and Tor, which may include legitimate callers).",
+        severity=Severity.LOW,
+        enforcement=ADVISORY,
+        remediation="Add a `managed_rule_group_statement` per recommended group with `override_action={'none': {}}`, "
+        "or set this rule's enforcementLevel to mandatory to require them.",
+        config={
+            "recommendedManagedRuleGroups": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": list(RECOMMENDED_MANAGED_RULE_GROUPS),
+                "description": "AWS managed rule groups every web ACL should run.",
             }
         },
     ),
@@ -353,6 +376,19 @@ RULES: tuple[RuleMeta, ...] = (
         remediation="Set `truststore_version` to the versioned S3 object's `version_id`.",
     ),
     RuleMeta(
+        id="integration-https-backend",
+        layer="tls",
+        title="Backends are called over HTTPS",
+        description="HTTP and HTTP_PROXY integrations (Integration resources and the "
+        "`x-amazon-apigateway-integration` of OpenAPI bodies) call `https://` backends: the hop from "
+        "API Gateway to the backend carries the caller's request, tokens and API keys included. "
+        "(No checkov, cdk-nag or Security Hub check covers the backend URI scheme.)",
+        severity=Severity.HIGH,
+        enforcement=MANDATORY,
+        remediation="Set the integration `uri` (HTTP API: `integration_uri`) to an `https://` URL; for a "
+        "backend inside a VPC use a VPC link to a TLS listener.",
+    ),
+    RuleMeta(
         id="custom-domain-default-endpoint",
         layer="tls",
         title="Default endpoint off behind a custom domain",
@@ -372,5 +408,31 @@ RULES: tuple[RuleMeta, ...] = (
         enforcement=ADVISORY,
         remediation="Add a `MetricAlarm(namespace='AWS/ApiGateway', metric_name='5XXError', "
         "dimensions={'ApiName': api.name, 'Stage': stage.stage_name})`.",
+    ),
+    # --- cors
+    RuleMeta(
+        id="cors-credentials-exact-origin",
+        layer="cors",
+        title="Credentialed CORS answers name an exact origin",
+        description="No gateway response or integration response sends `Access-Control-Allow-Credentials: "
+        "true` with `Access-Control-Allow-Origin` `*` or an origin copied from the request "
+        "(`method.request.header.Origin`): that would let any website read the signed-in user's answers.",
+        severity=Severity.HIGH,
+        enforcement=MANDATORY,
+        remediation="Set `Access-Control-Allow-Origin` to one fixed origin (`'https://app.example.com'`) in "
+        "`response_parameters` / `responseParameters`, or drop `Access-Control-Allow-Credentials`; with "
+        "secure-api, list exact origins in `cors.allowOrigins`.",
+    ),
+    RuleMeta(
+        id="cors-no-wildcard-with-authorizers",
+        layer="cors",
+        title="No any-origin CORS on an API with authorizers",
+        description="An API whose routes need an authorizer does not let every website read its answers "
+        "(`Access-Control-Allow-Origin` `*` or an echoed request origin) in its gateway responses or "
+        "integration responses.",
+        severity=Severity.MEDIUM,
+        enforcement=ADVISORY,
+        remediation="Name the app's exact origin in `Access-Control-Allow-Origin`; with secure-api, list it "
+        "in `cors.allowOrigins` instead of `*`.",
     ),
 )

@@ -1,13 +1,18 @@
 """Resource-policy documents: who an `Allow` opens the API to, and whether a source condition holds.
 
 A source condition is a positive condition (not `...IfExists`, not negated) on a key that pins
-the caller's network or organisation. The documented private-API pattern — `Allow *` plus a
-`Deny *` unless `aws:SourceVpce` matches — counts as conditioned: the Deny carries the condition.
+the caller's network or organisation, with values that exclude someone: an address condition whose
+ranges cover every IPv4 or every IPv6 address, or a `...Like` condition on `*`, is no condition.
+The documented private-API pattern — `Allow *` plus a `Deny *` unless `aws:SourceVpce` matches —
+counts as conditioned when the Deny's `Resource` covers every resource the Allow grants: a Deny on
+one route fences that route, not the API.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import ipaddress
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from .values import as_list, lower, statements
@@ -29,7 +34,34 @@ SOURCE_KEYS = frozenset(
     }
 )
 VPC_KEYS = frozenset({"aws:sourcevpce", "aws:sourcevpc"})
+ADDRESS_KEYS = frozenset({"aws:sourceip", "aws:vpcsourceip"})
 _INVOKE_ACTIONS = frozenset({"*", "execute-api:*", "execute-api:invoke"})
+_EVERY_ADDRESS = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
+
+
+def covers_every_address(cidrs: Iterable[str]) -> bool:
+    """True when the ranges together cover every IPv4 or every IPv6 address (unparsable ones ignored)."""
+    networks = []
+    for cidr in cidrs:
+        try:
+            networks.append(ipaddress.ip_network(str(cidr), strict=False))
+        except ValueError:
+            continue
+    for everything in _EVERY_ADDRESS:
+        family = [n for n in networks if n.version == everything.version]
+        if everything in ipaddress.collapse_addresses(family):  # type: ignore[arg-type]
+            return True
+    return False
+
+
+def _restricts(operator: str, key: str, values: Any) -> bool:
+    """Whether a condition clause excludes some caller (an all-covering one does not)."""
+    items = [str(value) for value in as_list(values)]
+    if key in ADDRESS_KEYS and "ipaddress" in operator:
+        return not covers_every_address(items)
+    if "like" in operator:
+        return "*" not in items
+    return bool(items)
 
 
 def _condition_keys(statement: Mapping[str, Any], *, negated: bool) -> set[str]:
@@ -40,7 +72,7 @@ def _condition_keys(statement: Mapping[str, Any], *, negated: bool) -> set[str]:
         op = str(operator).lower()
         if op.endswith("ifexists") or ("not" in op) != negated or not isinstance(clauses, Mapping):
             continue
-        keys.update(str(key).lower() for key in clauses)
+        keys.update(str(key).lower() for key, values in clauses.items() if _restricts(op, str(key).lower(), values))
     return keys
 
 
@@ -55,33 +87,72 @@ def _actions(statement: Mapping[str, Any]) -> set[str]:
     return {str(lower(action)) for action in as_list(statement.get("Action"))}
 
 
-def _fenced(document: Any, keys: frozenset[str]) -> bool:
-    """A `Deny *` on invoke unless one of `keys` matches fences every Allow of the document."""
-    return any(
-        statement.get("Effect") == "Deny"
+def route_pattern(resource: str) -> str:
+    """The `stage/METHOD/path` part of an execute-api resource (`*` for any).
+
+    A resource policy governs one API, so `arn:…:execute-api:<region>:<account>:<api>/…` and the
+    short form `execute-api:/…` name the same routes.
+    """
+    if resource.startswith("execute-api:/"):
+        return resource[len("execute-api:/") :] or "*"
+    parts = resource.split(":", 5)
+    if len(parts) == 6 and parts[2] == "execute-api":
+        _, _, path = parts[5].partition("/")
+        return path if "/" in parts[5] else ("*" if parts[5] == "*" else "")
+    return "*" if resource in ("*", "execute-api:*") else resource
+
+
+def _glob(pattern: str) -> re.Pattern[str]:
+    """An IAM wildcard pattern that may match another pattern's text: its `?` never stands for a `*`."""
+    return re.compile("".join(".*" if c == "*" else "[^*]" if c == "?" else re.escape(c) for c in pattern))
+
+
+def _routes(statement: Mapping[str, Any]) -> list[str]:
+    """The route patterns a statement's `Resource` names (`*` for `NotResource` or none)."""
+    if "NotResource" in statement or "Resource" not in statement:
+        return ["*"]
+    return [route_pattern(str(resource)) for resource in as_list(statement.get("Resource"))]
+
+
+def _covers(denied: list[str], granted: list[str]) -> bool:
+    """Every route pattern granted is matched (as text) by some denied pattern."""
+    patterns = [_glob(pattern) for pattern in denied]
+    return all(any(p.fullmatch(route) for p in patterns) for route in granted)
+
+
+def _fences(document: Any, keys: frozenset[str]) -> list[list[str]]:
+    """Route patterns of each `Deny *` on invoke unless one of `keys` matches."""
+    return [
+        _routes(statement)
+        for statement in statements(document)
+        if statement.get("Effect") == "Deny"
+        and "NotResource" not in statement
         and _is_open(statement)
         and _actions(statement) & _INVOKE_ACTIONS
         and _condition_keys(statement, negated=True) & keys
-        for statement in statements(document)
-    )
+    ]
+
+
+def _fenced(statement: Mapping[str, Any], fences: list[list[str]]) -> bool:
+    granted = _routes(statement)
+    return any(_covers(denied, granted) for denied in fences)
 
 
 def open_allows(document: Any) -> Iterator[Mapping[str, Any]]:
-    """`Allow` statements to everyone without a source condition."""
-    if _fenced(document, SOURCE_KEYS):
-        return
+    """`Allow` statements to everyone without a source condition, on routes no source Deny covers."""
+    fences = _fences(document, SOURCE_KEYS)
     for statement in statements(document):
         if (
             statement.get("Effect") == "Allow"
             and _is_open(statement)
             and not _condition_keys(statement, negated=False) & SOURCE_KEYS
+            and not _fenced(statement, fences)
         ):
             yield statement
 
 
 def restricted_to_vpc(document: Any) -> bool:
-    """Every caller must come through a VPC endpoint (or VPC): conditioned Allows or a fencing Deny."""
-    if _fenced(document, VPC_KEYS):
-        return True
+    """Every Allow is conditioned on a VPC endpoint (or VPC), or covered by a Deny unless one matches."""
+    fences = _fences(document, VPC_KEYS)
     allows = [s for s in statements(document) if s.get("Effect") == "Allow"]
-    return bool(allows) and all(_condition_keys(s, negated=False) & VPC_KEYS for s in allows)
+    return bool(allows) and all(_condition_keys(s, negated=False) & VPC_KEYS or _fenced(s, fences) for s in allows)

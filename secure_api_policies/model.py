@@ -11,6 +11,14 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from .graph import StackView
 
+ALLOW_EXCEPTIONS = "allowExceptions"
+ALLOW_EXCEPTIONS_SCHEMA: Mapping[str, Any] = {
+    "type": "boolean",
+    "default": True,
+    "description": "Report violations marked `secure-api:accept:<rule>` as accepted exceptions; false "
+    "refuses the markers (they are violations again).",
+}
+
 
 @dataclass(frozen=True)
 class RuleMeta:
@@ -27,21 +35,37 @@ class RuleMeta:
     config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """JSON-schema properties of the rule's configuration; each has a `default`."""
 
+    @property
+    def schema(self) -> dict[str, Mapping[str, Any]]:
+        """The rule's configuration properties, `allowExceptions` included (every rule has it)."""
+        return {**self.config, ALLOW_EXCEPTIONS: ALLOW_EXCEPTIONS_SCHEMA}
+
     def defaults(self) -> dict[str, Any]:
-        return {key: schema["default"] for key, schema in self.config.items()}
+        return {key: schema["default"] for key, schema in self.schema.items()}
 
 
 @dataclass(frozen=True)
 class Violation:
     message: str
     urn: str | None = None
+    subject: str | None = None
+    """What on the resource is at fault (a route, a missing WAF protection), for scoped markers;
+    violations found on a tagless resource have its name as subject."""
 
 
 @dataclass(frozen=True)
 class Undecided:
-    """The rule could not decide: a value it needs is unknown and the graph does not tell."""
+    """The rule could not decide: a value it needs is unknown and the graph does not tell.
+
+    With `urn`, the pack reports it on that resource (an advisory starting `UNDECIDED_PREFIX`);
+    without, as the analyzer's "can't run policy ... during preview" advisory for the stack.
+    """
 
     message: str
+    urn: str | None = None
+
+
+UNDECIDED_PREFIX = "undecided during preview: "
 
 
 Outcome = Violation | Undecided
@@ -52,7 +76,11 @@ StackPredicate = Callable[[StackView, Config], Iterable[Outcome]]
 
 @dataclass(frozen=True)
 class ResourceCheck:
-    """Per-resource logic, one predicate per resource type the rule covers."""
+    """Per-resource logic, one predicate per resource type the rule covers.
+
+    When a covered type takes no tags, its accepted-exception marker sits on another resource
+    (`exceptions.CARRIERS`), so the pack runs the predicates from a stack policy.
+    """
 
     predicates: Mapping[str, ResourcePredicate]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
@@ -17,11 +17,25 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import UnknownValueError
 
-from . import alarms, auth, cognito, logs, network, tls, usage, waf
+from . import alarms, auth, cognito, cors, logs, network, tls, usage, waf
 from .catalog import RULES
+from .exceptions import CARRIERS, MARKER_PREFIX, accepted_message, advisory_reporter, reason_in, reason_in_view
 from .graph import StackView
-from .model import Check, Outcome, ResourceCheck, RuleMeta, StackCheck, Undecided, UndecidedError
+from .model import (
+    ALLOW_EXCEPTIONS,
+    UNDECIDED_PREFIX,
+    Check,
+    Config,
+    Outcome,
+    ResourceCheck,
+    RuleMeta,
+    Undecided,
+    UndecidedError,
+    Violation,
+)
+from .values import UNKNOWN
 
 PACK_NAME = "secure-api-gateway"
 PACK_DESCRIPTION = "Secure API gateway model: auth, Cognito, usage plans, network, WAF, logging, TLS, alarms."
@@ -34,6 +48,7 @@ CHECKS: Mapping[str, Check] = {
     **logs.CHECKS,
     **tls.CHECKS,
     **alarms.CHECKS,
+    **cors.CHECKS,
 }
 
 
@@ -55,20 +70,58 @@ class Binding:
     policy: Policy
 
     @property
+    def is_stack(self) -> bool:
+        return isinstance(self.policy, StackValidationPolicy)
+
+    @property
     def types(self) -> frozenset[str]:
-        return self.check.types
+        return _view_types(self.check) if self.is_stack else self.check.types
 
 
-def _report(outcomes: Iterable[Outcome], report_violation: ReportViolation) -> None:
-    """Report every violation; then, if something could not be decided, say so as a preview advisory."""
-    undecided = []
-    for outcome in outcomes:
-        if isinstance(outcome, Undecided):
-            undecided.append(outcome.message)
+def _carried(check: Check) -> bool:
+    """A resource rule runs as a stack policy when a type it covers is marked through a carrier."""
+    return isinstance(check, ResourceCheck) and any(type_ in CARRIERS for type_ in check.types)
+
+
+def _view_types(check: Check) -> frozenset[str]:
+    carriers = {type_ for covered in check.types if covered in CARRIERS for type_ in CARRIERS[covered].types}
+    return check.types | carriers
+
+
+class _Reporter:
+    """Reports a rule's outcomes: marked violations as accepted exceptions (unless refused), the
+    others as violations; then, if something could not be decided, says so as a preview advisory."""
+
+    def __init__(self, meta: RuleMeta, config: Mapping[str, Any], report_violation: ReportViolation) -> None:
+        self.rule = meta.id
+        self.allow = config.get(ALLOW_EXCEPTIONS, True) is not False
+        self.report_violation = report_violation
+        self.undecided: list[str] = []
+
+    def report(self, outcomes: Iterable[Outcome], reason_of: Callable[[Violation], Any]) -> None:
+        for outcome in outcomes:
+            if isinstance(outcome, Undecided):
+                self._undecided(outcome.message, outcome.urn)
+                continue
+            reason = reason_of(outcome) if self.allow else None
+            if reason is UNKNOWN:
+                self._undecided(f"{outcome.message} (its {MARKER_PREFIX}{self.rule} tag is unknown)", outcome.urn)
+            elif reason is None:
+                self.report_violation(outcome.message, outcome.urn)
+            else:
+                message = accepted_message(self.rule, outcome.message, reason)
+                advisory_reporter(self.report_violation)(message, outcome.urn)
+
+    def _undecided(self, message: str, urn: str | None) -> None:
+        """On its resource when known (an advisory), else with the stack's "can't run policy" advisory."""
+        if urn:
+            advisory_reporter(self.report_violation)(f"{UNDECIDED_PREFIX}{message}", urn)
         else:
-            report_violation(outcome.message, outcome.urn)
-    if undecided:
-        raise UndecidedError("; ".join(undecided))
+            self.undecided.append(message)
+
+    def finish(self) -> None:
+        if self.undecided:
+            raise UndecidedError("; ".join(self.undecided))
 
 
 def _config(meta: RuleMeta, configured: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -79,15 +132,47 @@ def _resource_policy(meta: RuleMeta, check: ResourceCheck) -> Policy:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         predicate = check.predicates.get(args.resource_type)
         if predicate is not None:
-            _report(predicate(args.props, _config(meta, args.get_config())), report_violation)
+            config = _config(meta, args.get_config())
+            reporter = _Reporter(meta, config, report_violation)
+            reporter.report(predicate(args.props, config), lambda found: reason_in(args.props, meta.id, found.subject))
+            reporter.finish()
 
     return ResourceValidationPolicy(validate=validate, **_policy_fields(meta))
 
 
-def _stack_policy(meta: RuleMeta, check: StackCheck) -> Policy:
+def _each_resource(check: ResourceCheck, view: StackView, config: Config) -> Iterator[Outcome]:
+    """A resource rule's predicates run over the stack: a violation names its resource; an unknown
+    value makes only that resource undecided."""
+    for resource in view.of_type(*sorted(check.types)):
+        try:
+            for outcome in check.predicates[resource.resource_type](resource.props, config):
+                if isinstance(outcome, Undecided):
+                    yield Undecided(outcome.message, resource.urn)
+                else:
+                    yield Violation(outcome.message, outcome.urn or resource.urn, outcome.subject)
+        except UnknownValueError as error:
+            yield Undecided(getattr(error, "message", str(error)), resource.urn)
+
+
+def _stack_policy(meta: RuleMeta, check: Check) -> Policy:
+    types = _view_types(check)
+
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        view = StackView(r for r in args.resources if r.resource_type in check.types)
-        _report(check.predicate(view, _config(meta, args.get_config())), report_violation)
+        view = StackView(r for r in args.resources if r.resource_type in types)
+        config = _config(meta, args.get_config())
+        if isinstance(check, ResourceCheck):
+            outcomes = _each_resource(check, view, config)
+        else:
+            outcomes = check.predicate(view, config)
+        by_urn = {resource.urn: resource for resource in view.of_type(*sorted(types))}
+
+        def reason_of(found: Violation) -> Any:
+            resource = by_urn.get(found.urn or "")
+            return reason_in_view(view, resource, meta.id, found.subject) if resource is not None else None
+
+        reporter = _Reporter(meta, config, report_violation)
+        reporter.report(outcomes, reason_of)
+        reporter.finish()
 
     return StackValidationPolicy(validate=validate, **_policy_fields(meta))
 
@@ -97,7 +182,7 @@ def _policy_fields(meta: RuleMeta) -> dict[str, Any]:
         "name": meta.id,
         "description": meta.description,
         "enforcement_level": meta.enforcement,
-        "config_schema": PolicyConfigSchema(dict(meta.config)) if meta.config else None,
+        "config_schema": PolicyConfigSchema(meta.schema),
         "display_name": meta.title,
         "severity": meta.severity,
         "tags": [meta.layer, *meta.checkers],
@@ -112,7 +197,10 @@ def bindings() -> list[Binding]:
     result = []
     for meta in RULES:
         check = CHECKS[meta.id]
-        policy = _resource_policy(meta, check) if isinstance(check, ResourceCheck) else _stack_policy(meta, check)
+        if isinstance(check, ResourceCheck) and not _carried(check):
+            policy = _resource_policy(meta, check)
+        else:
+            policy = _stack_policy(meta, check)
         result.append(Binding(meta, check, policy))
     return result
 

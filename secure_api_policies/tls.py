@@ -6,10 +6,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from . import tokens as t
-from .apis import setting
+from .apis import optional_setting, setting
 from .graph import StackView, label
 from .model import Config, Outcome, ResourceCheck, StackCheck, Undecided, Violation
-from .values import UNKNOWN, is_set
+from .openapi import routes
+from .values import UNKNOWN, is_set, parse_document, peek
 
 ENDPOINT_ACCESS_MODES = frozenset({"BASIC", "STRICT"})
 _ENHANCED = "SecurityPolicy_"
@@ -36,7 +37,7 @@ def http_domain_tls(props: Mapping[str, Any], _config: Config) -> Iterator[Outco
 
 def api_tls(props: Mapping[str, Any], _config: Config) -> Iterator[Outcome]:
     """An API's own security policy is optional; when set it must be TLS 1.2+."""
-    policy = setting(props, "securityPolicy", "x-amazon-apigateway-security-policy")
+    policy = optional_setting(props, "securityPolicy", "x-amazon-apigateway-security-policy")
     if policy is UNKNOWN:
         yield Undecided("security policy is unknown")
     elif policy and not _is_tls12_or_later(str(policy)):
@@ -44,7 +45,7 @@ def api_tls(props: Mapping[str, Any], _config: Config) -> Iterator[Outcome]:
 
 
 def endpoint_access_mode(props: Mapping[str, Any], _config: Config) -> Iterator[Outcome]:
-    policy = setting(props, "securityPolicy", "x-amazon-apigateway-security-policy")
+    policy = optional_setting(props, "securityPolicy", "x-amazon-apigateway-security-policy")
     if policy is UNKNOWN:
         yield Undecided("security policy is unknown")
     elif str(policy).startswith(_ENHANCED):
@@ -63,6 +64,40 @@ def truststore_version(props: Mapping[str, Any], _config: Config) -> Iterator[Ou
         yield Violation("mTLS has no truststoreUri")
     if not is_set(mtls, "truststoreVersion"):
         yield Violation("mTLS truststore version is not pinned, so an updated truststore is not picked up")
+
+
+_HTTP_INTEGRATIONS = frozenset({"HTTP", "HTTP_PROXY"})
+
+
+def _plaintext(uri: Any) -> bool:
+    return isinstance(uri, str) and uri.lower().startswith("http://")
+
+
+def _backend_problem(kind: Any, uri: Any, what: str, route: str | None = None) -> Iterator[Outcome]:
+    if str(kind).upper() not in _HTTP_INTEGRATIONS:
+        return
+    if uri is UNKNOWN:
+        yield Undecided(f"{what}: backend URI is unknown")
+    elif _plaintext(uri):
+        yield Violation(f"{what} calls its backend over plaintext HTTP ({uri})", subject=route)
+
+
+def integration_https(props: Mapping[str, Any], _config: Config) -> Iterator[Outcome]:
+    """REST `Integration`: HTTP and HTTP_PROXY integrations name an https:// backend."""
+    yield from _backend_problem(props.get("type"), peek(props, "uri"), "integration")
+
+
+def http_integration_https(props: Mapping[str, Any], _config: Config) -> Iterator[Outcome]:
+    """HTTP API `Integration`: an HTTP_PROXY URL (private integrations name a listener ARN instead)."""
+    yield from _backend_problem(props.get("integrationType"), peek(props, "integrationUri"), "integration")
+
+
+def body_integrations_https(props: Mapping[str, Any], _config: Config) -> Iterator[Outcome]:
+    """`x-amazon-apigateway-integration` of every operation of an OpenAPI body."""
+    for route, operation in routes(parse_document(props.get("body"))):
+        integration = operation.get("x-amazon-apigateway-integration")
+        if isinstance(integration, Mapping):
+            yield from _backend_problem(integration.get("type"), integration.get("uri"), route, route)
 
 
 _MAPPINGS = (
@@ -110,6 +145,14 @@ CHECKS = {
     ),
     "mtls-truststore-version": ResourceCheck(
         {t.DOMAIN_NAME: truststore_version, t.HTTP_DOMAIN_NAME: truststore_version}
+    ),
+    "integration-https-backend": ResourceCheck(
+        {
+            t.INTEGRATION: integration_https,
+            t.HTTP_INTEGRATION: http_integration_https,
+            t.REST_API: body_integrations_https,
+            t.HTTP_API: body_integrations_https,
+        }
     ),
     "custom-domain-default-endpoint": StackCheck(
         frozenset({t.REST_API, t.BASE_PATH_MAPPING, t.DOMAIN_NAME, t.HTTP_API, t.HTTP_API_MAPPING, t.HTTP_DOMAIN_NAME}),

@@ -23,7 +23,8 @@ from pulumi_policy import EnforcementLevel, Policy
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from .catalog import RULES
-from .model import RuleMeta, StackCheck
+from .exceptions import split_accepted
+from .model import ALLOW_EXCEPTIONS, ALLOW_EXCEPTIONS_SCHEMA, UNDECIDED_PREFIX, RuleMeta
 from .pack import PACK_DESCRIPTION, PACK_NAME, Binding, bindings, pack_version
 
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -98,18 +99,19 @@ class PolicyConfigError(ValueError):
 def _levels_and_properties(config: Mapping[str, Any] | None) -> dict[str, tuple[EnforcementLevel, dict[str, Any]]]:
     """Reconcile a `--policy-pack-config`-shaped mapping with each rule's defaults, like the CLI.
 
-    Each rule's properties are validated with `jsonschema` against the rule's config schema
-    (`RuleMeta.config`). Raises PolicyConfigError listing every problem: unknown rules (with the known
-    ones), unknown properties (with the valid ones), levels and values outside what is allowed.
+    `all` is a level or `{"enforcementLevel": ..., "allowExceptions": ...}`: both apply to every rule
+    that does not set its own. Each rule's properties (`allowExceptions` included) are validated with
+    `jsonschema` against the rule's config schema (`RuleMeta.schema`). Raises PolicyConfigError listing
+    every problem: unknown rules (with the known ones), unknown properties (with the valid ones), levels
+    and values outside what is allowed.
     """
     if config is not None and not isinstance(config, Mapping):
         raise PolicyConfigError([f"the policy config must be a JSON object of rule ids, got {type(config).__name__}"])
     config = dict(config or {})
-    everyone = config.pop("all", None)
     levels = sorted(_LEVEL_VALUES)
-    problems = []
-    if everyone is not None and everyone not in _LEVEL_VALUES:
-        problems.append(f"all: enforcement level {everyone!r} is not one of {', '.join(levels)}")
+    problems: list[str] = []
+    everyone = _everyone(config.pop("all", None), levels, problems)
+    default_level = everyone.get("enforcementLevel") if everyone.get("enforcementLevel") in _LEVEL_VALUES else None
     known = [meta.id for meta in RULES]
     for rule in sorted(set(config) - set(known)):
         problems.append(f"{rule}: no such rule; known rules: all, {', '.join(known)}")
@@ -124,11 +126,13 @@ def _levels_and_properties(config: Mapping[str, Any] | None) -> dict[str, tuple[
             )
             continue
         entry = dict(entry)
-        level = entry.pop("enforcementLevel", everyone if everyone in _LEVEL_VALUES else meta.enforcement.value)
+        level = entry.pop("enforcementLevel", default_level or meta.enforcement.value)
         if level not in _LEVEL_VALUES:
             problems.append(f"{meta.id}.enforcementLevel: {json.dumps(level)} is not one of {', '.join(levels)}")
-        valid = ["enforcementLevel", *meta.config]
-        for extra in sorted(set(entry) - set(meta.config)):
+        if ALLOW_EXCEPTIONS in everyone:
+            entry.setdefault(ALLOW_EXCEPTIONS, everyone[ALLOW_EXCEPTIONS])
+        valid = ["enforcementLevel", *meta.schema]
+        for extra in sorted(set(entry) - set(meta.schema)):
             problems.append(f"{meta.id}.{extra}: no such property; valid: {', '.join(valid)}")
         for error in _schema_errors(meta, entry):
             where = ".".join(str(part) for part in error.absolute_path)
@@ -140,14 +144,45 @@ def _levels_and_properties(config: Mapping[str, Any] | None) -> dict[str, tuple[
     return reconciled
 
 
+def _everyone(everyone: Any, levels: Sequence[str], problems: list[str]) -> dict[str, Any]:
+    """The `all` entry as `{"enforcementLevel"?, "allowExceptions"?}`; its problems are added to `problems`."""
+    if everyone is None:
+        return {}
+    if isinstance(everyone, str):
+        everyone = {"enforcementLevel": everyone}
+    if not isinstance(everyone, Mapping):
+        problems.append(
+            f"all: must be an enforcement level ({', '.join(levels)}) or an object, got {json.dumps(everyone)}"
+        )
+        return {}
+    everyone = dict(everyone)
+    level = everyone.get("enforcementLevel")
+    if level is not None and level not in _LEVEL_VALUES:
+        problems.append(f"all.enforcementLevel: {json.dumps(level)} is not one of {', '.join(levels)}")
+    valid = ["enforcementLevel", ALLOW_EXCEPTIONS]
+    for extra in sorted(set(everyone) - set(valid)):
+        problems.append(f"all.{extra}: no such property; valid: {', '.join(valid)}")
+    wrong = _errors({ALLOW_EXCEPTIONS: ALLOW_EXCEPTIONS_SCHEMA}, everyone)
+    for error in wrong:
+        where = ".".join(str(part) for part in error.absolute_path)
+        problems.append(f"all.{where}: {_schema_problem(error)}")
+    # A wrong value is reported once, here, not again for every rule it would apply to.
+    return {key: value for key, value in everyone.items() if key in valid and not (key == ALLOW_EXCEPTIONS and wrong)}
+
+
 def _schema_errors(meta: RuleMeta, entry: Mapping[str, Any]) -> list[Any]:
-    """jsonschema's errors for a rule's given properties (jsonschema loaded only when properties are given)."""
-    given = {key: value for key, value in entry.items() if key in meta.config}
+    """jsonschema's errors for a rule's given properties (`allowExceptions` included)."""
+    return _errors(meta.schema, entry)
+
+
+def _errors(properties: Mapping[str, Mapping[str, Any]], entry: Mapping[str, Any]) -> list[Any]:
+    """jsonschema's errors for the given `properties` of `entry` (jsonschema loaded only when some are given)."""
+    given = {key: value for key, value in entry.items() if key in properties}
     if not given:
         return []
     import jsonschema  # ~0.1 s of import that the common run (no properties given) does not need
 
-    schema = {"type": "object", "properties": dict(meta.config)}
+    schema = {"type": "object", "properties": dict(properties)}
     return list(jsonschema.Draft7Validator(schema).iter_errors(given))
 
 
@@ -232,14 +267,26 @@ def analyze_stack_request(resources: Sequence[PlannedLike]) -> proto.AnalyzeStac
     )
 
 
-def classify(message: str) -> tuple[State, str, str]:
+def classify(message: str, description: str = "") -> tuple[State, str, str]:
     """The state of one diagnostic: (state, reason, message shown to the user).
 
-    `undecided`: pulumi_policy's "can't run policy ... during preview: <why>" (the rule raised an
-    unknown-value error: a value it needs is known only after the update).
+    `message` is the diagnostic's message; pulumi_policy starts it with the rule's `description` and a
+    newline, which is dropped. `undecided`: pulumi_policy's "can't run policy ... during preview: <why>"
+    (a stack rule raised an unknown-value error: a value it needs is known only after the update), or
+    an advisory starting `UNDECIDED_PREFIX` (the same, reported on the resource it concerns).
+    `accepted`: a violation the resource marks `secure-api:accept:<rule>` (`exceptions.accepted_message`),
+    with the marker's reason.
     """
     if message.startswith("can't run policy") and _UNDECIDED_MARK in message:
         return "undecided", "", message.split(_UNDECIDED_MARK, 1)[1]
+    if description and message.startswith(f"{description}\n"):
+        message = message[len(description) + 1 :]
+    if message.startswith(UNDECIDED_PREFIX):
+        return "undecided", "", message[len(UNDECIDED_PREFIX) :]
+    accepted = split_accepted(message)
+    if accepted is not None:
+        violation, reason = accepted
+        return "accepted", reason, violation
     return "violation", "", message
 
 
@@ -251,20 +298,18 @@ def findings_of(
 ) -> list[Finding]:
     """Findings from an analyzer response; `default_urn` is the analysed resource (Analyze).
 
-    `levels` maps rule ids to their configured enforcement level; pulumi_policy reports an undecided
-    rule as advisory, but its finding keeps the rule's own level.
+    `levels` maps rule ids to their configured enforcement level: a finding has its rule's level in
+    every state (pulumi_policy reports undecided and accepted diagnostics as advisory). Without
+    `levels`, a violation has its diagnostic's level and the other states their rule's default level.
     """
     metas = {meta.id: meta for meta in RULES}
     found = []
     for diagnostic in response.diagnostics:
         meta: RuleMeta = metas[diagnostic.policyName]
-        message = diagnostic.message
-        if message.startswith(f"{diagnostic.description}\n"):
-            message = message[len(diagnostic.description) + 1 :]
-        state, reason, message = classify(message)
-        level = _LEVELS[diagnostic.enforcementLevel]
-        if state == "undecided":
-            level = (levels or {}).get(meta.id, meta.enforcement.value)
+        state, reason, message = classify(diagnostic.message, diagnostic.description)
+        level = (levels or {}).get(meta.id) or (
+            _LEVELS[diagnostic.enforcementLevel] if state == "violation" else meta.enforcement.value
+        )
         urn = diagnostic.urn or default_urn
         resource = index.get(urn)
         found.append(
@@ -290,7 +335,8 @@ def evaluate(resources: Sequence[PlannedLike], config: Mapping[str, Any] | None 
     """Run the pack on `resources` (Analyze each, AnalyzeStack once per stack rule) and return the findings.
 
     `config` has the shape of `pulumi preview --policy-pack-config`: `{"all": "advisory"}`,
-    `{"<rule>": "disabled"}` or `{"<rule>": {"enforcementLevel": ..., "<property>": value}}`.
+    `{"all": {"enforcementLevel": ..., "allowExceptions": false}}`, `{"<rule>": "disabled"}` or
+    `{"<rule>": {"enforcementLevel": ..., "<property>": value}}`. Raises PolicyConfigError.
     """
     configure = configure_request(config)
     levels = {rule: _LEVELS.get(entry.enforcementLevel, "disabled") for rule, entry in configure.policyConfig.items()}
@@ -298,7 +344,7 @@ def evaluate(resources: Sequence[PlannedLike], config: Mapping[str, Any] | None 
     per_type: dict[str, list[Binding]] = defaultdict(list)
     stack_rules = []
     for binding in bindings():
-        if isinstance(binding.check, StackCheck):
+        if binding.is_stack:
             stack_rules.append(binding)
             continue
         for type_ in binding.types:
@@ -310,7 +356,8 @@ def evaluate(resources: Sequence[PlannedLike], config: Mapping[str, Any] | None 
         if analyzer is not None:
             found += findings_of(analyzer.Analyze(analyze_request(resource), None), resource.urn, index, levels)
     for binding in stack_rules:
-        subset = [resource for resource in resources if resource.type in binding.types]
+        types = binding.types
+        subset = [resource for resource in resources if resource.type in types]
         if subset:
             request = analyze_stack_request(subset)
             found += findings_of(servicer([binding.policy], configure).AnalyzeStack(request, None), "", index, levels)
@@ -327,9 +374,14 @@ def _order(finding: Finding) -> tuple[Any, ...]:
     )
 
 
+def is_mandatory_violation(finding: Finding) -> bool:
+    """True for a violation of a mandatory rule (not undecided, not an accepted exception)."""
+    return finding.state == "violation" and finding.level == "mandatory"
+
+
 def has_mandatory(findings: Sequence[Finding]) -> bool:
     """True when a mandatory violation should fail the plan (undecided and accepted findings never do)."""
-    return any(finding.state == "violation" and finding.level == "mandatory" for finding in findings)
+    return any(is_mandatory_violation(finding) for finding in findings)
 
 
 def summary(findings: Sequence[Finding]) -> dict[str, int]:
@@ -385,7 +437,7 @@ def render_text(findings: Sequence[Finding], *, preview: bool = True, locate: Lo
         lines += ["", "Accepted exceptions (acknowledged in the config, with their reasons)"]
         for finding in accepted:
             lines += [
-                f"  [{finding.level}] {finding.rule}  {_where(finding)}",
+                f"  [accepted] {finding.rule}  {_where(finding)}",
                 f"      {finding.message}",
                 f"      reason: {finding.reason}",
             ]

@@ -13,6 +13,11 @@ from .model import Config, Outcome, ResourceCheck, StackCheck, Undecided, Violat
 from .values import UNKNOWN, as_list, contains_unknown, parse_document, peek, plain
 
 WAF_LOG_PREFIX = "aws-waf-logs-"
+COMMON_GROUP = "AWSManagedRulesCommonRuleSet"
+KNOWN_BAD_INPUTS = "AWSManagedRulesKnownBadInputsRuleSet"
+SQLI_GROUP = "AWSManagedRulesSQLiRuleSet"
+LOG4J_PREFIX = "Log4JRCE"
+_OWN_RULES = ("sqliMatchStatement", "xssMatchStatement")
 
 
 def _associated(view: StackView, link_prop: str, source: str, target: str) -> tuple[set[str], list[str]]:
@@ -85,12 +90,34 @@ def _is_counting(action: Any) -> bool:
     return isinstance(action, Mapping) and peek(action, "count") is not None
 
 
+def _contains(statement: Any, key: str) -> bool:
+    """Whether `key` appears anywhere in a (nested and/or/not) rule statement."""
+    if isinstance(statement, Mapping):
+        return key in statement or any(_contains(value, key) for value in statement.values())
+    if isinstance(statement, list):
+        return any(_contains(value, key) for value in statement)
+    return False
+
+
+def _counted_rules(group: Any) -> set[str]:
+    """Rules of a managed group overridden to count (`ruleActionOverrides`)."""
+    overrides = as_list(plain(peek(group, "ruleActionOverrides")))
+    return {
+        str(peek(item, "name"))
+        for item in overrides
+        if isinstance(item, Mapping) and peek(item, "actionToUse", "count") is not None
+    }
+
+
 @dataclass
 class _Protections:
     """What a web ACL's rules add up to; `uncertain` when a deciding value is unknown."""
 
     rate_limited: bool = False
-    groups: set[str] = field(default_factory=set)
+    groups: dict[str, set[str]] = field(default_factory=dict)
+    """Blocking AWS managed groups and the rules each overrides to count."""
+    own: set[str] = field(default_factory=set)
+    """Blocking own rules: `sqliMatchStatement`, `xssMatchStatement`."""
     uncertain: bool = False
 
     def add(self, rule: Any) -> None:
@@ -108,26 +135,68 @@ class _Protections:
             if any(value is UNKNOWN for value in (group, name, vendor, override)):
                 self.uncertain = True
             elif vendor == "AWS" and not _is_counting(override):
-                self.groups.add(name)
+                self.groups[str(name)] = _counted_rules(group)
+        if action is UNKNOWN:
+            self.uncertain = True
+        elif action is not None and not _is_counting(action) and len(self.own) < len(_OWN_RULES):
+            inspected = plain(statement)
+            self.own.update(key for key in _OWN_RULES if _contains(inspected, key))
 
-    def missing(self, required: list[str]) -> list[str]:
-        absent = [name for name in required if name not in self.groups]
-        return absent if self.rate_limited else ["a blocking rate-based rule", *absent]
+    def _group_blocks(self, name: str, family: str) -> bool:
+        """The group runs and blocks, none of its `family` rules overridden to count."""
+        counted = self.groups.get(name)
+        return counted is not None and not any(rule.startswith(family) for rule in counted)
+
+    def missing(self, required: list[str]) -> list[tuple[str, str]]:
+        """(subject, what is missing): subjects `rate-limit`, a group name, `Log4JRCE`, `sqli`, `xss`."""
+        absent = [] if self.rate_limited else [("rate-limit", "a blocking rate-based rule")]
+        absent += [(name, name) for name in required if name not in self.groups]
+        if KNOWN_BAD_INPUTS in required and KNOWN_BAD_INPUTS in self.groups:
+            log4j = sorted(rule for rule in self.groups[KNOWN_BAD_INPUTS] if rule.startswith(LOG4J_PREFIX))
+            if log4j:
+                absent.append((LOG4J_PREFIX, f"blocking Log4j rules ({', '.join(log4j)} count)"))
+        if "sqliMatchStatement" not in self.own and not self._group_blocks(SQLI_GROUP, "SQLi"):
+            absent.append(("sqli", f"SQL injection protection (a blocking SQLi rule or {SQLI_GROUP})"))
+        if "xssMatchStatement" not in self.own and not self._group_blocks(COMMON_GROUP, "CrossSiteScripting_"):
+            absent.append(("xss", f"cross-site scripting protection (a blocking XSS rule or {COMMON_GROUP})"))
+        return absent
+
+    def missing_groups(self, names: list[str]) -> list[str]:
+        return [name for name in names if name not in self.groups]
 
 
-def acl_rules(view: StackView, config: Config) -> Iterator[Outcome]:
+def _protections(view: StackView) -> Iterator[tuple[Any, _Protections, list[str]]]:
     separate, unresolved = _separate_rules(view)
     for acl in view.of_type(t.WEB_ACL):
         protections = _Protections()
         for rule in _acl_rules(acl, separate):
             protections.add(rule)
+        yield acl, protections, unresolved
+
+
+def acl_rules(view: StackView, config: Config) -> Iterator[Outcome]:
+    for acl, protections, unresolved in _protections(view):
         missing = protections.missing(list(config["requiredManagedRuleGroups"]))
         if not missing:
             continue
         if protections.uncertain or unresolved:
             yield Undecided(f"{label(acl)}: some rules are unknown")
-        else:
-            yield Violation(f"web ACL {acl.name} lacks {', '.join(missing)}", acl.urn)
+            continue
+        for subject, what in missing:
+            yield Violation(f"web ACL {acl.name} lacks {what}", acl.urn, subject)
+
+
+def acl_reputation_lists(view: StackView, config: Config) -> Iterator[Outcome]:
+    """IP reputation and anonymous-IP lists: a recommendation (they block some legitimate callers)."""
+    for acl, protections, unresolved in _protections(view):
+        missing = protections.missing_groups(list(config["recommendedManagedRuleGroups"]))
+        if not missing:
+            continue
+        if protections.uncertain or unresolved:
+            yield Undecided(f"{label(acl)}: some rules are unknown")
+            continue
+        for name in missing:
+            yield Violation(f"web ACL {acl.name} does not run {name}", acl.urn, name)
 
 
 def acl_logging(view: StackView, _config: Config) -> Iterator[Outcome]:
@@ -152,11 +221,14 @@ def log_redaction(props: Mapping[str, Any], _config: Config) -> Iterator[Outcome
         yield Violation("WAF logs keep the Authorization header: redact singleHeader 'authorization'")
 
 
-def _destination_name(arn: str) -> str:
-    """The log group, delivery stream or bucket name in a WAF log destination ARN."""
+_DESTINATION_SERVICES = frozenset({"logs", "firehose", "s3"})
+
+
+def _destination_name(arn: str) -> str | None:
+    """The log group, delivery stream or bucket name in a WAF log destination ARN; None if not one."""
     parts = arn.split(":", 5)
-    if len(parts) != 6:
-        return arn
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] not in _DESTINATION_SERVICES:
+        return None
     service, resource = parts[2], parts[5]
     if service == "logs":
         return resource.split(":")[1] if resource.startswith("log-group:") else resource
@@ -168,7 +240,13 @@ def _destination_name(arn: str) -> str:
 def log_destination(view: StackView, _config: Config) -> Iterator[Outcome]:
     for logging in view.of_type(t.WEB_ACL_LOGGING):
         destinations = as_list(plain(peek(logging.props, "logDestinationConfigs")))
-        names = [_destination_name(arn) for arn in destinations if isinstance(arn, str)]
+        for value in destinations:
+            if isinstance(value, str) and _destination_name(value) is None:
+                yield Violation(
+                    f"WAF log destination {value!r} is not the ARN of a log group, Firehose stream or S3 bucket",
+                    logging.urn,
+                )
+        names = [name for arn in destinations if isinstance(arn, str) and (name := _destination_name(arn))]
         if contains_unknown(destinations):
             link = view.link(logging, "logDestinationConfigs", {t.LOG_GROUP})
             names += [peek(group.props, "name") or peek(group.props, "namePrefix") for group in link.targets]
@@ -184,6 +262,9 @@ def log_destination(view: StackView, _config: Config) -> Iterator[Outcome]:
 CHECKS = {
     "waf-stage-association": StackCheck(frozenset({t.STAGE, t.REST_API, t.WEB_ACL_ASSOCIATION}), stage_association),
     "waf-acl-rules": StackCheck(frozenset({t.WEB_ACL, t.WEB_ACL_RULE, t.WEB_ACL_RULE_GROUP_ASSOCIATION}), acl_rules),
+    "waf-reputation-lists": StackCheck(
+        frozenset({t.WEB_ACL, t.WEB_ACL_RULE, t.WEB_ACL_RULE_GROUP_ASSOCIATION}), acl_reputation_lists
+    ),
     "waf-logging": StackCheck(frozenset({t.WEB_ACL, t.WEB_ACL_LOGGING}), acl_logging),
     "waf-log-redaction": ResourceCheck({t.WEB_ACL_LOGGING: log_redaction}),
     "waf-log-destination-name": StackCheck(frozenset({t.WEB_ACL_LOGGING, t.LOG_GROUP}), log_destination),

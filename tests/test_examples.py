@@ -21,7 +21,7 @@ from pulumi.provider.experimental.component import ComponentProvider
 
 from secure_api import SecureApi
 from secure_api.plan.harness import PlanResult, run_program
-from secure_api_policies.verdict import evaluate
+from secure_api_policies.verdict import evaluate, is_mandatory_violation
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 REGION = "us-east-1"
@@ -34,8 +34,7 @@ def plan(program: Any, project: str, preview: bool) -> PlanResult:
 
 
 def mandatory(result: PlanResult) -> list[str]:
-    findings = evaluate(result.resources)
-    return [f"{f.rule}: {f.message}" for f in findings if f.level == "mandatory" and f.state == "violation"]
+    return [f"{f.rule}: {f.message}" for f in evaluate(result.resources) if is_mandatory_violation(f)]
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -165,7 +165,12 @@ def test_private_policy_requires_the_vpc_endpoints_and_vpc_ranges(private_plans:
 
 
 def test_no_policy_when_there_is_nothing_to_restrict(plan: Plan) -> None:
-    result = plan({"routes": [IAM_ROUTE], "waf": {"enabled": False, "acceptNoWaf": True}}, preview=True)
+    config = {
+        "routes": [IAM_ROUTE],
+        "waf": {"enabled": False, "acceptNoWaf": True},
+        "network": {"acceptPublicApi": True},
+    }
+    result = plan(config, preview=True)
     assert body_policy(result) is None
     deployment: PlannedResource = result.one(DEPLOYMENT)
     assert deployment.dependencies == (result.one(REST_API).urn,)
@@ -247,7 +252,7 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
         "unknown key",
         with_network({"allowedCidrs": ["198.51.100.0/24"]}),
         "secure-api:network.allowedCidrs",
-        "allowed here: allowedAccounts, allowedOrganizations, allowedSourceCidrs",
+        "allowed here: acceptPublicApi, allowedAccounts, allowedOrganizations, allowedSourceCidrs",
     ),
 ]
 
@@ -271,8 +276,10 @@ def test_a_valid_private_network_parses() -> None:
 
 def test_an_unrestricted_regional_api_is_warned_about(dev_config: dict[str, Any], plan: Plan) -> None:
     dev_config["network"].pop("allowedSourceCidrs")
-    warning = "network.allowedSourceCidrs is empty: the REGIONAL API takes calls from any address"
+    dev_config["network"]["acceptPublicApi"] = True
+    warning = "network.acceptPublicApi: the REGIONAL API takes calls from any address"
     assert any(w.startswith(warning) for w in plan(dev_config, preview=True).warnings)
+    dev_config["network"].pop("acceptPublicApi")
     dev_config["network"]["allowedSourceCidrs"] = ["198.51.100.0/24"]
     assert not any(w.startswith(warning) for w in plan(dev_config, preview=True).warnings)
 

@@ -16,6 +16,7 @@ import yaml
 
 from secure_api.plan.cli import EXIT_BAD_INPUT, EXIT_BAD_POLICY_CONFIG, EXIT_MANDATORY_VIOLATIONS, main
 from secure_api.plan.offline import StackFileLoader
+from secure_api_policies import RULES
 
 REPO = Path(__file__).resolve().parents[1]
 POLICY_TESTS = REPO / "tests" / "policy"
@@ -202,7 +203,7 @@ def test_json_on_a_bad_stack_is_a_document_with_the_error(capsys: pytest.Capture
     assert document["findings"] == []
     assert document["error"]["exitCode"] == EXIT_BAD_INPUT
     assert "no stack file Pulumi.nope.yaml" in document["error"]["message"]
-    assert "dev, private" in captured.err
+    assert "dev, minimal, private" in captured.err
 
 
 def test_a_program_that_raises_is_a_bad_program_not_a_traceback(
@@ -230,26 +231,47 @@ def test_turning_a_control_off_points_code_scanning_at_the_config_key(
     folder = _component_stack(tmp_path, stack["config"], name="nowaf")
     shutil.copytree(REPO / "examples", folder / "examples")  # the truststore, relative to the project
     (tmp_path / ".git").mkdir()  # the repository root: artifact URIs are relative to it
-    assert main(["plan", "--stack", "nowaf", "--update", "--cwd", str(folder), "--format", "sarif"]) == 1
+    refuse = tmp_path / "refuse.json"
+    refuse.write_text(json.dumps({"waf-stage-association": {"allowExceptions": False}}))
+    plan = ["plan", "--stack", "nowaf", "--update", "--cwd", str(folder), "--format", "sarif"]
+    lines = (folder / "Pulumi.nowaf.yaml").read_text().splitlines()
+
+    assert main([*plan, "--policy-config", str(refuse)]) == 1  # the acknowledgement refused: a violation
     sarif = sarif_valid(capsys.readouterr().out)
     (result,) = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "waf-stage-association"]
     where = result["locations"][0]["physicalLocation"]
     assert where["artifactLocation"]["uri"] == "infra/Pulumi.nowaf.yaml"
-    lines = (folder / "Pulumi.nowaf.yaml").read_text().splitlines()
     assert lines[where["region"]["startLine"] - 1].strip() == "enabled: false"
     assert "set `secure-api:waf.enabled` in Pulumi.nowaf.yaml" in result["message"]["text"]
     assert result["level"] == "error"
+    assert "suppressions" not in result
+
+    assert main(plan) == 0  # acknowledged (waf.acceptNoWaf): an accepted exception, suppressed in code scanning
+    sarif = sarif_valid(capsys.readouterr().out)
+    (result,) = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "waf-stage-association"]
+    where = result["locations"][0]["physicalLocation"]
+    assert where["artifactLocation"]["uri"] == "infra/Pulumi.nowaf.yaml"
+    assert lines[where["region"]["startLine"] - 1].strip() == "enabled: false"
+    assert result["properties"]["state"] == "accepted"
+    (suppression,) = result["suppressions"]
+    assert (suppression["kind"], suppression["status"]) == ("external", "accepted")
+    assert suppression["justification"].startswith("waf.acceptNoWaf: no web ACL")
 
 
 def test_sarif_states_undecided_findings_as_open(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan", "--stack", "dev", "--cwd", str(REPO), "--format", "sarif"]) == 0
     sarif = sarif_valid(capsys.readouterr().out)
     results = sarif["runs"][0]["results"]
-    assert results, "the dev stack's preview has undecided findings (its OpenAPI body embeds the user pool's ARN)"
-    for result in results:
-        assert (result["kind"], result["level"], result["properties"]["state"]) == ("open", "none", "undecided")
-        assert result["properties"]["enforcementLevel"] == "mandatory"
+    undecided = [r for r in results if r["properties"]["state"] == "undecided"]
+    assert undecided, "the dev stack's preview has undecided findings (its OpenAPI body embeds the user pool's ARN)"
+    levels = {meta.id: meta.enforcement.value for meta in RULES}
+    for result in undecided:
+        assert (result["kind"], result["level"]) == ("open", "none")
+        assert result["properties"]["enforcementLevel"] == levels[result["ruleId"]]
         assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "Pulumi.dev.yaml"
+    # The one decided finding: the dev stack leaves out the anonymous-IP list (an advisory rule).
+    decided = [(r["ruleId"], r["kind"], r["level"], r["properties"]["state"]) for r in results if r not in undecided]
+    assert decided == [("waf-reputation-lists", "fail", "warning", "violation")]
 
 
 def test_a_body_without_new_arns_is_decided_at_preview(capsys: pytest.CaptureFixture[str]) -> None:
@@ -257,7 +279,7 @@ def test_a_body_without_new_arns_is_decided_at_preview(capsys: pytest.CaptureFix
     assert main(["plan", "--stack", "private", "--cwd", str(REPO), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["summary"] == {
         "mandatory": 0,
-        "advisory": 0,
+        "advisory": 1,  # waf-reputation-lists: the stack leaves out the anonymous-IP list
         "undecided": 0,
         "accepted": 0,
     }
@@ -367,6 +389,12 @@ def test_missing_region_is_reported_not_assumed(
             "is not JSON (line 1: Expecting value); expected a JSON object of rule ids",
         ),
         ('["all"]', "must be a JSON object of rule ids"),
+        (
+            '{"all": {"enforcementLevel": "advisory", "colour": "red"}}',
+            "all.colour: no such property; valid: enforcementLevel, allowExceptions",
+        ),
+        ('{"all": {"allowExceptions": "no"}}', 'all.allowExceptions: "no" must be a boolean'),
+        ('{"cognito-mfa": {"allowExceptions": 1}}', "cognito-mfa.allowExceptions: 1 must be a boolean"),
     ],
 )
 def test_bad_policy_config_exits_3_naming_what_is_wrong(
@@ -434,6 +462,7 @@ def test_truststore_path_is_relative_to_the_users_project(tmp_path: Path) -> Non
     pem = (REPO / mutual_tls["truststorePath"]).read_text()
     mutual_tls["truststorePath"] = "certs/partners-ca.pem"
     folder = _component_stack(tmp_path, stack["config"])
+    shutil.copytree(REPO / "examples" / "schemas", folder / "examples" / "schemas")  # the dev stack's schemaFile
     (folder / "certs").mkdir()
     (folder / "certs" / "partners-ca.pem").write_text(pem)
     result = plan_stack("dev", preview=True, project_dir=folder)
@@ -457,3 +486,45 @@ def test_bare_keys_and_secrets_reach_the_program_like_the_cli_hands_them_over(
     out = capsys.readouterr().out
     assert "+ aws:cloudwatch/logGroup:LogGroup" in out
     assert "password  [secret]" in out  # encrypted values cannot be read offline; they stay secret
+
+
+def test_turning_a_control_off_is_an_accepted_exception_unless_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack = yaml.load((REPO / "Pulumi.dev.yaml").read_text(), Loader=StackFileLoader)
+    stack["config"]["secure-api:waf"] = {"enabled": False, "acceptNoWaf": True}
+    shutil.copy(REPO / "Pulumi.yaml", tmp_path)
+    shutil.copytree(REPO / "deploy", tmp_path / "deploy")
+    (tmp_path / "Pulumi.nowaf.yaml").write_text(yaml.safe_dump(stack))
+    shutil.copytree(REPO / "examples", tmp_path / "examples")
+    refuse = tmp_path / "refuse.json"
+    refuse.write_text(json.dumps({"waf-stage-association": {"allowExceptions": False}}))
+    plan = ["plan", "--stack", "nowaf", "--update", "--cwd", str(tmp_path)]
+
+    accepted, accepted_out = main(plan), capsys.readouterr().out
+    refused, refused_out = main([*plan, "--policy-config", str(refuse)]), capsys.readouterr().out
+
+    assert accepted == 0
+    assert "! WAF is off (waf.enabled: false): the REGIONAL API has no web ACL" in accepted_out
+    assert "[accepted] waf-stage-association  secure-api-stage" in accepted_out
+    assert "reason: waf.acceptNoWaf: no web ACL" in accepted_out
+    assert refused == 1
+    assert "[mandatory] waf-stage-association  secure-api-stage" in refused_out
+
+
+def test_schema_files_and_truststore_resolve_when_planned_from_another_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--cwd`: the program and the layer summaries read the stack's files relative to its project."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["plan", "--stack", "dev", "--cwd", str(REPO), "--no-policy"]) == 0
+    out = capsys.readouterr().out
+    assert "request validation: 2 body model(s)" in out  # examples/schemas/create-order.json was read
+    assert "mTLS truststore of 1 certificate(s)" in out  # examples/truststore/dev-ca.pem was read
+
+
+def test_every_rule_names_the_config_keys_that_fix_it() -> None:
+    """A finding on a SecureApi resource points code scanning at a config key, for every rule of the pack."""
+    from secure_api.plan.locations import RULE_CONFIG
+
+    assert set(RULE_CONFIG) == {meta.id for meta in RULES}

@@ -23,7 +23,11 @@ PLAN = {"name": "basic", "throttle": {"rateLimit": 10, "burstLimit": 20}, "quota
 
 
 def with_routes(*routes: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"routes": [copy.deepcopy(r) for r in routes], **extra}
+    return {
+        "routes": [copy.deepcopy(r) for r in routes],
+        "network": {"allowedSourceCidrs": ["203.0.113.0/24"]},
+        **extra,
+    }
 
 
 INVALID: list[tuple[str, dict[str, Any], str, str]] = [
@@ -217,7 +221,7 @@ def test_api_key_only_route_is_allowed_when_acknowledged() -> None:
 def test_defaults_are_secure() -> None:
     config = parse_config(with_routes(ORDERS))
     assert config.routes[0].auth == "cognito"
-    assert config.cognito.mfa in ("ON", "OPTIONAL")
+    assert config.cognito.mfa == "ON"
     assert config.cognito.threat_protection == "ENFORCED"
     assert config.cognito.deletion_protection
     assert config.cognito.password_policy.minimum_length >= 12

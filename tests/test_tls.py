@@ -23,7 +23,7 @@ from pulumi.output import Unknown
 from secure_api.component.config import ConfigError, parse_config
 from secure_api.component.config.tls import expiry_warnings, parse_truststore, project_dir
 from secure_api.plan.harness import PlannedResource, PlanResult
-from secure_api_policies.verdict import evaluate
+from secure_api_policies.verdict import evaluate, is_mandatory_violation
 from tests.conftest import Plan
 
 DOMAIN = "aws:apigateway/domainName:DomainName"
@@ -108,7 +108,7 @@ def test_multi_level_base_path_is_a_v2_api_mapping(dev_config: dict[str, Any], p
     # The pack still sees the REST API behind the domain through the V2 mapping.
     api = result.one("aws:apigateway/restApi:RestApi")
     opened = [r if r.urn != api.urn else _with_input(r, "disableExecuteApiEndpoint", False) for r in result.resources]
-    findings = {(f.rule, f.urn) for f in evaluate(opened) if f.level == "mandatory"}
+    findings = {(f.rule, f.urn) for f in evaluate(opened) if is_mandatory_violation(f)}
     assert ("custom-domain-default-endpoint", api.urn) in findings
 
 

@@ -12,6 +12,7 @@ exit status (an error is a tool notification).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import logging
@@ -198,7 +199,8 @@ def _run_plan(args: argparse.Namespace) -> tuple[str, int]:
         return render_json(findings, locate=locate), code
     if args.format == "sarif":
         return render_sarif(findings, locate=locate), code
-    text = render_plan(plan.stack_file.stack, _component_config(plan), plan.result, context=plan)
+    with contextlib.chdir(plan.project.work_dir):  # schemaFile and truststorePath resolve as in the program
+        text = render_plan(plan.stack_file.stack, _component_config(plan), plan.result, context=plan)
     if not args.no_policy:
         text += "\n\n" + render_text(findings, preview=plan.result.preview, locate=locate)
     return text, code

@@ -36,6 +36,13 @@ RULE_CONFIG: Mapping[str, ConfigFix] = {
         ("lambdaAuthorizer.resultTtlSeconds", "lambdaAuthorizer"), "keep the TTL within the pack's limit (0 = no cache)"
     ),
     "lambda-permission-source-arn": ConfigFix(("routes",), "route Lambda integrations through the component"),
+    "integration-https-backend": ConfigFix(("routes",), "give the route's `integration.url` an `https://` URL"),
+    "cors-credentials-exact-origin": ConfigFix(
+        ("cors.allowOrigins", "cors"), "list exact origins (no `*`) when `allowCredentials` is true"
+    ),
+    "cors-no-wildcard-with-authorizers": ConfigFix(
+        ("cors.allowOrigins", "cors"), "list the app's exact origins instead of `*`"
+    ),
     "cognito-password-policy": ConfigFix(
         ("cognito.passwordPolicy", "cognito"), "raise `minimumLength` and keep every `require*` true"
     ),
@@ -64,6 +71,9 @@ RULE_CONFIG: Mapping[str, ConfigFix] = {
     "waf-stage-association": ConfigFix(("waf.enabled", "waf"), "set it to true"),
     "waf-acl-rules": ConfigFix(
         ("waf.managedRuleGroups", "waf.rateLimit", "waf"), "enable the required managed groups in BLOCK mode"
+    ),
+    "waf-reputation-lists": ConfigFix(
+        ("waf.managedRuleGroups", "waf"), "enable the recommended IP reputation groups (or say why not)"
     ),
     "waf-logging": ConfigFix(("waf",), "keep WAF logging on"),
     "waf-log-redaction": ConfigFix(("waf",), "keep the credential headers redacted"),

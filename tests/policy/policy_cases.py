@@ -38,7 +38,7 @@ def _stage(api: apigw.RestApi, name: str = "prod", **kwargs: object) -> apigw.St
     return apigw.Stage(name, rest_api=api.id, deployment=deployment.id, stage_name=name, **kwargs)
 
 
-def _body(security: list[dict[str, list[str]]], integration: str = "http_proxy") -> str:
+def _body(security: list[dict[str, list[str]]], integration: str = "http_proxy", uri: str = "https://b") -> str:
     schemes = {
         "cognito": {
             "type": "apiKey",
@@ -49,7 +49,7 @@ def _body(security: list[dict[str, list[str]]], integration: str = "http_proxy")
         },
         "api_key": {"type": "apiKey", "name": "x-api-key", "in": "header"},
     }
-    operation = {"security": security, "x-amazon-apigateway-integration": {"type": integration, "uri": "https://b"}}
+    operation = {"security": security, "x-amazon-apigateway-integration": {"type": integration, "uri": uri}}
     return json.dumps(
         {"openapi": "3.0.1", "paths": {"/orders": {"get": operation}}, "components": {"securitySchemes": schemes}}
     )
@@ -74,6 +74,8 @@ def _route_ok() -> None:
         "preflight", rest_api=api.id, resource_id=api.root_resource_id, http_method="OPTIONS", authorization="NONE"
     )
     _api("health", body=_body([], integration="mock"))
+    http = aws.apigatewayv2.Api("http", protocol_type="HTTP")
+    aws.apigatewayv2.Route("preflight-route", api_id=http.id, route_key="OPTIONS /orders")
 
 
 def _route_bad() -> None:
@@ -86,6 +88,97 @@ def _route_bad() -> None:
     )
     http = aws.apigatewayv2.Api("http", protocol_type="HTTP")
     aws.apigatewayv2.Route("route", api_id=http.id, route_key="GET /orders")
+    backend = aws.apigatewayv2.Integration("backend", api_id=http.id, integration_type="HTTP_PROXY")
+    aws.apigatewayv2.Route(
+        "options-target",
+        api_id=http.id,
+        route_key="OPTIONS /orders",
+        target=backend.id.apply(lambda i: f"integrations/{i}"),
+    )
+    # An OPTIONS operation that reaches a backend is a route like any other: no preflight exemption.
+    options = {"security": [], "x-amazon-apigateway-integration": {"type": "http_proxy", "uri": "https://b"}}
+    _api("options-proxy", body=json.dumps({"openapi": "3.0.1", "paths": {"/orders": {"options": options}}}))
+
+
+def _cors_body(origin: str, credentials: bool = False, authorizer: bool = False, where: str = "gateway") -> str:
+    """A REST API body whose gateway responses (or a mock's integration response) carry CORS headers."""
+    headers = {"Access-Control-Allow-Origin": origin}
+    if credentials:
+        headers["Access-Control-Allow-Credentials"] = "'true'"
+    scheme = {
+        "type": "apiKey",
+        "name": "Authorization",
+        "in": "header",
+        "x-amazon-apigateway-authtype": "cognito_user_pools",
+        "x-amazon-apigateway-authorizer": {"type": "cognito_user_pools", "providerARNs": ["arn:pool"]},
+    }
+    answer = {"statusCode": "200", "responseParameters": {f"method.response.header.{h}": v for h, v in headers.items()}}
+    operation = {"security": [], "x-amazon-apigateway-integration": {"type": "mock", "responses": {"default": answer}}}
+    document: dict[str, object] = {"openapi": "3.0.1", "paths": {"/health": {"get": operation}}}
+    if where == "gateway":
+        gateway = {"responseParameters": {f"gatewayresponse.header.{h}": v for h, v in headers.items()}}
+        document["x-amazon-apigateway-gateway-responses"] = {"DEFAULT_4XX": gateway}
+        document["paths"] = {}
+    if authorizer:
+        document["components"] = {"securitySchemes": {"cognito": scheme}}
+    return json.dumps(document)
+
+
+def _cors_credentials_ok() -> None:
+    _api("exact", body=_cors_body("'https://app.example.com'", credentials=True, authorizer=True))
+    _api("exact-mock", body=_cors_body("'https://app.example.com'", credentials=True, where="mock"))
+    _api("star-no-credentials", body=_cors_body("'*'"))
+    api = _api("plain")
+    apigw.Response(
+        "exact-response",
+        rest_api_id=api.id,
+        response_type="UNAUTHORIZED",
+        response_parameters={
+            "gatewayresponse.header.Access-Control-Allow-Origin": "'https://app.example.com'",
+            "gatewayresponse.header.Access-Control-Allow-Credentials": "'true'",
+        },
+    )
+
+
+def _cors_credentials_bad() -> None:
+    _api("star-credentials", body=_cors_body("'*'", credentials=True))
+    _api("echo-credentials", body=_cors_body("method.request.header.Origin", credentials=True, where="mock"))
+    api = _api("plain")
+    apigw.Response(
+        "response-credentials",
+        rest_api_id=api.id,
+        response_type="DEFAULT_4XX",
+        response_parameters={
+            "gatewayresponse.header.access-control-allow-origin": "'*'",
+            "gatewayresponse.header.Access-Control-Allow-Credentials": "'true'",
+        },
+    )
+
+
+def _cors_wildcard_ok() -> None:
+    _api("exact", body=_cors_body("'https://app.example.com'", authorizer=True))
+    _api("public-star", body=_cors_body("'*'"))
+    api = _api("plain")
+    apigw.Response(
+        "star-response",
+        rest_api_id=api.id,
+        response_type="DEFAULT_4XX",
+        response_parameters={"gatewayresponse.header.Access-Control-Allow-Origin": "'*'"},
+    )
+
+
+def _cors_wildcard_bad() -> None:
+    _api("open-cors", body=_cors_body("'*'", authorizer=True))
+    _api("echo-mock", body=_cors_body("method.request.header.Origin", authorizer=True, where="mock"))
+    api = _api("plain")
+    pool = aws.cognito.UserPool("pool")
+    apigw.Authorizer("cognito", rest_api=api.id, type="COGNITO_USER_POOLS", provider_arns=[pool.arn])
+    apigw.Response(
+        "star-response",
+        rest_api_id=api.id,
+        response_type="DEFAULT_4XX",
+        response_parameters={"gatewayresponse.header.Access-Control-Allow-Origin": "'*'"},
+    )
 
 
 def _cache_ok() -> None:
@@ -266,6 +359,37 @@ def _private_bad() -> None:
     apigw.RestApiPolicy("office-only", rest_api_id=api.id, policy=_policy(ALLOW_FROM_OFFICE))
 
 
+# --- backends
+
+
+def _integrations(scheme: str) -> None:
+    """A REST Integration, an HTTP API integration and an OpenAPI body, all calling `scheme` backends."""
+    api = _api("body", body=_body([{"cognito": []}], uri=f"{scheme}://orders.example.com"))
+    method = apigw.Method(
+        "get", rest_api=api.id, resource_id=api.root_resource_id, http_method="GET", authorization="AWS_IAM"
+    )
+    apigw.Integration(
+        "rest",
+        rest_api=api.id,
+        resource_id=api.root_resource_id,
+        http_method=method.http_method,
+        type="HTTP_PROXY",
+        integration_http_method="GET",
+        uri=f"{scheme}://orders.example.com/orders",
+    )
+    http = aws.apigatewayv2.Api("http", protocol_type="HTTP")
+    aws.apigatewayv2.Integration(
+        "http-api",
+        api_id=http.id,
+        integration_type="HTTP_PROXY",
+        integration_method="ANY",
+        integration_uri=f"{scheme}://orders.example.com",
+    )
+    apigw.Integration(
+        "mock", rest_api=api.id, resource_id=api.root_resource_id, http_method=method.http_method, type="MOCK"
+    )
+
+
 # --- waf
 
 
@@ -293,6 +417,7 @@ def _association_bad() -> None:
 
 def _acl_rules_ok() -> None:
     _acl()
+    _acl("own-sqli", rules=_baseline_only())
     acl = _acl("split", rules=_waf_rules()[:1])
     for priority, group in enumerate(MANAGED_GROUPS, start=1):
         aws.wafv2.WebAclRuleGroupAssociation(
@@ -307,7 +432,48 @@ def _acl_rules_ok() -> None:
         )
 
 
+def _own_sqli_rule(priority: int) -> aws.wafv2.WebAclRuleArgs:
+    sqli = aws.wafv2.WebAclRuleStatementSqliMatchStatementArgs(
+        field_to_match=aws.wafv2.WebAclRuleStatementSqliMatchStatementFieldToMatchArgs(
+            query_string=aws.wafv2.WebAclRuleStatementSqliMatchStatementFieldToMatchQueryStringArgs()
+        ),
+        text_transformations=[
+            aws.wafv2.WebAclRuleStatementSqliMatchStatementTextTransformationArgs(priority=0, type="URL_DECODE")
+        ],
+    )
+    return aws.wafv2.WebAclRuleArgs(
+        name="sqli",
+        priority=priority,
+        action=aws.wafv2.WebAclRuleActionArgs(block=aws.wafv2.WebAclRuleActionBlockArgs()),
+        statement=aws.wafv2.WebAclRuleStatementArgs(sqli_match_statement=sqli),
+        visibility_config=_rule_visibility("sqli"),
+    )
+
+
+def _baseline_only() -> list[aws.wafv2.WebAclRuleArgs]:
+    """Rate rule, Common and KnownBadInputs, an own SQLi rule: no SQLi group, no reputation lists."""
+    kept = ("rate", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet")
+    return [rule for rule in _waf_rules() if rule.name in kept] + [_own_sqli_rule(10)]
+
+
+def _log4j_counted() -> list[aws.wafv2.WebAclRuleArgs]:
+    rules = _waf_rules()
+    for rule in rules:
+        group = rule.statement.managed_rule_group_statement
+        if group is not None and group.name == "AWSManagedRulesKnownBadInputsRuleSet":
+            group.rule_action_overrides = [
+                aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideArgs(
+                    name="Log4JRCE_BODY",
+                    action_to_use=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseArgs(
+                        count=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseCountArgs()
+                    ),
+                )
+            ]
+    return rules
+
+
 def _acl_rules_bad() -> None:
+    _acl("log4j-counted", rules=_log4j_counted())
     rules = _waf_rules()
     counting = aws.wafv2.WebAclRuleArgs(
         name="rate",
@@ -318,6 +484,10 @@ def _acl_rules_bad() -> None:
     )
     _acl("counting", rules=[counting, *rules[1:]])
     _acl("no-sqli", rules=[rule for rule in rules if rule.name != "AWSManagedRulesSQLiRuleSet"])
+
+
+def _reputation_bad() -> None:
+    _acl("baseline-only", rules=_baseline_only())
 
 
 def _log_config(acl: aws.wafv2.WebAcl, group: str = "aws-waf-logs-acl", redact: bool = True) -> None:
@@ -531,7 +701,11 @@ def _alarms_bad() -> None:
 
 
 CASES: dict[str, Case] = {
-    "api-route-authorizer": Case(_route_ok, _route_bad, frozenset({"key-only", "public", "get", "custom", "route"})),
+    "api-route-authorizer": Case(
+        _route_ok,
+        _route_bad,
+        frozenset({"key-only", "public", "get", "custom", "route", "options-proxy", "options-target"}),
+    ),
     "authorizer-cache-scope": Case(_cache_ok, _cache_bad, frozenset({"request", "http-request"})),
     "lambda-permission-source-arn": Case(_permission_ok, _permission_bad, frozenset({"open", "any-api"})),
     "cognito-password-policy": Case(_pool, _weak_password, frozenset({"short", "cognito-default"})),
@@ -558,7 +732,8 @@ CASES: dict[str, Case] = {
     "resource-policy-no-open-allow": Case(_open_ok, _open_bad, frozenset({"open", "if-exists"})),
     "private-api-vpce-policy": Case(_private_ok, _private_bad, frozenset({"bare", "office-only"})),
     "waf-stage-association": Case(_association_ok, _association_bad, frozenset({"prod", "edge"})),
-    "waf-acl-rules": Case(_acl_rules_ok, _acl_rules_bad, frozenset({"counting", "no-sqli"})),
+    "waf-acl-rules": Case(_acl_rules_ok, _acl_rules_bad, frozenset({"counting", "no-sqli", "log4j-counted"})),
+    "waf-reputation-lists": Case(_acl, _reputation_bad, frozenset({"baseline-only"})),
     "waf-logging": Case(_logging_ok, _logging_bad, frozenset({"silent"})),
     "waf-log-redaction": Case(_logging_ok, _redaction_bad, frozenset({"aws-waf-logs-acl-config"})),
     "waf-log-destination-name": Case(_destination_ok, _destination_bad, frozenset({"waf-acl-config"})),
@@ -578,6 +753,17 @@ CASES: dict[str, Case] = {
     "domain-tls-policy": Case(_tls_ok, _tls_bad, frozenset({"legacy", "implicit", "api"})),
     "enhanced-tls-endpoint-access-mode": Case(_tls_ok, _access_mode_bad, frozenset({"tls13", "api"})),
     "mtls-truststore-version": Case(_truststore_ok, _truststore_bad, frozenset({"mtls"})),
+    "integration-https-backend": Case(
+        lambda: _integrations("https"), lambda: _integrations("http"), frozenset({"body", "rest", "http-api"})
+    ),
     "custom-domain-default-endpoint": Case(lambda: _mapped(True), lambda: _mapped(False), frozenset({"api"})),
     "stage-5xx-alarm": Case(_alarms_ok, _alarms_bad, frozenset({"prod", "unwatched"})),
+    "cors-credentials-exact-origin": Case(
+        _cors_credentials_ok,
+        _cors_credentials_bad,
+        frozenset({"star-credentials", "echo-credentials", "response-credentials"}),
+    ),
+    "cors-no-wildcard-with-authorizers": Case(
+        _cors_wildcard_ok, _cors_wildcard_bad, frozenset({"open-cors", "echo-mock", "star-response"})
+    ),
 }

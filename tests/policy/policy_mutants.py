@@ -108,6 +108,26 @@ def _key_only(body: dict[str, Any]) -> None:
         operation["x-amazon-apigateway-integration"] = {"type": "http_proxy", "uri": "https://backend"}
 
 
+def _plaintext_backends(body: dict[str, Any]) -> None:
+    for operation in _operations(body):
+        integration = operation.get("x-amazon-apigateway-integration", {})
+        if str(integration.get("uri", "")).startswith("https://"):
+            integration["uri"] = "http://" + integration["uri"][len("https://") :]
+
+
+def _proxied_preflight(body: dict[str, Any]) -> None:
+    """A preflight that reaches a backend is no longer exempt from the authorizer rule."""
+    for item in body.get("paths", {}).values():
+        if "options" in item:
+            item["options"]["x-amazon-apigateway-integration"] = {"type": "http_proxy", "uri": "https://backend"}
+
+
+def _any_origin_with_credentials(body: dict[str, Any]) -> None:
+    for response in body.get("x-amazon-apigateway-gateway-responses", {}).values():
+        response["responseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] = "'*'"
+        response["responseParameters"]["gatewayresponse.header.Access-Control-Allow-Credentials"] = "'true'"
+
+
 def _long_cache(body: dict[str, Any]) -> None:
     for scheme in body.get("components", {}).get("securitySchemes", {}).values():
         authorizer = scheme.get("x-amazon-apigateway-authorizer", {})
@@ -124,15 +144,28 @@ def _without_rate_rules(props: Props) -> None:
     props["rules"] = [rule for rule in props.get("rules", []) if "rateBasedStatement" not in rule.get("statement", {})]
 
 
+def _count_known_bad_inputs(props: Props) -> None:
+    for rule in props.get("rules", []):
+        group = rule.get("statement", {}).get("managedRuleGroupStatement", {})
+        if group.get("name") == "AWSManagedRulesKnownBadInputsRuleSet":
+            rule["overrideAction"] = {"count": {}}
+
+
 def _count_sqli(props: Props) -> None:
+    """Both SQL injection defences in count mode: the own rule and the AWS group."""
     for rule in props.get("rules", []):
         group = rule.get("statement", {}).get("managedRuleGroupStatement", {})
         if group.get("name") == "AWSManagedRulesSQLiRuleSet":
             rule["overrideAction"] = {"count": {}}
+        if rule.get("name") == "sql-injection":
+            rule["action"] = {"count": {}}
 
 
 def _unlogged_settings(props: Props) -> None:
     props.setdefault("settings", {})["loggingLevel"] = "OFF"
+
+
+API_ARN = "arn:aws:apigateway:eu-west-1::/restapis/abc123"
 
 
 MUTANTS = (
@@ -147,6 +180,24 @@ MUTANTS = (
     ),
     Mutant("authorization NONE", "api-route-authorizer", t.REST_API, edit(t.REST_API, _edit_body(_no_auth))),
     Mutant("API-key-only routes", "api-route-authorizer", t.REST_API, edit(t.REST_API, _edit_body(_key_only))),
+    Mutant(
+        "plaintext backends",
+        "integration-https-backend",
+        t.REST_API,
+        edit(t.REST_API, _edit_body(_plaintext_backends)),
+    ),
+    Mutant(
+        "preflight proxied to a backend",
+        "api-route-authorizer",
+        t.REST_API,
+        edit(t.REST_API, _edit_body(_proxied_preflight)),
+    ),
+    Mutant(
+        "CORS any origin with credentials",
+        "cors-credentials-exact-origin",
+        t.REST_API,
+        edit(t.REST_API, _edit_body(_any_origin_with_credentials)),
+    ),
     Mutant("authorizer cache 2h", "authorizer-cache-scope", t.REST_API, edit(t.REST_API, _edit_body(_long_cache))),
     Mutant(
         "unscoped invoke permission",
@@ -235,13 +286,32 @@ MUTANTS = (
     ),
     Mutant("log retention missing", "log-group-retention", t.LOG_GROUP, edit(t.LOG_GROUP, _remove("retentionInDays"))),
     Mutant("no WAF rate rule", "waf-acl-rules", t.WEB_ACL, edit(t.WEB_ACL, _without_rate_rules)),
-    Mutant("SQLi group in count mode", "waf-acl-rules", t.WEB_ACL, edit(t.WEB_ACL, _count_sqli)),
+    Mutant("SQLi protection in count mode", "waf-acl-rules", t.WEB_ACL, edit(t.WEB_ACL, _count_sqli)),
+    Mutant("KnownBadInputs in count mode", "waf-acl-rules", t.WEB_ACL, edit(t.WEB_ACL, _count_known_bad_inputs)),
     Mutant("WAF logging removed", "waf-logging", t.WEB_ACL, drop(t.WEB_ACL_LOGGING)),
     Mutant(
         "WAF logs keep Authorization",
         "waf-log-redaction",
         t.WEB_ACL_LOGGING,
         edit(t.WEB_ACL_LOGGING, _set("redactedFields", [])),
+    ),
+    Mutant(
+        "WAF associated with the API's ARN, not the stage's",
+        "waf-stage-association",
+        t.STAGE,
+        edit(t.WEB_ACL_ASSOCIATION, _set("resourceArn", API_ARN)),
+    ),
+    Mutant(
+        "WAF logs to a log group's name, not its ARN",
+        "waf-log-destination-name",
+        t.WEB_ACL_LOGGING,
+        edit(t.WEB_ACL_LOGGING, _set("logDestinationConfigs", ["aws-waf-logs-orders"])),
+    ),
+    Mutant(
+        "method settings for another stage name",
+        "stage-execution-logging",
+        t.STAGE,
+        edit(t.METHOD_SETTINGS, _set("stageName", "v2")),
     ),
     Mutant(
         "WAF logs to a misnamed group",

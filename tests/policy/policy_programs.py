@@ -382,6 +382,7 @@ INSECURE_VIOLATIONS = frozenset(
         ("private-api-vpce-policy", "internal"),
         ("waf-stage-association", "prod"),
         ("waf-acl-rules", "orders"),
+        ("waf-reputation-lists", "orders"),
         ("waf-logging", "unlogged"),
         ("waf-log-redaction", "orders"),
         ("waf-log-destination-name", "orders"),

@@ -16,13 +16,17 @@ from pulumi.runtime import proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
 from secure_api.plan.harness import PlannedResource, run_program
+from secure_api.plan.offline import plan_stack
 from secure_api_policies import RULES, policies
 from secure_api_policies import tokens as t
+from secure_api_policies.exceptions import accepted_message
+from secure_api_policies.model import UNDECIDED_PREFIX
 from secure_api_policies.verdict import (
     SEVERITIES,
     Finding,
     analyze_request,
     analyze_stack_request,
+    classify,
     configure_request,
     evaluate,
     findings_of,
@@ -37,10 +41,13 @@ REPO = Path(__file__).resolve().parents[2]
 BODY_RULES = {
     "api-route-authorizer",
     "authorizer-cache-scope",
-    "domain-tls-policy",
-    "enhanced-tls-endpoint-access-mode",
+    "cors-credentials-exact-origin",
+    "integration-https-backend",
     "resource-policy-no-open-allow",  # the body may carry x-amazon-apigateway-policy
 }
+"""Rules that read a body the program computed; the TLS rules read a security policy it never set."""
+# Stack rules that read the body: their undecided finding names the stack, not the API.
+BODY_STACK_RULES = {"cors-no-wildcard-with-authorizers"}
 
 
 def _plan(program: object, mode: str) -> list[PlannedResource]:
@@ -48,7 +55,7 @@ def _plan(program: object, mode: str) -> list[PlannedResource]:
 
 
 def _pairs(findings: list[Finding]) -> set[tuple[str, str]]:
-    return {(f.rule, f.resource_name) for f in findings if f.state == "violation"}
+    return {(f.rule, f.resource_name) for f in findings if f.state != "undecided"}
 
 
 @pytest.mark.parametrize("mode", ["preview", "update"])
@@ -68,9 +75,9 @@ def test_raw_secure_program_in_preview_is_only_undecided_on_its_unknown_body() -
     """The body embeds the authorizer's and pool's ARNs, so it is unknown; nothing else is."""
     findings = evaluate(_plan(secure_program, "preview"))
 
-    levels = {meta.id: meta.enforcement.value for meta in RULES}
     assert {(f.rule, f.resource_name, f.state, f.level) for f in findings} == {
-        (rule, "orders", "undecided", levels[rule]) for rule in BODY_RULES
+        *((rule, "orders", "undecided", "mandatory") for rule in BODY_RULES),
+        *((rule, "", "undecided", "advisory") for rule in BODY_STACK_RULES),
     }
     assert not has_mandatory(findings)
 
@@ -79,10 +86,11 @@ def _single_servicer(resources: list[PlannedResource]) -> list[Finding]:
     """What the CLI gets from the pack's one analyzer: every policy on every resource."""
     analyzer = servicer(policies(), configure_request(None))
     index = {resource.urn: resource for resource in resources}
+    levels = {meta.id: meta.enforcement.value for meta in RULES}
     found = []
     for resource in resources:
-        found += findings_of(analyzer.Analyze(analyze_request(resource), None), resource.urn, index)
-    found += findings_of(analyzer.AnalyzeStack(analyze_stack_request(resources), None), "", index)
+        found += findings_of(analyzer.Analyze(analyze_request(resource), None), resource.urn, index, levels)
+    found += findings_of(analyzer.AnalyzeStack(analyze_stack_request(resources), None), "", index, levels)
     return found
 
 
@@ -109,7 +117,7 @@ def test_unknown_reference_the_graph_cannot_resolve_is_undecided_not_passed() ->
 def test_links_fall_back_to_dependencies_when_no_property_dependencies_are_sent() -> None:
     resources = [replace(r, property_dependencies={}) for r in _plan(secure_program, "preview")]
 
-    assert {f.rule for f in evaluate(resources)} == BODY_RULES
+    assert {f.rule for f in evaluate(resources)} == BODY_RULES | BODY_STACK_RULES
 
 
 def test_config_thresholds_and_levels_reach_the_rules() -> None:
@@ -150,7 +158,7 @@ def test_text_groups_findings_by_severity(insecure_findings: list[Finding]) -> N
 
     assert headers == ["CRITICAL", "HIGH", "MEDIUM", "LOW"]
     assert text.splitlines()[0].endswith(
-        "29 mandatory, 2 advisory, 0 undecided (unknown until the update), 0 accepted exception(s)"
+        "31 mandatory, 4 advisory, 0 undecided (unknown until the update), 0 accepted exception(s)"
     )
     assert "[mandatory] domain-tls-policy  api (aws:apigateway/domainName:DomainName)" in text
 
@@ -158,7 +166,7 @@ def test_text_groups_findings_by_severity(insecure_findings: list[Finding]) -> N
 def test_json_lists_every_finding(insecure_findings: list[Finding]) -> None:
     document = json.loads(render_json(insecure_findings))
 
-    assert document["summary"] == {"mandatory": 29, "advisory": 2, "undecided": 0, "accepted": 0}
+    assert document["summary"] == {"mandatory": 31, "advisory": 4, "undecided": 0, "accepted": 0}
     assert {(f["rule"], f["resource_name"]) for f in document["findings"]} == INSECURE_VIOLATIONS
 
 
@@ -219,3 +227,79 @@ def test_the_pack_runs_as_the_cli_runs_it() -> None:
         "cognito-mfa",
         "cognito-deletion-protection",
     }
+
+
+def test_classify_reads_each_state_from_a_diagnostic() -> None:
+    """pulumi_policy prefixes the rule's description; undecided and accepted findings are advisories."""
+    description = "Every stage has a web ACL."
+    accepted = accepted_message("waf-stage-association", "stage v1 has no web ACL", "waf.acceptNoWaf: dev only")
+    unknown = "string value at .body can't be known during preview"
+
+    assert classify(f"{description}\nstage v1 has no web ACL", description) == (
+        "violation",
+        "",
+        "stage v1 has no web ACL",
+    )
+    assert classify(f"{description}\n{accepted}", description) == (
+        "accepted",
+        "waf.acceptNoWaf: dev only",
+        "stage v1 has no web ACL",
+    )
+    assert classify(f"{description}\n{UNDECIDED_PREFIX}{unknown}", description) == ("undecided", "", unknown)
+    assert classify(f"can't run policy 'api-route-authorizer' during preview: {unknown}") == ("undecided", "", unknown)
+
+
+NO_WAF = {
+    "routes": [{"path": "/hello", "method": "GET", "auth": "iam", "integration": {"type": "mock"}}],
+    "network": {"allowedSourceCidrs": ["203.0.113.0/24"]},
+    "waf": {"enabled": False, "acceptNoWaf": True},
+}
+
+
+@pytest.fixture(scope="module")
+def no_waf() -> list[PlannedResource]:
+    return plan_stack("minimal", preview=False, config=NO_WAF, project_dir=REPO).resources
+
+
+def test_accepted_exceptions_render_in_every_format(no_waf: list[PlannedResource]) -> None:
+    findings = evaluate(no_waf)
+    accepted = [f for f in findings if f.state == "accepted"]
+    assert {f.rule for f in accepted} >= {"waf-stage-association"}
+    assert all(f.level == meta.enforcement.value for f in accepted for meta in RULES if meta.id == f.rule)
+    assert not has_mandatory(findings)
+
+    text = render_text(findings, preview=False)
+    section = text.split("Accepted exceptions")[1]
+    assert "[accepted] waf-stage-association  " in section
+    assert "reason: waf.acceptNoWaf: " in section
+    assert text.splitlines()[0].endswith(f"{len(accepted)} accepted exception(s)")
+
+    document = json.loads(render_json(findings))
+    stage = [f for f in document["findings"] if f["rule"] == "waf-stage-association"]
+    assert [(f["state"], f["level"]) for f in stage] == [("accepted", "mandatory")]
+    assert stage[0]["reason"].startswith("waf.acceptNoWaf: ")
+    assert document["summary"]["accepted"] == len(accepted)
+
+    results = json.loads(render_sarif(findings))["runs"][0]["results"]
+    (result,) = [r for r in results if r["ruleId"] == "waf-stage-association"]
+    assert (result["kind"], result["level"], result["properties"]["state"]) == ("fail", "error", "accepted")
+    assert result["suppressions"] == [
+        {"kind": "external", "status": "accepted", "justification": stage[0]["reason"]}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("everyone", "levels"),
+    [
+        ({"allowExceptions": False}, {"mandatory"}),
+        ({"enforcementLevel": "advisory", "allowExceptions": False}, {"advisory"}),
+    ],
+)
+def test_all_as_an_object_sets_the_level_and_refuses_exceptions(
+    no_waf: list[PlannedResource], everyone: dict[str, object], levels: set[str]
+) -> None:
+    findings = [f for f in evaluate(no_waf, {"all": everyone}) if f.rule == "waf-stage-association"]
+
+    assert findings
+    assert {(f.state, f.reason) for f in findings} == {("violation", "")}
+    assert {f.level for f in findings} == levels

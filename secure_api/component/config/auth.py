@@ -145,7 +145,8 @@ class CognitoSettings(ConfigModel):
     """The user pool behind the `cognito` routes."""
 
     enabled: bool = True
-    mfa: Literal["ON", "OPTIONAL"] = "OPTIONAL"
+    mfa: Literal["ON", "OPTIONAL"] = "ON"
+    """OPTIONAL lets users sign in without a second factor: an accepted exception of `cognito-mfa`."""
     tier: Literal["ESSENTIALS", "PLUS"] = "PLUS"
     threat_protection: Literal["ENFORCED", "AUDIT", "OFF"] = "ENFORCED"
     deletion_protection: bool = True

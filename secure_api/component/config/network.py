@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
+from secure_api_policies.iam import covers_every_address
+
 from .base import ConfigModel, is_pending
 
 IpAddressType = Literal["ipv4", "dualstack"]
@@ -38,9 +40,12 @@ def _never_public(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> boo
 
 
 class NetworkSettings(ConfigModel):
-    """Every list empty means no restriction of that kind; a PRIVATE API must name its VPC endpoints.
+    """A REGIONAL API states who may call it; a PRIVATE API must name its VPC endpoints.
 
-    - `allowedSourceCidrs`: IPv4/IPv6 ranges; callers from anywhere else are denied (default: any).
+    - `allowedSourceCidrs`: IPv4/IPv6 ranges; callers from anywhere else are denied. A REGIONAL API
+      needs them or `acceptPublicApi: true`; ranges that together cover every address are refused.
+    - `acceptPublicApi`: a REGIONAL API takes calls from any address (an accepted exception of the
+      pack's `resource-policy-no-open-allow`, warned in every plan).
     - `vpcEndpointIds`: interface endpoints of a PRIVATE API; associated with the API and the only
       sources its policy accepts (`aws:SourceVpce`).
     - `allowedAccounts` / `allowedOrganizations`: SigV4 callers of other accounts or organisations
@@ -50,6 +55,7 @@ class NetworkSettings(ConfigModel):
     """
 
     allowed_source_cidrs: tuple[str, ...] = Field(default=(), examples=[["203.0.113.0/24", "2001:db8::/48"]])
+    accept_public_api: bool = False
     vpc_endpoint_ids: tuple[str, ...] = Field(default=(), examples=[["vpce-0123456789abcdef0"]])
     allowed_accounts: tuple[str, ...] = Field(default=(), examples=[["012345678901"]])
     allowed_organizations: tuple[str, ...] = Field(default=(), examples=[["o-a1b2c3d4e5"]])
@@ -72,6 +78,13 @@ class NetworkSettings(ConfigModel):
             if str(network) in normalized:
                 raise ValueError(f"{cidr!r} is listed twice")
             normalized.append(str(network))
+        if covers_every_address(normalized):
+            family = "IPv4" if covers_every_address(n for n in normalized if ":" not in n) else "IPv6"
+            raise ValueError(
+                f"{normalized} cover every {family} address, which restricts nobody: list the networks that "
+                "may call the API, or remove allowedSourceCidrs and set network.acceptPublicApi: true for a "
+                "public API"
+            )
         return tuple(normalized)
 
     @field_validator("vpc_endpoint_ids")
@@ -140,6 +153,23 @@ class NetworkSettings(ConfigModel):
                     "network.vpcEndpointIds",
                     "only a PRIVATE API is reached through VPC endpoints; on a REGIONAL API aws:SourceVpce is "
                     "never set, so this policy would deny every caller (set api.endpointType: PRIVATE)",
+                )
+            )
+        if not private and not self.allowed_source_cidrs and not self.accept_public_api:
+            problems.append(
+                (
+                    "network.allowedSourceCidrs",
+                    "a REGIONAL API needs the networks that may call it: add network.allowedSourceCidrs "
+                    '(e.g. ["203.0.113.0/24"]), or set network.acceptPublicApi: true to take calls from any address',
+                )
+            )
+        if self.accept_public_api and (private or self.allowed_source_cidrs):
+            problems.append(
+                (
+                    "network.acceptPublicApi",
+                    "only for a REGIONAL API without allowedSourceCidrs (a PRIVATE API is never public)"
+                    if private
+                    else "contradicts network.allowedSourceCidrs: keep the ranges or accept a public API, not both",
                 )
             )
         if private and self.ip_address_type == "ipv4":

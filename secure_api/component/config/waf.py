@@ -25,10 +25,14 @@ AWS_MAX_IP_SET_ADDRESSES = 10_000
 KNOWN_BAD_INPUTS = "AWSManagedRulesKnownBadInputsRuleSet"
 # The Log4Shell (CVE-2021-44228) rules of the known-bad-inputs group, as AWS documents them.
 LOG4J_RULES = ("Log4JRCE_HEADER", "Log4JRCE_QUERYSTRING", "Log4JRCE_BODY", "Log4JRCE_URIPATH")
-# In evaluation order: the cheap IP reputation lists first, then the inspecting groups.
+# The pack's `waf-reputation-lists` (advisory) recommends these; they block by caller address.
+REPUTATION_GROUPS = ("AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesAnonymousIpList")
+# In evaluation order: the cheap IP reputation list first, then the inspecting groups. Common and
+# KnownBadInputs are the pack's mandatory baseline, SQLi backs our own SQL injection rule. The
+# anonymous-IP list is not a default: its HostingProviderIPList blocks callers hosted outside AWS
+# (a partner's webhook sender, a service in another cloud); add it under managedRuleGroups.
 BASELINE_MANAGED_GROUPS = (
     "AWSManagedRulesAmazonIpReputationList",
-    "AWSManagedRulesAnonymousIpList",
     "AWSManagedRulesCommonRuleSet",
     KNOWN_BAD_INPUTS,
     "AWSManagedRulesSQLiRuleSet",
@@ -38,6 +42,12 @@ ALWAYS_REDACTED_HEADERS = ("authorization", "cookie", "x-api-key")
 # A logging configuration redacts at most 100 fields (WAF API LoggingConfiguration.RedactedFields);
 # one is kept for the Lambda authorizer's identity header.
 MAX_REDACT_HEADERS = 100 - len(ALWAYS_REDACTED_HEADERS) - 1
+
+# SizeRestrictions_BODY of AWSManagedRulesCommonRuleSet blocks bodies over 8 KB; the same default here.
+DEFAULT_MAX_BODY_BYTES = 8_192
+# WAF sees at most the first 16 KB of an API Gateway request body by default (without a paid
+# AssociationConfig increase); a larger limit could never be measured.
+API_GATEWAY_BODY_INSPECTION_LIMIT = 16_384
 
 # ISO 3166-1 alpha-2, the codes WAF's geo match statement takes.
 _ISO_COUNTRY_CODES = """
@@ -91,6 +101,16 @@ class PathRateLimit(RateLimit):
     )
 
 
+class BodySizeLimit(ConfigModel):
+    """Requests whose body is larger than `maxBytes` are refused by WAF before they reach a backend.
+
+    A body larger than WAF can inspect (16 KB on API Gateway) counts as over the limit.
+    """
+
+    max_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1, le=API_GATEWAY_BODY_INSPECTION_LIMIT)
+    mode: RuleMode = "BLOCK"
+
+
 class ManagedRuleGroup(ConfigModel):
     """One AWS managed rule group; COUNT mode watches without blocking (for a staged rollout)."""
 
@@ -132,6 +152,7 @@ class WafSettings(ConfigModel):
     sql_injection: RuleMode = "BLOCK"
     sql_injection_sensitivity: Literal["LOW", "HIGH"] = "LOW"
     cross_site_scripting: RuleMode = "BLOCK"
+    body_size_limit: BodySizeLimit = BodySizeLimit()
     geo: GeoRestriction | None = None
     blocked_ips: tuple[str, ...] = Field(default=(), examples=[["203.0.113.7", "2001:db8:dead::/48"]])
     managed_rule_groups: dict[str, ManagedRuleGroup] = Field(

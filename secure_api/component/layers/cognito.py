@@ -26,6 +26,10 @@ def build_user_pool(ctx: LayerContext) -> UserPoolResources:
         pulumi.log.warn("cognito.deletionProtection is off: the user pool can be deleted with all its users")
     if settings.threat_protection == "OFF":
         pulumi.log.warn("cognito.threatProtection is OFF: no compromised-credential or adaptive-auth checks")
+    elif settings.threat_protection == "AUDIT":
+        pulumi.log.warn("cognito.threatProtection is AUDIT: risky sign-ins are logged, not blocked")
+    if settings.mfa == "OPTIONAL":
+        pulumi.log.warn("cognito.mfa is OPTIONAL: users may sign in with a password alone")
     pool = aws.cognito.UserPool(
         ctx.child("users"),
         name=f"{ctx.api_name}-users",
@@ -55,7 +59,7 @@ def build_user_pool(ctx: LayerContext) -> UserPoolResources:
         ),
         auto_verified_attributes=["email"],
         username_attributes=["email"],
-        tags=ctx.tags(),
+        tags=ctx.marked_tags("user_pool"),
         # The pool holds the users: a config change must never delete or replace it.
         opts=ctx.opts(protect=True),
     )

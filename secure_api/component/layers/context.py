@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pulumi
 
 from ..config import StackConfig
+from ..config.accepted import Target, markers
 from ..inputs import ComponentInputs
 
 
@@ -58,3 +59,7 @@ class LayerContext:
 
     def tags(self, **extra: str) -> dict[str, str]:
         return {"secure-api:component": self.name, **self.config.api.tags, **extra}
+
+    def marked_tags(self, target: Target) -> dict[str, str]:
+        """The tags plus the accepted-exception markers `target` carries (`config.accepted`)."""
+        return {**self.tags(), **markers(self.config, self.name, target)}

@@ -17,7 +17,7 @@ def protected_log_group(
         retention_in_days=retention_days,
         kms_key_id=key.arn if key else None,
         deletion_protection_enabled=True,
-        tags=ctx.tags(),
+        tags=ctx.marked_tags("log_group"),
         # Logs are audit and security evidence: no config change or stack destroy may delete them.
         opts=ctx.opts(protect=True, retain_on_delete=True),
     )

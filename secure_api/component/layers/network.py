@@ -29,9 +29,9 @@ VERSION = "2012-10-17"
 
 
 def warn_open_network(config: StackConfig) -> None:
-    if config.api.endpoint_type == "REGIONAL" and not config.network.allowed_source_cidrs:
+    if config.api.endpoint_type == "REGIONAL" and config.network.accept_public_api:
         pulumi.log.warn(
-            "network.allowedSourceCidrs is empty: the REGIONAL API takes calls from any address "
+            "network.acceptPublicApi: the REGIONAL API takes calls from any address "
             "(authorizers, WAF and usage plans still apply)"
         )
 
