@@ -110,6 +110,8 @@ def test_gateway_responses_do_not_leak_detail(document: dict[str, Any]) -> None:
         assert "gatewayresponse.header.Strict-Transport-Security" in response["responseParameters"]
     # A missing route answers like a forbidden one, so route names cannot be probed.
     assert responses["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == "403"
+    # API Gateway does not support customising the 413 (important notes for REST APIs).
+    assert "REQUEST_TOO_LARGE" not in responses
 
 
 def test_render_is_canonical(config: StackConfig) -> None:
