@@ -37,9 +37,14 @@ def method_authorization(props: Mapping[str, Any], _config: Config) -> Iterator[
 
 
 def route_authorization(props: Mapping[str, Any], _config: Config) -> Iterator[Outcome]:
-    """HTTP routes and WebSocket `$connect`/`$default` (other WebSocket routes inherit `$connect`)."""
+    """HTTP routes and WebSocket `$connect`/`$default` (other WebSocket routes inherit `$connect`).
+
+    An `OPTIONS` route with no `target` is a CORS preflight API Gateway answers itself.
+    """
     key = str(props.get("routeKey", ""))
-    if not key.upper().startswith("OPTIONS ") and (" " in key or key in ("$connect", "$default")):
+    # An OPTIONS route without a target is answered by API Gateway's CORS; with one it reaches a backend.
+    preflight = key.upper().startswith("OPTIONS ") and not is_set(props, "target")
+    if not preflight and (" " in key or key in ("$connect", "$default")):
         yield from _authorization(props, f"route {key!r}", "authorizationType")
 
 

@@ -26,9 +26,11 @@ RULES: tuple[RuleMeta, ...] = (
         id="api-route-authorizer",
         layer="auth",
         title="Every route has an authorizer",
-        description="Every non-OPTIONS method or route that reaches a backend (any integration but "
-        "`mock`) is authorized by Cognito, IAM, JWT or a Lambda authorizer; an API key alone "
-        "identifies a client, it does not authenticate it.",
+        description="Every method or route that reaches a backend (in an OpenAPI body: any integration "
+        "but `mock`, OPTIONS included; as `Method` resources: any but OPTIONS; as HTTP API `Route`s: any "
+        "but a target-less OPTIONS) is authorized by "
+        "Cognito, IAM, JWT or a Lambda authorizer; an API key alone identifies a client, it does not "
+        "authenticate it.",
         severity=Severity.CRITICAL,
         enforcement=MANDATORY,
         remediation="Give the operation a `security` requirement naming a Cognito, IAM (awsSigv4) or "
@@ -406,5 +408,31 @@ RULES: tuple[RuleMeta, ...] = (
         enforcement=ADVISORY,
         remediation="Add a `MetricAlarm(namespace='AWS/ApiGateway', metric_name='5XXError', "
         "dimensions={'ApiName': api.name, 'Stage': stage.stage_name})`.",
+    ),
+    # --- cors
+    RuleMeta(
+        id="cors-credentials-exact-origin",
+        layer="cors",
+        title="Credentialed CORS answers name an exact origin",
+        description="No gateway response or integration response sends `Access-Control-Allow-Credentials: "
+        "true` with `Access-Control-Allow-Origin` `*` or an origin copied from the request "
+        "(`method.request.header.Origin`): that would let any website read the signed-in user's answers.",
+        severity=Severity.HIGH,
+        enforcement=MANDATORY,
+        remediation="Set `Access-Control-Allow-Origin` to one fixed origin (`'https://app.example.com'`) in "
+        "`response_parameters` / `responseParameters`, or drop `Access-Control-Allow-Credentials`; with "
+        "secure-api, list exact origins in `cors.allowOrigins`.",
+    ),
+    RuleMeta(
+        id="cors-no-wildcard-with-authorizers",
+        layer="cors",
+        title="No any-origin CORS on an API with authorizers",
+        description="An API whose routes need an authorizer does not let every website read its answers "
+        "(`Access-Control-Allow-Origin` `*` or an echoed request origin) in its gateway responses or "
+        "integration responses.",
+        severity=Severity.MEDIUM,
+        enforcement=ADVISORY,
+        remediation="Name the app's exact origin in `Access-Control-Allow-Origin`; with secure-api, list it "
+        "in `cors.allowOrigins` instead of `*`.",
     ),
 )

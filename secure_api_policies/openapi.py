@@ -3,8 +3,8 @@
 API Gateway applies an operation's `security` if present, else the document's; `[]` means none.
 A requirement alternative is satisfied by an authorizer scheme (Cognito, IAM/SigV4, Lambda or
 JWT, marked by the `x-amazon-apigateway-*` extensions); a plain `apiKey` scheme is only a key.
-OPTIONS and `mock` integrations reach no backend (CORS preflight, a canned health answer), so
-they need no authorizer; every other integration does.
+`mock` integrations reach no backend (a CORS preflight, a canned health answer), so they need no
+authorizer; every other integration does, OPTIONS included.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def route_auth_problems(doc: Any) -> Iterator[tuple[str, str]]:
     schemes = security_schemes(doc)
     default = doc.get("security")
     for route, operation in routes(doc):
-        if route.startswith("OPTIONS ") or _is_mock(operation):
+        if _is_mock(operation):
             continue
         requirements = operation.get("security", default) or []
         if not requirements:
@@ -86,3 +86,29 @@ def lambda_authorizers(doc: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
         authorizer = scheme.get("x-amazon-apigateway-authorizer") if isinstance(scheme, Mapping) else None
         if isinstance(authorizer, Mapping) and str(authorizer.get("type", "")).lower() in LAMBDA_AUTHORIZER_TYPES:
             yield str(name), authorizer
+
+
+def has_authorizers(doc: Any) -> bool:
+    return isinstance(doc, Mapping) and any(is_authorizer(s) for s in security_schemes(doc).values())
+
+
+def cors_answers(doc: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(where, header mappings) of every answer whose headers the document sets.
+
+    Gateway responses (`gatewayresponse.header.*`) and integration responses
+    (`method.response.header.*`) of every operation; keys are as written.
+    """
+    if not isinstance(doc, Mapping):
+        return
+    responses = doc.get("x-amazon-apigateway-gateway-responses")
+    for kind, response in (responses if isinstance(responses, Mapping) else {}).items():
+        parameters = response.get("responseParameters") if isinstance(response, Mapping) else None
+        if isinstance(parameters, Mapping):
+            yield f"gateway response {kind}", parameters
+    for route, operation in routes(doc):
+        integration = operation.get("x-amazon-apigateway-integration")
+        answers = integration.get("responses") if isinstance(integration, Mapping) else None
+        for status, answer in (answers if isinstance(answers, Mapping) else {}).items():
+            parameters = answer.get("responseParameters") if isinstance(answer, Mapping) else None
+            if isinstance(parameters, Mapping):
+                yield f"{route} response {status}", parameters

@@ -19,7 +19,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
-from . import alarms, auth, cognito, logs, network, tls, usage, waf
+from . import alarms, auth, cognito, cors, logs, network, tls, usage, waf
 from .catalog import RULES
 from .exceptions import CARRIERS, MARKER_PREFIX, accepted_message, advisory_reporter, reason_in, reason_in_view
 from .graph import StackView
@@ -48,6 +48,7 @@ CHECKS: Mapping[str, Check] = {
     **logs.CHECKS,
     **tls.CHECKS,
     **alarms.CHECKS,
+    **cors.CHECKS,
 }
 
 

@@ -7,6 +7,7 @@ in update mode (outputs known), as the stack would stand after a `pulumi up`.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,9 @@ def test_the_cli_prints_them_as_plan_warnings(
     stack = yaml.load((PROJECT_DIR / "Pulumi.dev.yaml").read_text(), Loader=StackFileLoader)
     stack["config"]["secure-api:waf"] = {"enabled": False, "acceptNoWaf": True}
     (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack))
+    # The program runs in the project folder, where the stack's request body schemas and truststore live.
+    for folder in ("schemas", "truststore"):
+        shutil.copytree(PROJECT_DIR / "examples" / folder, tmp_path / "examples" / folder)
     argv = ["plan", "--stack", "dev", "--project-dir", str(tmp_path), "--no-policy", "--state", str(dev_state)]
     assert main(argv) == 0
     (line,) = [line for line in capsys.readouterr().out.splitlines() if "is protected" in line]

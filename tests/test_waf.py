@@ -59,6 +59,7 @@ def test_regional_acl_with_metrics_and_samples_on_every_rule(dev_plan: PlanResul
         "geo-block",
         "rate-limit",
         "rate-limit-orders",
+        "body-size",
         *BASELINE_MANAGED_GROUPS,
         "AWSManagedRulesLinuxRuleSet",
         "sql-injection",
@@ -116,6 +117,27 @@ def test_injection_rules_inspect_query_body_uri_and_headers(dev_plan: PlanResult
     assert headers["matchPattern"] == {
         "excludedHeaders": ["authorization", "cookie", "x-api-key", "x-partner-signature"]
     }
+
+
+def test_oversized_bodies_are_blocked_before_the_managed_groups(dev_plan: PlanResult) -> None:
+    rules = rules_of(dev_plan)
+    names = list(rules)
+    assert names.index("body-size") < names.index("AWSManagedRulesCommonRuleSet")
+    assert rules["body-size"]["action"] == {"block": {}}
+    assert rules["body-size"]["statement"]["sizeConstraintStatement"] == {
+        "comparisonOperator": "GT",
+        "size": 16384,  # Pulumi.dev.yaml: waf.bodySizeLimit.maxBytes
+        # A body WAF cannot see whole counts as oversized, so no size escapes the rule.
+        "fieldToMatch": {"body": {"oversizeHandling": "MATCH"}},
+        "textTransformations": [{"priority": 0, "type": "NONE"}],
+    }
+
+
+def test_body_size_in_count_mode_is_warned(dev_config: dict[str, Any], plan: Plan) -> None:
+    dev_config["waf"]["bodySizeLimit"] = {"mode": "COUNT"}
+    result = plan(dev_config, preview=True)
+    assert rules_of(result)["body-size"]["action"] == {"count": {}}
+    assert "WAF bodySizeLimit is in COUNT mode: matches are counted and logged, not blocked" in result.warnings
 
 
 def test_geo_block_list_and_allow_list(dev_plan: PlanResult, dev_config: dict[str, Any], plan: Plan) -> None:
@@ -228,7 +250,14 @@ def test_defaults_when_the_stack_says_nothing_about_waf(dev_config: dict[str, An
     del dev_config["waf"]
     result = plan(dev_config, preview=True)
     rules = rules_of(result)
-    assert list(rules) == ["rate-limit", *BASELINE_MANAGED_GROUPS, "sql-injection", "cross-site-scripting"]
+    assert list(rules) == [
+        "rate-limit",
+        "body-size",
+        *BASELINE_MANAGED_GROUPS,
+        "sql-injection",
+        "cross-site-scripting",
+    ]
+    assert rules["body-size"]["statement"]["sizeConstraintStatement"]["size"] == 8192
     assert rules["rate-limit"]["statement"]["rateBasedStatement"]["limit"] == 1000
     assert rules["rate-limit"]["statement"]["rateBasedStatement"]["evaluationWindowSec"] == 300
     assert all(rules[g]["overrideAction"] == {"none": {}} for g in BASELINE_MANAGED_GROUPS)
@@ -355,6 +384,13 @@ BAD_INPUTS = [
     pytest.param({"redactHeaders": ["X-Secret"]}, "waf.redactHeaders", "lowercase", id="redact-uppercase"),
     pytest.param({"logRetentionDays": 100}, "waf.logRetentionDays", "must be one of", id="retention"),
     pytest.param({"rateLimt": {"limit": 100}}, "waf.rateLimt", "unknown key", id="typo"),
+    pytest.param({"bodySizeLimit": {"maxBytes": 0}}, "waf.bodySizeLimit.maxBytes", "from 1 to 16,384", id="body-zero"),
+    pytest.param(
+        {"bodySizeLimit": {"maxBytes": 20_000}},
+        "waf.bodySizeLimit.maxBytes",
+        "from 1 to 16,384",
+        id="body-past-inspection",
+    ),
 ]
 
 

@@ -18,7 +18,7 @@ fails the update with the same key path (see `inputs.py`).
 """
 
 import enum
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 
@@ -330,6 +330,22 @@ class Integration(TypedDict):
     """type mock: the fixed JSON response body. Default: `{"status": "ok"}`."""
 
 
+class RequestBody(TypedDict, total=False):
+    """A route's request body model: exactly one of schema (inline) or schemaFile (JSON Schema draft 4)."""
+
+    content_type: str
+    (
+        "application/json or application/*+json; the model also applies to any other content type. "
+        "Default: `application/json`."
+    )
+    schema: dict[str, Any]
+    """The inline JSON Schema (draft 4, without what API Gateway models do not support). Default: none."""
+    schema_file: str
+    """A JSON Schema file, relative to the Pulumi project folder. Default: none."""
+    required: bool
+    """false lets an empty body through. Default: `true`."""
+
+
 class Route(TypedDict):
     """One method on one resource path."""
 
@@ -354,6 +370,17 @@ class Route(TypedDict):
     """Confirms auth none with an API key as the only control. Default: `false`."""
     authorizer_requirements: NotRequired[AuthorizerRequirements]
     """Scopes and groups the custom JWT authorizer demands on this route. Default: none."""
+    cors: NotRequired[bool]
+    (
+        "With the API's cors section: whether browsers may call this route (it joins its path's preflight). "
+        "Default: `true`."
+    )
+    request_body: NotRequired[RequestBody]
+    """The JSON Schema the request body must match, checked by API Gateway's request validator. Default: none."""
+    required_query_parameters: NotRequired[list[str]]
+    """Query string parameters every request must carry (API Gateway refuses others with 400). Default: none."""
+    required_headers: NotRequired[list[str]]
+    """Headers every request must carry (API Gateway refuses others with 400). Default: none."""
 
 
 # ---------------------------------------------------------------------------------------------- auth
@@ -695,6 +722,15 @@ class GeoRestriction(TypedDict):
     """ISO 3166-1 alpha-2 codes."""
 
 
+class BodySizeLimit(TypedDict, total=False):
+    """Requests whose body is larger than maxBytes are refused by WAF before they reach a backend."""
+
+    max_bytes: int
+    """1 to 16384 (what WAF inspects of an API Gateway body). Default: `8192` (the AWS Common rule set's limit)."""
+    mode: RuleMode
+    """Default: `BLOCK`."""
+
+
 class WafSettings(TypedDict, total=False):
     """The regional web ACL in front of the stage; every protection is on by default."""
 
@@ -712,6 +748,8 @@ class WafSettings(TypedDict, total=False):
     """Default: `LOW`."""
     cross_site_scripting: RuleMode
     """Default: `BLOCK`."""
+    body_size_limit: BodySizeLimit
+    """Default: the BodySizeLimit defaults."""
     geo: GeoRestriction
     """Default: none."""
     blocked_ips: list[str]
@@ -777,6 +815,28 @@ class ObservabilitySettings(TypedDict, total=False):
 # ---------------------------------------------------------------------------------------------- component
 
 
+class CorsSettings(TypedDict):
+    """Lets browser apps on the listed origins call the API and read its answers, errors included."""
+
+    allow_origins: list[str]
+    """Exact origins (https://host[:port]); `*` only without credentials (warned)."""
+    allow_localhost: NotRequired[bool]
+    (
+        "Also accept http://localhost:<port> and http://127.0.0.1:<port> origins (development; warned). "
+        "Default: `false`."
+    )
+    allow_credentials: NotRequired[bool]
+    """Browsers may send cookies or credentials (never with `*`). Default: `false`."""
+    allow_methods: NotRequired[list[str]]
+    """Default: per path, the methods of the CORS routes on that path."""
+    allow_headers: NotRequired[list[str]]
+    """Default: the authorizer's header(s), x-api-key and Content-Type."""
+    expose_headers: NotRequired[list[str]]
+    """Response headers scripts may read. Default: none."""
+    max_age_seconds: NotRequired[int]
+    """How long browsers cache a preflight, 0 to 7200 seconds (Chromium's cap). Default: `600`."""
+
+
 class SecureApiArgs(TypedDict):
     """Everything a SecureApi is built from: the same keys as the `secure-api:` stack config."""
 
@@ -800,6 +860,8 @@ class SecureApiArgs(TypedDict):
     """A custom domain. Default: none."""
     backend_client_certificate: NotRequired[bool]
     """A client certificate the stage presents to HTTP backends. Default: `true`."""
+    cors: NotRequired[CorsSettings]
+    """Browser origins that may call the API, with preflights and CORS headers on every answer. Default: none."""
     waf: NotRequired[WafSettings]
     """Default: the WafSettings defaults."""
     observability: NotRequired[ObservabilitySettings]

@@ -13,7 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from . import cors as browser
 from .config import StackConfig
+from .config.cors import CorsSettings
 from .config.routes import HttpIntegration, LambdaIntegration, MockIntegration, Route
 
 OPENAPI_VERSION = "3.0.1"
@@ -53,6 +55,8 @@ _GATEWAY_RESPONSES = {
 
 _OPENAPI_METHOD = {m: m.lower() for m in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")}
 _OPENAPI_METHOD["ANY"] = "x-amazon-apigateway-any-method"
+# API Gateway applies a `$default` model to a body whatever content type the client declares.
+DEFAULT_CONTENT_TYPE = "$default"
 
 
 @dataclass(frozen=True)
@@ -73,11 +77,19 @@ def lambda_invoke_uri(partition: str, region: str, function_arn: str) -> str:
 def build_openapi(config: StackConfig, refs: ApiReferences) -> dict[str, Any]:
     """The whole API definition; pure, so it can be validated and hashed without any cloud."""
     paths: dict[str, dict[str, Any]] = {}
-    ids = operation_ids(config.routes)
+    preflights = browser.routes_by_path(config) if config.cors else {}
+    ids = operation_ids(config.routes, preflights)
+    models = _model_names(config.routes, ids)
     for route in config.routes:
-        paths.setdefault(route.path, {})[_OPENAPI_METHOD[route.method]] = _operation(
-            route, ids[route.key], config, refs
-        )
+        operation = _operation(route, ids[route.key], config, refs, models.get(route.key))
+        paths.setdefault(route.path, {})[_OPENAPI_METHOD[route.method]] = operation
+    if config.cors:
+        for path, routes in preflights.items():
+            paths[path]["options"] = _preflight(path, ids[f"OPTIONS {path}"], routes, config, config.cors)
+    components: dict[str, Any] = {"securitySchemes": _security_schemes(config, refs)}
+    if models:
+        by_key = {r.key: r for r in config.routes}
+        components["schemas"] = {name: _model(by_key[key]) for key, name in models.items()}
     document = {
         "openapi": OPENAPI_VERSION,
         "info": {"title": config.api.name or "secure-api", "description": config.api.description, "version": "1"},
@@ -85,13 +97,13 @@ def build_openapi(config: StackConfig, refs: ApiReferences) -> dict[str, Any]:
         # which would drop a PRIVATE API's VPC endpoint association until the provider re-applies it.
         "servers": [{"url": "/", "x-amazon-apigateway-endpoint-configuration": _endpoint_configuration(config)}],
         "paths": paths,
-        "components": {"securitySchemes": _security_schemes(config, refs)},
+        "components": components,
         "x-amazon-apigateway-api-key-source": config.api.api_key_source,
         "x-amazon-apigateway-request-validators": {
             "all": {"validateRequestBody": True, "validateRequestParameters": True},
         },
         "x-amazon-apigateway-request-validator": "all",
-        "x-amazon-apigateway-gateway-responses": _gateway_responses(),
+        "x-amazon-apigateway-gateway-responses": _gateway_responses(config.cors),
         # Likewise the TLS policy: the provider does not re-apply it after an overwrite import.
         "x-amazon-apigateway-security-policy": config.tls.security_policy,
     }
@@ -115,31 +127,103 @@ def render_openapi(config: StackConfig, refs: ApiReferences) -> str:
     return json.dumps(build_openapi(config, refs), sort_keys=True, separators=(",", ":"))
 
 
-def _operation(route: Route, operation_id: str, config: StackConfig, refs: ApiReferences) -> dict[str, Any]:
+def _operation(
+    route: Route, operation_id: str, config: StackConfig, refs: ApiReferences, model: str | None
+) -> dict[str, Any]:
     status = str(route.integration.status_code) if isinstance(route.integration, MockIntegration) else "200"
+    cors = config.cors if route.cors else None
+    response: dict[str, Any] = {"description": "Success" if status.startswith("2") else "Fixed response"}
+    if cors and isinstance(route.integration, MockIntegration):
+        response["headers"] = browser.declared(browser.response_headers(cors))
     operation: dict[str, Any] = {
         "operationId": operation_id,
         # A mock's integration response needs a method response with the same status code.
-        "responses": {status: {"description": "Success" if status.startswith("2") else "Fixed response"}},
+        "responses": {status: response},
         "security": _security_requirement(route, config),
-        "x-amazon-apigateway-integration": _integration(route, refs),
+        "x-amazon-apigateway-integration": _integration(route, refs, cors),
     }
-    if route.path_parameters:
-        operation["parameters"] = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-            for name in route.path_parameters
-        ]
+    parameters = [
+        *_parameters("path", route.path_parameters),
+        *_parameters("query", route.required_query_parameters),
+        *_parameters("header", route.required_headers),
+    ]
+    if parameters:
+        operation["parameters"] = parameters
+    if route.request_body and model:
+        reference = {"schema": {"$ref": f"#/components/schemas/{model}"}}
+        operation["requestBody"] = {
+            "required": route.request_body.required,
+            "content": {route.request_body.content_type: reference, DEFAULT_CONTENT_TYPE: reference},
+        }
     return operation
 
 
-def operation_ids(routes: Iterable[Route]) -> dict[str, str]:
+def _parameters(where: str, names: tuple[str, ...] | list[str]) -> list[dict[str, Any]]:
+    """Required parameters; API Gateway's validator checks each is present and not blank."""
+    return [{"name": name, "in": where, "required": True, "schema": {"type": "string"}} for name in names]
+
+
+def _model_names(routes: Iterable[Route], ids: dict[str, str]) -> dict[str, str]:
+    """`METHOD /path` -> model name for routes with a body schema: the operationId made alphanumeric,
+    as API Gateway requires (`postOrders` -> `PostOrdersRequest`); a number keeps stripped ids apart."""
+    names: dict[str, str] = {}
+    for route in routes:
+        if route.request_body:
+            base = "".join(c for c in ids[route.key] if c.isalnum())
+            base = base[:1].upper() + base[1:] + "Request"
+            name, suffix = base, 2
+            while name in names.values():
+                name, suffix = f"{base}{suffix}", suffix + 1
+            names[route.key] = name
+    return names
+
+
+def _model(route: Route) -> dict[str, Any]:
+    assert route.request_body is not None
+    return route.request_body.model_schema
+
+
+def _preflight(
+    path: str, operation_id: str, routes: list[Route], config: StackConfig, cors: CorsSettings
+) -> dict[str, Any]:
+    """OPTIONS answered by API Gateway itself: no authorizer, no API key, no backend."""
+    headers = browser.preflight_headers(config, routes)
+    answer: dict[str, Any] = {
+        "statusCode": browser.PREFLIGHT_STATUS,
+        "responseParameters": browser.parameter_mappings("method.response", headers, cors),
+    }
+    if len(cors.allow_origins) > 1:
+        answer["responseTemplates"] = {"application/json": browser.origin_override(cors)}
+    status = browser.PREFLIGHT_STATUS
+    operation: dict[str, Any] = {
+        "operationId": operation_id,
+        "summary": "CORS preflight",
+        "responses": {status: {"description": "CORS preflight", "headers": browser.declared(headers)}},
+        "security": [],
+        "x-amazon-apigateway-integration": {
+            "type": "mock",
+            "passthroughBehavior": "when_no_match",
+            "requestTemplates": {"application/json": f'{{"statusCode": {status}}}'},
+            "responses": {"default": answer},
+        },
+    }
+    path_parameters = [s.strip("{}").rstrip("+") for s in path.split("/") if s.startswith("{")]
+    if path_parameters:
+        operation["parameters"] = _parameters("path", path_parameters)
+    return operation
+
+
+def operation_ids(routes: Iterable[Route], preflight_paths: Iterable[str] = ()) -> dict[str, str]:
     """A unique operationId per route key (OpenAPI requires uniqueness; SDK generators rely on it).
 
     The readable form (`getOrdersOrderId`) drops braces and slashes, so `/orders/{orderId}`,
     `/orders/orderId` and `/ordersOrderId` would share it: routes whose readable ids collide get a
-    short digest of their route key appended, so ids of non-colliding routes never change.
+    short digest of their route key appended, so ids of non-colliding routes never change. CORS
+    preflights (`OPTIONS <path>` for each of `preflight_paths`) take part as routes do.
     """
-    readable = {route.key: _readable_operation_id(route) for route in routes}
+    keys = [(route.key, route.method, route.path) for route in routes]
+    keys += [(f"OPTIONS {path}", "OPTIONS", path) for path in preflight_paths]
+    readable = {key: _readable_operation_id(method, path) for key, method, path in keys}
     counts = Counter(readable.values())
     return {
         key: value if counts[value] == 1 else f"{value}_{hashlib.sha256(key.encode()).hexdigest()[:8]}"
@@ -147,9 +231,9 @@ def operation_ids(routes: Iterable[Route]) -> dict[str, str]:
     }
 
 
-def _readable_operation_id(route: Route) -> str:
-    words = [s.strip("{}+") for s in route.path.split("/") if s]
-    return route.method.lower() + "".join(w[:1].upper() + w[1:] for w in words if w) or "root"
+def _readable_operation_id(method: str, path: str) -> str:
+    words = [s.strip("{}+") for s in path.split("/") if s]
+    return method.lower() + "".join(w[:1].upper() + w[1:] for w in words if w) or "root"
 
 
 def _security_requirement(route: Route, config: StackConfig) -> list[dict[str, list[str]]]:
@@ -163,7 +247,7 @@ def _security_requirement(route: Route, config: StackConfig) -> list[dict[str, l
     return [requirement] if requirement else []
 
 
-def _integration(route: Route, refs: ApiReferences) -> dict[str, Any]:
+def _integration(route: Route, refs: ApiReferences, cors: CorsSettings | None) -> dict[str, Any]:
     integration = route.integration
     if isinstance(integration, HttpIntegration):
         return {
@@ -186,16 +270,19 @@ def _integration(route: Route, refs: ApiReferences) -> dict[str, Any]:
             "timeoutInMillis": integration.timeout_ms,
         }
     assert isinstance(integration, MockIntegration)
+    response: dict[str, Any] = {
+        "statusCode": str(integration.status_code),
+        "responseTemplates": {"application/json": integration.response_body},
+    }
+    if cors:
+        headers = browser.response_headers(cors)
+        response["responseParameters"] = browser.parameter_mappings("method.response", headers, cors)
+        response["responseTemplates"] = {"application/json": browser.origin_override(cors) + integration.response_body}
     return {
         "type": "mock",
         "passthroughBehavior": "when_no_match",
         "requestTemplates": {"application/json": '{"statusCode": 200}'},
-        "responses": {
-            "default": {
-                "statusCode": str(integration.status_code),
-                "responseTemplates": {"application/json": integration.response_body},
-            }
-        },
+        "responses": {"default": response},
     }
 
 
@@ -242,12 +329,14 @@ def _security_schemes(config: StackConfig, refs: ApiReferences) -> dict[str, Any
     return schemes
 
 
-def _gateway_responses() -> dict[str, Any]:
+def _gateway_responses(cors: CorsSettings | None) -> dict[str, Any]:
+    """Every answer API Gateway gives itself (401, 403, 429, 5xx...); with CORS, readable by the app."""
+    cors_headers = browser.parameter_mappings("gatewayresponse", browser.response_headers(cors), cors) if cors else {}
     responses = {}
     for response_type, (status, message) in _GATEWAY_RESPONSES.items():
         body = json.dumps({"message": message, "requestId": "$context.requestId"})
         response: dict[str, Any] = {
-            "responseParameters": dict(_SECURITY_HEADERS),
+            "responseParameters": {**_SECURITY_HEADERS, **cors_headers},
             "responseTemplates": {"application/json": body},
         }
         if status is not None:

@@ -97,6 +97,7 @@ class SecureApi(pulumi.ComponentResource):
         check_domain_region(ctx)
         _warn_relaxed_routes(config)
         _warn_unused_settings(config)
+        _warn_cors(config)
         user_pool = build_user_pool(ctx) if config.needs_user_pool else None
         access_logging = build_access_logging(ctx)  # first: its KMS key encrypts every log group
         authorizer = build_lambda_authorizer(ctx, user_pool, access_logging.key) if config.uses_auth("custom") else None
@@ -268,3 +269,25 @@ def _warn_unused_settings(config: StackConfig) -> None:
             "pool), so no user pool is built and these settings have no effect (set cognito.enabled: false, "
             "or give a route auth: cognito)"
         )
+
+
+def _warn_cors(config: StackConfig) -> None:
+    """What CORS cannot do from the gateway alone, and its relaxations, in every plan."""
+    cors = config.cors
+    if not cors:
+        return
+    if cors.any_origin:
+        pulumi.log.warn("CORS allows any origin (cors.allowOrigins: ['*']): every website may call the API")
+    for origin in cors.local_origins:
+        pulumi.log.warn(f"CORS allows the local development origin {origin} (cors.allowLocalhost)")
+    if len(cors.allow_origins) > 1:
+        pulumi.log.warn(
+            f"CORS: gateway error answers (401, 403, 429, 5xx) name only the first origin {cors.allow_origins[0]}; "
+            "apps on the other cors.allowOrigins see them as network errors"
+        )
+    for route in config.cors_routes:
+        if route.integration.type != "mock":
+            pulumi.log.warn(
+                f"route {route.key} uses a proxy integration ({route.integration.type}): with CORS on, its backend "
+                "must set Access-Control-Allow-Origin on its own answers"
+            )

@@ -8,6 +8,7 @@ Exit status: 0 clean, 1 mandatory policy violations, 2 invalid config or stack f
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -61,8 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         policy_config = json.loads(args.policy_config.read_text()) if args.policy_config else None
         values = load_stack_config(args.stack, args.project_dir)
-        config = parse_config(values)  # fails fast, before the runtime starts
-        result = plan_stack(args.stack, preview=not args.update, project_dir=args.project_dir, config=values)
+        # As under the Pulumi CLI, the program runs in the project folder (schemaFile paths are relative to it).
+        with contextlib.chdir(args.project_dir):
+            config = parse_config(values)  # fails fast, before the runtime starts
+            result = plan_stack(args.stack, preview=not args.update, project_dir=args.project_dir, config=values)
         if args.state:
             state = load_state(args.state)
             result.warnings.extend(retired_resource_warnings(state))

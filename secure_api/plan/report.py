@@ -75,13 +75,27 @@ def _summary(config: StackConfig) -> dict[str, str]:
     return {
         "auth": "; ".join(parts),
         "api": f"{len(config.routes)} route(s) in one OpenAPI document, {config.api.endpoint_type}, "
-        f"stage {config.api.stage_name}, one fingerprinted deployment",
+        f"stage {config.api.stage_name}, one fingerprinted deployment; {_browser_summary(config)}",
         "usage plans": f"{len(config.usage_plans)} plan(s) [{plans or 'none'}], {len(config.api_keys)} API key(s)",
         "waf": _waf_summary(config),
         "observability": _observability_summary(config),
         "network": _network_summary(config),
         "tls": _tls_summary(config),
     }
+
+
+def _browser_summary(config: StackConfig) -> str:
+    """CORS and request validation, the checks API Gateway makes for browsers and bodies."""
+    bodies = sum(1 for r in config.routes if r.request_body)
+    parameters = sum(1 for r in config.routes if r.required_query_parameters or r.required_headers)
+    validation = f"request validation: {bodies} body model(s), {parameters} route(s) with required parameters"
+    cors = config.cors
+    if not cors:
+        return f"no CORS; {validation}"
+    paths = len({r.path for r in config.cors_routes})
+    credentials = "with" if cors.allow_credentials else "without"
+    origins = ", ".join(cors.allow_origins)
+    return f"CORS for {origins} {credentials} credentials, {paths} preflight path(s); {validation}"
 
 
 def _network_summary(config: StackConfig) -> str:
@@ -134,6 +148,7 @@ def _waf_summary(config: StackConfig) -> str:
         + "".join(f", {p.path_prefix}* {p.limit}/{p.evaluation_window_seconds}s" for p in waf.path_rate_limits),
         f"managed groups: {', '.join(groups)}",
         f"SQLi {waf.sql_injection}, XSS {waf.cross_site_scripting}",
+        f"bodies over {waf.body_size_limit.max_bytes} B {waf.body_size_limit.mode}",
     ]
     if waf.geo:
         parts.append(f"geo {waf.geo.mode}-list {', '.join(waf.geo.countries)}")

@@ -74,6 +74,8 @@ def _route_ok() -> None:
         "preflight", rest_api=api.id, resource_id=api.root_resource_id, http_method="OPTIONS", authorization="NONE"
     )
     _api("health", body=_body([], integration="mock"))
+    http = aws.apigatewayv2.Api("http", protocol_type="HTTP")
+    aws.apigatewayv2.Route("preflight-route", api_id=http.id, route_key="OPTIONS /orders")
 
 
 def _route_bad() -> None:
@@ -86,6 +88,97 @@ def _route_bad() -> None:
     )
     http = aws.apigatewayv2.Api("http", protocol_type="HTTP")
     aws.apigatewayv2.Route("route", api_id=http.id, route_key="GET /orders")
+    backend = aws.apigatewayv2.Integration("backend", api_id=http.id, integration_type="HTTP_PROXY")
+    aws.apigatewayv2.Route(
+        "options-target",
+        api_id=http.id,
+        route_key="OPTIONS /orders",
+        target=backend.id.apply(lambda i: f"integrations/{i}"),
+    )
+    # An OPTIONS operation that reaches a backend is a route like any other: no preflight exemption.
+    options = {"security": [], "x-amazon-apigateway-integration": {"type": "http_proxy", "uri": "https://b"}}
+    _api("options-proxy", body=json.dumps({"openapi": "3.0.1", "paths": {"/orders": {"options": options}}}))
+
+
+def _cors_body(origin: str, credentials: bool = False, authorizer: bool = False, where: str = "gateway") -> str:
+    """A REST API body whose gateway responses (or a mock's integration response) carry CORS headers."""
+    headers = {"Access-Control-Allow-Origin": origin}
+    if credentials:
+        headers["Access-Control-Allow-Credentials"] = "'true'"
+    scheme = {
+        "type": "apiKey",
+        "name": "Authorization",
+        "in": "header",
+        "x-amazon-apigateway-authtype": "cognito_user_pools",
+        "x-amazon-apigateway-authorizer": {"type": "cognito_user_pools", "providerARNs": ["arn:pool"]},
+    }
+    answer = {"statusCode": "200", "responseParameters": {f"method.response.header.{h}": v for h, v in headers.items()}}
+    operation = {"security": [], "x-amazon-apigateway-integration": {"type": "mock", "responses": {"default": answer}}}
+    document: dict[str, object] = {"openapi": "3.0.1", "paths": {"/health": {"get": operation}}}
+    if where == "gateway":
+        gateway = {"responseParameters": {f"gatewayresponse.header.{h}": v for h, v in headers.items()}}
+        document["x-amazon-apigateway-gateway-responses"] = {"DEFAULT_4XX": gateway}
+        document["paths"] = {}
+    if authorizer:
+        document["components"] = {"securitySchemes": {"cognito": scheme}}
+    return json.dumps(document)
+
+
+def _cors_credentials_ok() -> None:
+    _api("exact", body=_cors_body("'https://app.example.com'", credentials=True, authorizer=True))
+    _api("exact-mock", body=_cors_body("'https://app.example.com'", credentials=True, where="mock"))
+    _api("star-no-credentials", body=_cors_body("'*'"))
+    api = _api("plain")
+    apigw.Response(
+        "exact-response",
+        rest_api_id=api.id,
+        response_type="UNAUTHORIZED",
+        response_parameters={
+            "gatewayresponse.header.Access-Control-Allow-Origin": "'https://app.example.com'",
+            "gatewayresponse.header.Access-Control-Allow-Credentials": "'true'",
+        },
+    )
+
+
+def _cors_credentials_bad() -> None:
+    _api("star-credentials", body=_cors_body("'*'", credentials=True))
+    _api("echo-credentials", body=_cors_body("method.request.header.Origin", credentials=True, where="mock"))
+    api = _api("plain")
+    apigw.Response(
+        "response-credentials",
+        rest_api_id=api.id,
+        response_type="DEFAULT_4XX",
+        response_parameters={
+            "gatewayresponse.header.access-control-allow-origin": "'*'",
+            "gatewayresponse.header.Access-Control-Allow-Credentials": "'true'",
+        },
+    )
+
+
+def _cors_wildcard_ok() -> None:
+    _api("exact", body=_cors_body("'https://app.example.com'", authorizer=True))
+    _api("public-star", body=_cors_body("'*'"))
+    api = _api("plain")
+    apigw.Response(
+        "star-response",
+        rest_api_id=api.id,
+        response_type="DEFAULT_4XX",
+        response_parameters={"gatewayresponse.header.Access-Control-Allow-Origin": "'*'"},
+    )
+
+
+def _cors_wildcard_bad() -> None:
+    _api("open-cors", body=_cors_body("'*'", authorizer=True))
+    _api("echo-mock", body=_cors_body("method.request.header.Origin", authorizer=True, where="mock"))
+    api = _api("plain")
+    pool = aws.cognito.UserPool("pool")
+    apigw.Authorizer("cognito", rest_api=api.id, type="COGNITO_USER_POOLS", provider_arns=[pool.arn])
+    apigw.Response(
+        "star-response",
+        rest_api_id=api.id,
+        response_type="DEFAULT_4XX",
+        response_parameters={"gatewayresponse.header.Access-Control-Allow-Origin": "'*'"},
+    )
 
 
 def _cache_ok() -> None:
@@ -608,7 +701,11 @@ def _alarms_bad() -> None:
 
 
 CASES: dict[str, Case] = {
-    "api-route-authorizer": Case(_route_ok, _route_bad, frozenset({"key-only", "public", "get", "custom", "route"})),
+    "api-route-authorizer": Case(
+        _route_ok,
+        _route_bad,
+        frozenset({"key-only", "public", "get", "custom", "route", "options-proxy", "options-target"}),
+    ),
     "authorizer-cache-scope": Case(_cache_ok, _cache_bad, frozenset({"request", "http-request"})),
     "lambda-permission-source-arn": Case(_permission_ok, _permission_bad, frozenset({"open", "any-api"})),
     "cognito-password-policy": Case(_pool, _weak_password, frozenset({"short", "cognito-default"})),
@@ -661,4 +758,12 @@ CASES: dict[str, Case] = {
     ),
     "custom-domain-default-endpoint": Case(lambda: _mapped(True), lambda: _mapped(False), frozenset({"api"})),
     "stage-5xx-alarm": Case(_alarms_ok, _alarms_bad, frozenset({"prod", "unwatched"})),
+    "cors-credentials-exact-origin": Case(
+        _cors_credentials_ok,
+        _cors_credentials_bad,
+        frozenset({"star-credentials", "echo-credentials", "response-credentials"}),
+    ),
+    "cors-no-wildcard-with-authorizers": Case(
+        _cors_wildcard_ok, _cors_wildcard_bad, frozenset({"open-cors", "echo-mock", "star-response"})
+    ),
 }

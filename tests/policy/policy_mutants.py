@@ -115,6 +115,19 @@ def _plaintext_backends(body: dict[str, Any]) -> None:
             integration["uri"] = "http://" + integration["uri"][len("https://") :]
 
 
+def _proxied_preflight(body: dict[str, Any]) -> None:
+    """A preflight that reaches a backend is no longer exempt from the authorizer rule."""
+    for item in body.get("paths", {}).values():
+        if "options" in item:
+            item["options"]["x-amazon-apigateway-integration"] = {"type": "http_proxy", "uri": "https://backend"}
+
+
+def _any_origin_with_credentials(body: dict[str, Any]) -> None:
+    for response in body.get("x-amazon-apigateway-gateway-responses", {}).values():
+        response["responseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] = "'*'"
+        response["responseParameters"]["gatewayresponse.header.Access-Control-Allow-Credentials"] = "'true'"
+
+
 def _long_cache(body: dict[str, Any]) -> None:
     for scheme in body.get("components", {}).get("securitySchemes", {}).values():
         authorizer = scheme.get("x-amazon-apigateway-authorizer", {})
@@ -172,6 +185,18 @@ MUTANTS = (
         "integration-https-backend",
         t.REST_API,
         edit(t.REST_API, _edit_body(_plaintext_backends)),
+    ),
+    Mutant(
+        "preflight proxied to a backend",
+        "api-route-authorizer",
+        t.REST_API,
+        edit(t.REST_API, _edit_body(_proxied_preflight)),
+    ),
+    Mutant(
+        "CORS any origin with credentials",
+        "cors-credentials-exact-origin",
+        t.REST_API,
+        edit(t.REST_API, _edit_body(_any_origin_with_credentials)),
     ),
     Mutant("authorizer cache 2h", "authorizer-cache-scope", t.REST_API, edit(t.REST_API, _edit_body(_long_cache))),
     Mutant(

@@ -38,6 +38,8 @@ def test_preview_is_undecided_only_where_values_are_unknown(baseline: dict[str, 
         "authorizer-cache-scope",
         "integration-https-backend",
         "resource-policy-no-open-allow",
+        "cors-credentials-exact-origin",
+        "cors-no-wildcard-with-authorizers",
     }
 
 

@@ -37,10 +37,13 @@ REPO = Path(__file__).resolve().parents[2]
 BODY_RULES = {
     "api-route-authorizer",
     "authorizer-cache-scope",
+    "cors-credentials-exact-origin",
     "integration-https-backend",
     "resource-policy-no-open-allow",  # the body may carry x-amazon-apigateway-policy
 }
 """Rules that read a body the program computed; the TLS rules read a security policy it never set."""
+# Stack rules that read the body: their undecided finding names the stack, not the API.
+BODY_STACK_RULES = {"cors-no-wildcard-with-authorizers"}
 
 
 def _plan(program: object, mode: str) -> list[PlannedResource]:
@@ -69,7 +72,8 @@ def test_raw_secure_program_in_preview_is_only_undecided_on_its_unknown_body() -
     findings = evaluate(_plan(secure_program, "preview"))
 
     assert {(f.rule, f.resource_name, f.state, f.level) for f in findings} == {
-        (rule, "orders", "undecided", "mandatory") for rule in BODY_RULES
+        *((rule, "orders", "undecided", "mandatory") for rule in BODY_RULES),
+        *((rule, "", "undecided", "advisory") for rule in BODY_STACK_RULES),
     }
     assert not has_mandatory(findings)
 
@@ -109,7 +113,7 @@ def test_unknown_reference_the_graph_cannot_resolve_is_undecided_not_passed() ->
 def test_links_fall_back_to_dependencies_when_no_property_dependencies_are_sent() -> None:
     resources = [replace(r, property_dependencies={}) for r in _plan(secure_program, "preview")]
 
-    assert {f.rule for f in evaluate(resources)} == BODY_RULES
+    assert {f.rule for f in evaluate(resources)} == BODY_RULES | BODY_STACK_RULES
 
 
 def test_config_thresholds_and_levels_reach_the_rules() -> None:

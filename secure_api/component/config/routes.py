@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from .base import ConfigModel, is_pending
+from .request_validation import RequestBody, check_parameter_names
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"]
 AuthType = Literal["cognito", "iam", "custom", "none"]
@@ -99,6 +100,13 @@ class Route(ConfigModel):
     allow_api_key_only: bool = False
     authorizer_requirements: AuthorizerRequirements | None = None
     integration: Integration
+    cors: bool = True
+    """With `cors` configured: whether browsers may call this route (it joins its path's preflight)."""
+    request_body: RequestBody | None = None
+    required_query_parameters: tuple[str, ...] = Field(default=(), examples=[["page"]])
+    required_headers: tuple[str, ...] = Field(default=(), examples=[["Idempotency-Key"]])
+
+    _parameter_names = field_validator("required_query_parameters", "required_headers")(check_parameter_names)
 
     @field_validator("path")
     @classmethod
@@ -146,6 +154,10 @@ class Route(ConfigModel):
                     f"{self.path_parameters or 'none'} (a greedy {{proxy+}} is written {{proxy}} in the URL)"
                 )
         return self
+
+    @property
+    def validates_request(self) -> bool:
+        return bool(self.request_body or self.required_query_parameters or self.required_headers)
 
     @property
     def key(self) -> str:

@@ -8,6 +8,7 @@ from .accepted import tag_problems
 from .api import ApiSettings
 from .auth import CognitoSettings, LambdaAuthorizerSettings
 from .base import ConfigModel
+from .cors import CorsSettings
 from .network import NetworkSettings
 from .observability import ObservabilitySettings
 from .routes import Route, route_tree_problems
@@ -31,6 +32,7 @@ class StackConfig(ConfigModel):
     backend_client_certificate: bool = True
     waf: WafSettings = WafSettings()
     observability: ObservabilitySettings = ObservabilitySettings()
+    cors: CorsSettings | None = None
 
     def uses_auth(self, auth: str) -> bool:
         return any(r.auth == auth for r in self.routes)
@@ -67,6 +69,8 @@ class StackConfig(ConfigModel):
                 problems.append(
                     (f"{where}.authorizerRequirements", "need lambdaAuthorizer.mode: jwt (tokens carry them)")
                 )
+            if route.request_body and route.method in ("GET", "HEAD", "OPTIONS"):
+                problems.append((f"{where}.requestBody", f"a {route.method} request has no body to validate"))
             if route.api_key_required and not self.usage_plans:
                 problems.append((f"{where}.apiKeyRequired", "needs at least one entry in usagePlans"))
         if self.needs_user_pool and not self.cognito.enabled:
@@ -104,9 +108,33 @@ class StackConfig(ConfigModel):
                     "a REGIONAL API is reachable from the internet: set waf.acceptNoWaf: true to run it without WAF",
                 )
             )
+        problems.extend(self._cors_problems())
         problems.extend(self.network.problems(self.api.endpoint_type, self.uses_auth("iam")))
         problems.extend(tls_problems(self.tls, self.domain, self.api.endpoint_type))
         problems.extend(tag_problems(self))
+        return problems
+
+    @property
+    def cors_routes(self) -> list[Route]:
+        """Routes browsers may call; empty without a `cors` section."""
+        return [r for r in self.routes if r.cors] if self.cors else []
+
+    def _cors_problems(self) -> list[tuple[str, str]]:
+        if not self.cors:
+            return []
+        problems = []
+        if not self.cors_routes:
+            problems.append(("cors", "no route takes part: every route has cors: false"))
+        preflight_paths = {r.path for r in self.cors_routes}
+        for index, route in enumerate(self.routes):
+            if route.method == "OPTIONS" and route.path in preflight_paths:
+                problems.append(
+                    (
+                        f"routes[{index}].method",
+                        f"OPTIONS {route.path} is the CORS preflight API Gateway answers itself: remove the route "
+                        "or set cors: false on the routes of that path",
+                    )
+                )
         return problems
 
     def _known_scopes(self) -> set[str]:

@@ -43,6 +43,12 @@ ALWAYS_REDACTED_HEADERS = ("authorization", "cookie", "x-api-key")
 # one is kept for the Lambda authorizer's identity header.
 MAX_REDACT_HEADERS = 100 - len(ALWAYS_REDACTED_HEADERS) - 1
 
+# SizeRestrictions_BODY of AWSManagedRulesCommonRuleSet blocks bodies over 8 KB; the same default here.
+DEFAULT_MAX_BODY_BYTES = 8_192
+# WAF sees at most the first 16 KB of an API Gateway request body by default (without a paid
+# AssociationConfig increase); a larger limit could never be measured.
+API_GATEWAY_BODY_INSPECTION_LIMIT = 16_384
+
 # ISO 3166-1 alpha-2, the codes WAF's geo match statement takes.
 _ISO_COUNTRY_CODES = """
     AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW
@@ -95,6 +101,16 @@ class PathRateLimit(RateLimit):
     )
 
 
+class BodySizeLimit(ConfigModel):
+    """Requests whose body is larger than `maxBytes` are refused by WAF before they reach a backend.
+
+    A body larger than WAF can inspect (16 KB on API Gateway) counts as over the limit.
+    """
+
+    max_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1, le=API_GATEWAY_BODY_INSPECTION_LIMIT)
+    mode: RuleMode = "BLOCK"
+
+
 class ManagedRuleGroup(ConfigModel):
     """One AWS managed rule group; COUNT mode watches without blocking (for a staged rollout)."""
 
@@ -136,6 +152,7 @@ class WafSettings(ConfigModel):
     sql_injection: RuleMode = "BLOCK"
     sql_injection_sensitivity: Literal["LOW", "HIGH"] = "LOW"
     cross_site_scripting: RuleMode = "BLOCK"
+    body_size_limit: BodySizeLimit = BodySizeLimit()
     geo: GeoRestriction | None = None
     blocked_ips: tuple[str, ...] = Field(default=(), examples=[["203.0.113.7", "2001:db8:dead::/48"]])
     managed_rule_groups: dict[str, ManagedRuleGroup] = Field(

@@ -1,6 +1,6 @@
 """The regional WAF web ACL on the stage (seed section 4), its IP sets and its redacted logs.
 
-Rules run cheapest and most certain first: IP blocklists, geo, rate limits, AWS managed groups,
+Rules run cheapest and most certain first: IP blocklists, geo, rate limits, body size, AWS managed groups,
 then our own SQL injection and XSS inspection of query string, body, URI path and headers.
 Every rule and the ACL publish CloudWatch metrics and sampled requests.
 """
@@ -137,6 +137,7 @@ def _warn_relaxed(settings: WafSettings) -> None:
     relaxed = [(n, g.mode) for n, g in settings.managed_rule_groups.items() if g.enabled] + [
         ("rateLimit", settings.rate_limit.mode),
         *((f"pathRateLimits.{p.name}", p.mode) for p in settings.path_rate_limits),
+        ("bodySizeLimit", settings.body_size_limit.mode),
         ("sqlInjection", settings.sql_injection),
         ("crossSiteScripting", settings.cross_site_scripting),
     ]
@@ -176,6 +177,7 @@ def _rules(
         rules.append(_Rule(f"geo-{settings.geo.mode}", _geo_statement(settings), _action("BLOCK")))
     rules.append(_rate_limit("rate-limit", settings.rate_limit, None))
     rules.extend(_rate_limit(f"rate-limit-{p.name}", p, p.path_prefix) for p in settings.path_rate_limits)
+    rules.append(_Rule("body-size", _body_size(settings), _action(settings.body_size_limit.mode)))
     rules.extend(
         _managed_group(name, settings) for name, group in settings.managed_rule_groups.items() if group.enabled
     )
@@ -237,6 +239,22 @@ def _rate_limit(name: str, limit: RateLimit, path_prefix: str | None) -> _Rule:
         )
     )
     return _Rule(name, statement, _action(limit.mode))
+
+
+def _body_size(settings: WafSettings) -> wafv2.WebAclRuleStatementArgs:
+    """Body larger than `waf.bodySizeLimit.maxBytes`; a body past WAF's inspection limit matches too."""
+    return wafv2.WebAclRuleStatementArgs(
+        size_constraint_statement=wafv2.WebAclRuleStatementSizeConstraintStatementArgs(
+            comparison_operator="GT",
+            size=settings.body_size_limit.max_bytes,
+            field_to_match=wafv2.WebAclRuleStatementSizeConstraintStatementFieldToMatchArgs(
+                body=wafv2.WebAclRuleStatementSizeConstraintStatementFieldToMatchBodyArgs(oversize_handling="MATCH")
+            ),
+            text_transformations=[
+                wafv2.WebAclRuleStatementSizeConstraintStatementTextTransformationArgs(priority=0, type="NONE")
+            ],
+        )
+    )
 
 
 def _managed_group(name: str, settings: WafSettings) -> _Rule:
