@@ -5,6 +5,8 @@ names that function and depends on it; the OpenAPI body's integration URI is bui
 An Output that resolves to a value the field's rule rejects fails the run with the key path.
 """
 
+import asyncio
+import gc
 import json
 from typing import Any
 
@@ -219,3 +221,21 @@ def test_a_certificate_output_from_another_region_fails_with_its_key_path() -> N
 
     with pytest.raises(Exception, match=r"secure-api:domain\.certificateArn: the certificate is in eu-west-1"):
         plan(program, preview=False)
+
+
+def test_a_failed_run_leaves_no_unretrieved_error_for_the_garbage_collector() -> None:
+    # The runtime resolves every output of the failed resources with the error. Left unretrieved, those futures
+    # are finalized by the cyclic GC at some later moment, inside whatever code runs then, where asyncio's
+    # "exception was never retrieved" report formats a traceback; on CPython 3.11 that parses source and breaks
+    # an `ast.parse` it interrupts (see `harness._consume_abandoned_errors`).
+    other_region = f"arn:aws:acm:eu-west-1:{ACCOUNT_ID}:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+
+    def program() -> None:
+        SecureApi("orders", domain_args(pulumi.Output.from_input(other_region), "Z0123456789EXAMPLE01"))
+
+    with pytest.raises(Exception, match=r"secure-api:domain\.certificateArn") as raised:
+        plan(program, preview=False)
+    holders = [o for o in gc.get_referrers(raised.value) if isinstance(o, asyncio.Future)]
+    assert holders, "the runtime resolves the failed resources' outputs with the error"
+    # `_log_traceback` is the flag asyncio's Future finalizer checks before reporting "never retrieved".
+    assert [f for f in holders if f._log_traceback] == []

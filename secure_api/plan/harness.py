@@ -9,6 +9,8 @@ the policy pack can be fed exactly what the CLI would forward to an analyzer.
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -214,7 +216,11 @@ def run_program(
     settings = pulumi.runtime.settings.SETTINGS
     settings.rpc_manager.clear()
     settings.outputs.clear()
-    _sync_await(run_pulumi_func(lambda: _with_stack_outputs(program)))
+    try:
+        _sync_await(run_pulumi_func(lambda: _with_stack_outputs(program)))
+    except Exception as error:
+        _consume_abandoned_errors(error)
+        raise
     return result
 
 
@@ -224,3 +230,27 @@ def _with_stack_outputs(program: Callable[[], Any]) -> None:
     root = pulumi.runtime.settings.get_root_resource()
     if root is not None and root.outputs:
         root.register_outputs(massage(root.outputs, []))
+
+
+def _consume_abandoned_errors(error: BaseException) -> None:
+    """Mark the runtime's futures that hold `error` (or an exception it chains) as retrieved.
+
+    When a program fails, Pulumi's runtime resolves every output of every affected resource with the
+    error and `run_pulumi_func` raises it once; nothing awaits those futures. The CLI's language host
+    exits there, but in a process that goes on (the tests, several plans) they sit in reference cycles
+    until the cyclic garbage collector finalizes them at an arbitrary later moment, where asyncio
+    reports "Future exception was never retrieved" and formats the traceback. On CPython 3.11
+    formatting a traceback runs `ast.parse`, and a parse started by a finalizer inside another
+    `ast.parse` makes the outer one fail with "SystemError: AST constructor recursion depth mismatch"
+    (python/cpython#106905, fixed by #113035): e.g. the `inspect.getsource` of Pulumi's schema
+    analyzer, which swallows the error and publishes that property without its description. The
+    error reaches our caller through the raise; its copies are consumed here, at a known point.
+    """
+    chain: list[BaseException] = []
+    link: BaseException | None = error
+    while link is not None and all(link is not seen for seen in chain):
+        chain.append(link)
+        link = link.__cause__ or link.__context__
+    for holder in gc.get_referrers(*chain):
+        if isinstance(holder, asyncio.Future) and holder.done() and not holder.cancelled():
+            holder.exception()
