@@ -5,8 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from pulumi_policy import PolicyResource
+
 from . import tokens as t
-from .model import Config, Outcome, ResourceCheck, Violation
+from .graph import StackView, dependencies
+from .model import (
+    Config,
+    Outcome,
+    ResourceCheck,
+    ResourcePredicate,
+    StackCheck,
+    Undecided,
+    Violation,
+    each_resource,
+    on_resource,
+)
 from .openapi import lambda_authorizers, route_auth_problems
 from .values import UNKNOWN, as_list, is_set, parse_document, peek
 
@@ -30,10 +43,92 @@ def _authorization(props: Mapping[str, Any], what: str, field: str) -> Iterator[
         yield Violation(f"{what} uses {authorization} without an authorizerId")
 
 
-def method_authorization(props: Mapping[str, Any], _config: Config) -> Iterator[Outcome]:
-    verb = str(props.get("httpMethod", "")).upper()
+_SAME_METHOD = (
+    ("restApi", frozenset({t.REST_API}), ("id",)),
+    ("resourceId", frozenset({t.RESOURCE, t.REST_API}), ("id", "rootResourceId")),
+    ("httpMethod", frozenset(), ()),
+)
+"""What ties an `Integration` to its `Method` (AWS: the same `restApi`, `resourceId` and
+`httpMethod`), with the resources each property may be computed from and their keys."""
+
+
+def _value(resource: PolicyResource, prop: str) -> Any:
+    """`resource.prop`, or when unknown the known value of the `Method`s it was computed from."""
+    value = peek(resource.props, prop)
+    if value is UNKNOWN:
+        sources = {peek(dep.props, prop) for dep in dependencies(resource, prop) if dep.resource_type == t.METHOD}
+        if len(sources) == 1 and isinstance(known := next(iter(sources)), str):
+            return known
+    return value
+
+
+def _same(
+    view: StackView,
+    method: PolicyResource,
+    integration: PolicyResource,
+    prop: str,
+    types: frozenset[str],
+    keys: tuple[str, ...],
+) -> bool | None:
+    """Whether `integration.prop` equals `method.prop`: True when computed from the method itself,
+    compared when both are known, else judged by the resources both were computed from (distinct
+    APIs or API resources have distinct ids); None when nothing tells (preview)."""
+    if any(dep.urn == method.urn for dep in dependencies(integration, prop)):
+        return True
+    mine, theirs = _value(method, prop), _value(integration, prop)
+    if isinstance(mine, str) and isinstance(theirs, str):
+        return mine.upper() == theirs.upper() if prop == "httpMethod" else mine == theirs
+    if not types:
+        return None
+    ours, its = view.link(method, prop, types, keys), view.link(integration, prop, types, keys)
+    if ours.decided and its.decided and ours.targets and its.targets:
+        return bool({r.urn for r in ours.targets} & {r.urn for r in its.targets})
+    return None
+
+
+def _integrations(view: StackView, method: PolicyResource) -> tuple[list[PolicyResource], bool]:
+    """The stack's integrations of `method`, and whether every other one is known not to be its."""
+    found, decided = [], True
+    for integration in view.of_type(t.INTEGRATION):
+        same = [_same(view, method, integration, *tie) for tie in _SAME_METHOD]
+        if False in same:
+            continue
+        if None in same:
+            decided = False
+        else:
+            found.append(integration)
+    return found, decided
+
+
+def _preflight(view: StackView, method: PolicyResource, problem: str) -> Iterator[Outcome]:
+    """An OPTIONS method without an authorizer passes only as a CORS preflight: its integration is
+    a MOCK, answered by API Gateway itself; any other type (HTTP, HTTP_PROXY, AWS, AWS_PROXY)
+    reaches a backend. Source: API Gateway developer guide, "Enable CORS for a REST API resource"."""
+    found, decided = _integrations(view, method)
+    kinds = {integration.name: _upper(peek(integration.props, "type")) for integration in found}
+    backends = ", ".join(f"{name} ({kind})" for name, kind in sorted(kinds.items()) if kind not in (UNKNOWN, "MOCK"))
+    if backends:
+        yield Violation(f"{problem}, yet its integration reaches a backend: {backends}")
+    elif UNKNOWN in kinds.values():
+        yield Undecided(f"{problem}, and its integration's type is unknown")
+    elif not found and not decided:
+        yield Undecided(f"{problem}, and which integration is its own is unknown")
+    elif not found:
+        yield Violation(f"{problem} and no integration in the stack (a preflight needs a MOCK integration)")
+
+
+def _upper(value: Any) -> Any:
+    return value if value is UNKNOWN else str(value).upper()
+
+
+def method_authorization(view: StackView, method: PolicyResource) -> Iterator[Outcome]:
+    """A REST `Method`: authorized, or an OPTIONS preflight answered by a MOCK integration."""
+    verb = str(method.props.get("httpMethod", "")).upper()
     if verb != "OPTIONS":
-        yield from _authorization(props, f"{verb} method", "authorization")
+        yield from _authorization(method.props, f"{verb} method", "authorization")
+        return
+    for problem in _authorization(method.props, f"OPTIONS method {method.name}", "authorization"):
+        yield from _preflight(view, method, problem.message)
 
 
 def route_authorization(props: Mapping[str, Any], _config: Config) -> Iterator[Outcome]:
@@ -46,6 +141,20 @@ def route_authorization(props: Mapping[str, Any], _config: Config) -> Iterator[O
     preflight = key.upper().startswith("OPTIONS ") and not is_set(props, "target")
     if not preflight and (" " in key or key in ("$connect", "$default")):
         yield from _authorization(props, f"route {key!r}", "authorizationType")
+
+
+_ROUTE_PREDICATES: dict[str, ResourcePredicate] = {
+    t.REST_API: body_routes,
+    t.HTTP_API: body_routes,
+    t.HTTP_ROUTE: route_authorization,
+}
+
+
+def route_authorizers(view: StackView, config: Config) -> Iterator[Outcome]:
+    """OpenAPI bodies, HTTP API routes and REST `Method`s (whose preflights are judged by their integration)."""
+    yield from each_resource(_ROUTE_PREDICATES, view, config)
+    for method in view.of_type(t.METHOD):
+        yield from on_resource(method, method_authorization(view, method))
 
 
 def _cache_problems(name: str, ttl: Any, identity_source: Any, config: Config) -> Iterator[Outcome]:
@@ -102,13 +211,8 @@ def permission_source_arn(props: Mapping[str, Any], _config: Config) -> Iterator
 
 
 CHECKS = {
-    "api-route-authorizer": ResourceCheck(
-        {
-            t.REST_API: body_routes,
-            t.HTTP_API: body_routes,
-            t.METHOD: method_authorization,
-            t.HTTP_ROUTE: route_authorization,
-        }
+    "api-route-authorizer": StackCheck(
+        frozenset({*_ROUTE_PREDICATES, t.METHOD, t.INTEGRATION, t.RESOURCE}), route_authorizers
     ),
     "authorizer-cache-scope": ResourceCheck(
         {

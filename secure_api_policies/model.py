@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pulumi_policy import EnforcementLevel, Severity
+from pulumi_policy import EnforcementLevel, PolicyResource, Severity
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from .graph import StackView
@@ -98,6 +98,25 @@ class StackCheck:
 
 
 Check = ResourceCheck | StackCheck
+
+
+def on_resource(resource: PolicyResource, outcomes: Iterable[Outcome]) -> Iterator[Outcome]:
+    """One resource's outcomes as a stack rule reports them: a violation names its resource; an
+    unknown value makes only that resource undecided."""
+    try:
+        for outcome in outcomes:
+            if isinstance(outcome, Undecided):
+                yield Undecided(outcome.message, outcome.urn or resource.urn)
+            else:
+                yield Violation(outcome.message, outcome.urn or resource.urn, outcome.subject)
+    except UnknownValueError as error:
+        yield Undecided(getattr(error, "message", str(error)), resource.urn)
+
+
+def each_resource(predicates: Mapping[str, ResourcePredicate], view: StackView, config: Config) -> Iterator[Outcome]:
+    """Per-resource predicates run over a stack, each on the resources of its type."""
+    for resource in view.of_type(*sorted(predicates)):
+        yield from on_resource(resource, predicates[resource.resource_type](resource.props, config))
 
 
 class UndecidedError(UnknownValueError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
@@ -17,7 +17,6 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import UnknownValueError
 
 from . import alarms, auth, cognito, cors, logs, network, tls, usage, waf
 from .catalog import RULES
@@ -27,13 +26,13 @@ from .model import (
     ALLOW_EXCEPTIONS,
     UNDECIDED_PREFIX,
     Check,
-    Config,
     Outcome,
     ResourceCheck,
     RuleMeta,
     Undecided,
     UndecidedError,
     Violation,
+    each_resource,
 )
 from .values import UNKNOWN
 
@@ -140,20 +139,6 @@ def _resource_policy(meta: RuleMeta, check: ResourceCheck) -> Policy:
     return ResourceValidationPolicy(validate=validate, **_policy_fields(meta))
 
 
-def _each_resource(check: ResourceCheck, view: StackView, config: Config) -> Iterator[Outcome]:
-    """A resource rule's predicates run over the stack: a violation names its resource; an unknown
-    value makes only that resource undecided."""
-    for resource in view.of_type(*sorted(check.types)):
-        try:
-            for outcome in check.predicates[resource.resource_type](resource.props, config):
-                if isinstance(outcome, Undecided):
-                    yield Undecided(outcome.message, resource.urn)
-                else:
-                    yield Violation(outcome.message, outcome.urn or resource.urn, outcome.subject)
-        except UnknownValueError as error:
-            yield Undecided(getattr(error, "message", str(error)), resource.urn)
-
-
 def _stack_policy(meta: RuleMeta, check: Check) -> Policy:
     types = _view_types(check)
 
@@ -161,7 +146,7 @@ def _stack_policy(meta: RuleMeta, check: Check) -> Policy:
         view = StackView(r for r in args.resources if r.resource_type in types)
         config = _config(meta, args.get_config())
         if isinstance(check, ResourceCheck):
-            outcomes = _each_resource(check, view, config)
+            outcomes = each_resource(check.predicates, view, config)
         else:
             outcomes = check.predicate(view, config)
         by_urn = {resource.urn: resource for resource in view.of_type(*sorted(types))}

@@ -1,6 +1,7 @@
 """Resource type tokens of pulumi-aws v7 that the pack reads (checked against the installed SDK)."""
 
 REST_API = "aws:apigateway/restApi:RestApi"
+RESOURCE = "aws:apigateway/resource:Resource"
 REST_API_POLICY = "aws:apigateway/restApiPolicy:RestApiPolicy"
 STAGE = "aws:apigateway/stage:Stage"
 METHOD = "aws:apigateway/method:Method"

@@ -70,12 +70,46 @@ def _route_ok() -> None:
         authorization="COGNITO_USER_POOLS",
         authorizer_id=authorizer.id,
     )
-    apigw.Method(
+    preflight = apigw.Method(
         "preflight", rest_api=api.id, resource_id=api.root_resource_id, http_method="OPTIONS", authorization="NONE"
     )
+    apigw.Integration(
+        "preflight-mock",
+        rest_api=api.id,
+        resource_id=api.root_resource_id,
+        http_method=preflight.http_method,
+        type="MOCK",
+    )
+    # Matched by API, resource and method values, next to the resource's GET (a backend) on the same resource.
+    orders = apigw.Resource("orders", rest_api=api.id, parent_id=api.root_resource_id, path_part="orders")
+    _options_method(api, orders, "orders-preflight", "MOCK")
+    _options_method(api, orders, "orders-get", "HTTP_PROXY", verb="GET", authorization="AWS_IAM")
     _api("health", body=_body([], integration="mock"))
     http = aws.apigatewayv2.Api("http", protocol_type="HTTP")
     aws.apigatewayv2.Route("preflight-route", api_id=http.id, route_key="OPTIONS /orders")
+
+
+def _options_method(
+    api: apigw.RestApi,
+    resource: apigw.Resource,
+    name: str,
+    integration: str | None,
+    verb: str = "OPTIONS",
+    authorization: str = "NONE",
+) -> None:
+    """A REST `Method` on `resource` and, unless `integration` is None, its integration of that type."""
+    apigw.Method(name, rest_api=api.id, resource_id=resource.id, http_method=verb, authorization=authorization)
+    if integration is not None:
+        uri = None if integration == "MOCK" else "https://backend.example.com/orders"
+        apigw.Integration(
+            f"{name}-integration",
+            rest_api=api.id,
+            resource_id=resource.id,
+            http_method=verb,
+            type=integration,
+            integration_http_method=None if uri is None else verb,
+            uri=uri,
+        )
 
 
 def _route_bad() -> None:
@@ -98,6 +132,13 @@ def _route_bad() -> None:
     # An OPTIONS operation that reaches a backend is a route like any other: no preflight exemption.
     options = {"security": [], "x-amazon-apigateway-integration": {"type": "http_proxy", "uri": "https://b"}}
     _api("options-proxy", body=json.dumps({"openapi": "3.0.1", "paths": {"/orders": {"options": options}}}))
+    # An OPTIONS Method is a preflight only when its integration is a MOCK.
+    methods = _api("methods")
+    orders = apigw.Resource("orders", rest_api=methods.id, parent_id=methods.root_resource_id, path_part="orders")
+    _options_method(methods, orders, "options-http-proxy", "HTTP_PROXY")
+    items = apigw.Resource("items", rest_api=methods.id, parent_id=methods.root_resource_id, path_part="items")
+    _options_method(methods, items, "options-no-integration", None)
+    _options_method(methods, items, "items-get", "MOCK", verb="GET", authorization="AWS_IAM")
 
 
 def _cors_body(origin: str, credentials: bool = False, authorizer: bool = False, where: str = "gateway") -> str:
@@ -704,7 +745,19 @@ CASES: dict[str, Case] = {
     "api-route-authorizer": Case(
         _route_ok,
         _route_bad,
-        frozenset({"key-only", "public", "get", "custom", "route", "options-proxy", "options-target"}),
+        frozenset(
+            {
+                "key-only",
+                "public",
+                "get",
+                "custom",
+                "route",
+                "options-proxy",
+                "options-target",
+                "options-http-proxy",
+                "options-no-integration",
+            }
+        ),
     ),
     "authorizer-cache-scope": Case(_cache_ok, _cache_bad, frozenset({"request", "http-request"})),
     "lambda-permission-source-arn": Case(_permission_ok, _permission_bad, frozenset({"open", "any-api"})),
