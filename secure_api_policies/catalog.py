@@ -27,7 +27,8 @@ RULES: tuple[RuleMeta, ...] = (
         layer="auth",
         title="Every route has an authorizer",
         description="Every method or route that reaches a backend (in an OpenAPI body: any integration "
-        "but `mock`, OPTIONS included; as `Method` resources: any but OPTIONS; as HTTP API `Route`s: any "
+        "but `mock`, OPTIONS included; as `Method` resources: any but an OPTIONS method whose `Integration` "
+        "is a MOCK; as HTTP API `Route`s: any "
         "but a target-less OPTIONS) is authorized by "
         "Cognito, IAM, JWT or a Lambda authorizer; an API key alone identifies a client, it does not "
         "authenticate it.",
@@ -35,7 +36,8 @@ RULES: tuple[RuleMeta, ...] = (
         enforcement=MANDATORY,
         remediation="Give the operation a `security` requirement naming a Cognito, IAM (awsSigv4) or "
         "custom authorizer scheme, or set `authorization` to COGNITO_USER_POOLS/AWS_IAM/CUSTOM with an "
-        "`authorizer_id`; keep `api_key_required` only for metering.",
+        "`authorizer_id`; keep `api_key_required` only for metering. An OPTIONS preflight without an "
+        "authorizer needs a MOCK integration.",
         checkers=("CKV_AWS_59", "AwsSolutions-APIG4", "AwsSolutions-COG4"),
     ),
     RuleMeta(

@@ -300,6 +300,19 @@ def insecure_program() -> None:
         authorization="NONE",
         api_key_required=True,
     )
+    # OPTIONS proxied to the backend (so that it answers CORS itself): not a preflight, it needs an authorizer.
+    options = aws.apigateway.Method(
+        "orders-options", rest_api=api.id, resource_id=resource.id, http_method="OPTIONS", authorization="NONE"
+    )
+    aws.apigateway.Integration(
+        "orders-options",
+        rest_api=api.id,
+        resource_id=resource.id,
+        http_method=options.http_method,
+        type="HTTP_PROXY",
+        integration_http_method="OPTIONS",
+        uri="https://backend.example.com/orders",
+    )
     authorizer = aws.apigateway.Authorizer(
         "lambda",
         rest_api=api.id,
@@ -365,6 +378,7 @@ def insecure_program() -> None:
 INSECURE_VIOLATIONS = frozenset(
     {
         ("api-route-authorizer", "orders-get"),
+        ("api-route-authorizer", "orders-options"),
         ("authorizer-cache-scope", "lambda"),
         ("lambda-permission-source-arn", "authorizer-invoke"),
         ("cognito-password-policy", "users"),

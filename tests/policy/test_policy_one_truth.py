@@ -425,6 +425,23 @@ def _marked_program() -> None:
     aws.apigateway.Method(
         "catalogue", rest_api=api.id, resource_id=api.root_resource_id, http_method="GET", authorization="NONE"
     )
+    # A preflight that reaches a backend is a violation of its own, marked through the same API.
+    options = aws.apigateway.Method(
+        "catalogue-options",
+        rest_api=api.id,
+        resource_id=api.root_resource_id,
+        http_method="OPTIONS",
+        authorization="NONE",
+    )
+    aws.apigateway.Integration(
+        "catalogue-options-proxy",
+        rest_api=api.id,
+        resource_id=api.root_resource_id,
+        http_method=options.http_method,
+        type="HTTP_PROXY",
+        integration_http_method="OPTIONS",
+        uri="https://backend.example.com/catalogue",
+    )
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -439,6 +456,7 @@ def test_a_raw_program_marks_resources_the_same_way(mode: str) -> None:
         ("api-route-authorizer", "body", "accepted", "load balancer health check"),
         ("api-route-authorizer", "body", "violation", ""),
         ("api-route-authorizer", "catalogue", "accepted", "public catalogue"),
+        ("api-route-authorizer", "catalogue-options", "accepted", "public catalogue"),
     }
 
 

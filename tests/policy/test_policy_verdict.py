@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import grpc
+import pulumi_aws as aws
 import pytest
 from google.protobuf import empty_pb2
 from policy_programs import INSECURE_VIOLATIONS, insecure_program, secure_program
@@ -114,6 +116,36 @@ def test_unknown_reference_the_graph_cannot_resolve_is_undecided_not_passed() ->
     assert [(f.state, f.level) for f in association] == [("undecided", "mandatory")]
 
 
+def _preflight_program(kind: Callable[[aws.apigateway.RestApi], object] = lambda _api: "MOCK") -> None:
+    """An OPTIONS method without an authorizer and its integration, of type `kind(api)`."""
+    api = aws.apigateway.RestApi("preflights")
+    method = aws.apigateway.Method(
+        "preflight", rest_api=api.id, resource_id=api.root_resource_id, http_method="OPTIONS", authorization="NONE"
+    )
+    aws.apigateway.Integration(
+        "preflight-mock",
+        rest_api=api.id,
+        resource_id=api.root_resource_id,
+        http_method=method.http_method,
+        type=kind(api),
+    )
+
+
+def _route_findings(resources: list[PlannedResource]) -> list[tuple[str, str, str]]:
+    findings = evaluate(resources, {"all": "disabled", "api-route-authorizer": "mandatory"})
+    return [(f.resource_name, f.state, f.level) for f in findings]
+
+
+def test_an_options_method_whose_integration_is_unknown_is_undecided_in_preview_not_passed() -> None:
+    unlinked = _unlinked(_plan(_preflight_program, "preview"), t.INTEGRATION)
+    unknown_type = _plan(lambda: _preflight_program(lambda api: api.id.apply(lambda _: "MOCK")), "preview")
+
+    assert _route_findings(unlinked) == [("preflight", "undecided", "mandatory")]
+    assert _route_findings(unknown_type) == [("preflight", "undecided", "mandatory")]
+    # The update knows the values: the MOCK integration is found by them, and the preflight passes.
+    assert _route_findings(_unlinked(_plan(_preflight_program, "update"), t.INTEGRATION)) == []
+
+
 def test_links_fall_back_to_dependencies_when_no_property_dependencies_are_sent() -> None:
     resources = [replace(r, property_dependencies={}) for r in _plan(secure_program, "preview")]
 
@@ -158,7 +190,7 @@ def test_text_groups_findings_by_severity(insecure_findings: list[Finding]) -> N
 
     assert headers == ["CRITICAL", "HIGH", "MEDIUM", "LOW"]
     assert text.splitlines()[0].endswith(
-        "31 mandatory, 4 advisory, 0 undecided (unknown until the update), 0 accepted exception(s)"
+        "32 mandatory, 4 advisory, 0 undecided (unknown until the update), 0 accepted exception(s)"
     )
     assert "[mandatory] domain-tls-policy  api (aws:apigateway/domainName:DomainName)" in text
 
@@ -166,7 +198,7 @@ def test_text_groups_findings_by_severity(insecure_findings: list[Finding]) -> N
 def test_json_lists_every_finding(insecure_findings: list[Finding]) -> None:
     document = json.loads(render_json(insecure_findings))
 
-    assert document["summary"] == {"mandatory": 31, "advisory": 4, "undecided": 0, "accepted": 0}
+    assert document["summary"] == {"mandatory": 32, "advisory": 4, "undecided": 0, "accepted": 0}
     assert {(f["rule"], f["resource_name"]) for f in document["findings"]} == INSECURE_VIOLATIONS
 
 
@@ -283,9 +315,7 @@ def test_accepted_exceptions_render_in_every_format(no_waf: list[PlannedResource
     results = json.loads(render_sarif(findings))["runs"][0]["results"]
     (result,) = [r for r in results if r["ruleId"] == "waf-stage-association"]
     assert (result["kind"], result["level"], result["properties"]["state"]) == ("fail", "error", "accepted")
-    assert result["suppressions"] == [
-        {"kind": "external", "status": "accepted", "justification": stage[0]["reason"]}
-    ]
+    assert result["suppressions"] == [{"kind": "external", "status": "accepted", "justification": stage[0]["reason"]}]
 
 
 @pytest.mark.parametrize(
