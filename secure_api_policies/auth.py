@@ -70,14 +70,14 @@ def _same(
     types: frozenset[str],
     keys: tuple[str, ...],
 ) -> bool | None:
-    """Whether `integration.prop` equals `method.prop`: True when computed from the method itself,
-    compared when both are known, else judged by the resources both were computed from (distinct
+    """Whether `integration.prop` equals `method.prop`: compared when both are known, else True when
+    computed from the method itself, else judged by the resources both were computed from (distinct
     APIs or API resources have distinct ids); None when nothing tells (preview)."""
-    if any(dep.urn == method.urn for dep in dependencies(integration, prop)):
-        return True
     mine, theirs = _value(method, prop), _value(integration, prop)
     if isinstance(mine, str) and isinstance(theirs, str):
         return mine.upper() == theirs.upper() if prop == "httpMethod" else mine == theirs
+    if any(dep.urn == method.urn for dep in dependencies(integration, prop)):
+        return True
     if not types:
         return None
     ours, its = view.link(method, prop, types, keys), view.link(integration, prop, types, keys)
@@ -88,7 +88,8 @@ def _same(
 
 def _integrations(view: StackView, method: PolicyResource) -> tuple[list[PolicyResource], bool]:
     """The stack's integrations of `method`, and whether every other one is known not to be its."""
-    found, decided = [], True
+    found: list[PolicyResource] = []
+    decided = True
     for integration in view.of_type(t.INTEGRATION):
         same = [_same(view, method, integration, *tie) for tie in _SAME_METHOD]
         if False in same:
@@ -103,7 +104,8 @@ def _integrations(view: StackView, method: PolicyResource) -> tuple[list[PolicyR
 def _preflight(view: StackView, method: PolicyResource, problem: str) -> Iterator[Outcome]:
     """An OPTIONS method without an authorizer passes only as a CORS preflight: its integration is
     a MOCK, answered by API Gateway itself; any other type (HTTP, HTTP_PROXY, AWS, AWS_PROXY)
-    reaches a backend. Source: API Gateway developer guide, "Enable CORS for a REST API resource"."""
+    reaches a backend. Source: API Gateway developer guide, "CORS for REST APIs in API Gateway"
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-cors.html)."""
     found, decided = _integrations(view, method)
     kinds = {integration.name: _upper(peek(integration.props, "type")) for integration in found}
     backends = ", ".join(f"{name} ({kind})" for name, kind in sorted(kinds.items()) if kind not in (UNKNOWN, "MOCK"))
