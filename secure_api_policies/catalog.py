@@ -189,10 +189,16 @@ RULES: tuple[RuleMeta, ...] = (
         layer="network",
         title="No open Allow in resource policies",
         description="No resource-policy statement allows Principal * without a source condition "
-        "(aws:SourceVpce, aws:SourceVpc, aws:SourceIp, aws:PrincipalOrgID, ...).",
+        "(aws:SourceVpce, aws:SourceVpc, aws:SourceIp, aws:PrincipalOrgID, ...), and no REGIONAL or EDGE "
+        "REST API is without a resource policy (no `policy`, no `x-amazon-apigateway-policy` in its body, "
+        "no `RestApiPolicy`): either way it takes calls from any address.",
         severity=Severity.CRITICAL,
         enforcement=MANDATORY,
-        remediation="Condition the Allow on a source key, or add a Deny for Principal * unless the source matches.",
+        remediation="With SecureApi, list the callers' networks in `network.allowedSourceCidrs`, or set "
+        "`network.acceptPublicApi: true` to accept a public API. In other programs, condition the Allow on a "
+        "source key or add a Deny for Principal * unless the source matches; give an API without a policy one "
+        "(`policy`, the body's `x-amazon-apigateway-policy` or a `RestApiPolicy`), or mark it "
+        "`secure-api:accept:resource-policy-no-open-allow`.",
     ),
     RuleMeta(
         id="private-api-vpce-policy",

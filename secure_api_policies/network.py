@@ -1,15 +1,25 @@
-"""Network layer: who may call the API at all, decided by its resource policy."""
+"""Network layer: who may call the API at all, decided by its resource policy.
+
+A REGIONAL or EDGE REST API without any resource policy (no `policy` argument, no
+`x-amazon-apigateway-policy` in its body, no `RestApiPolicy` attached) takes calls from any
+address, like an open `Allow` does: only its methods' authorization then decides who gets in
+(API Gateway developer guide, "How API Gateway resource policies affect authorization workflow";
+a resource policy is optional for edge-optimized and Regional APIs and required for private ones,
+"Create and attach an API Gateway resource policy to an API").
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from pulumi_policy import PolicyResource
+
 from . import tokens as t
 from .apis import body_extension, endpoint_types
 from .graph import StackView, label
 from .iam import open_allows, restricted_to_vpc
-from .model import Config, Outcome, ResourceCheck, StackCheck, Undecided, Violation
+from .model import Config, Outcome, StackCheck, Undecided, Violation, each_resource, on_resource
 from .values import UNKNOWN, parse_document, peek
 
 
@@ -45,6 +55,33 @@ def _policies_by_api(view: StackView) -> tuple[dict[str, list[Any]], list[str]]:
     return documents, unresolved
 
 
+NO_POLICY = "no resource policy: the API takes calls from any address"
+
+
+def _no_policy(api: PolicyResource, attached: list[Any], unresolved: list[str]) -> Iterator[Outcome]:
+    """A REGIONAL or EDGE API with no resource policy at all. An unknown policy or body is
+    reported undecided by `rest_api_open_allow`; a RestApiPolicy whose API is unresolved, here."""
+    own = (parse_document(peek(api.props, "policy")), body_extension(api.props, "x-amazon-apigateway-policy"))
+    if attached or any(document is not None for document in own):
+        return
+    if unresolved:
+        yield Undecided(f"{label(api)}: no own resource policy, and {', '.join(unresolved)} may be attached to it")
+        return
+    types = endpoint_types(api.props)
+    if types is UNKNOWN:
+        yield Undecided(f"{label(api)}: no resource policy, and the endpoint type is unknown")
+    elif "PRIVATE" not in types:  # a PRIVATE API without a policy is `private-api-vpce-policy`'s finding
+        yield Violation(NO_POLICY)
+
+
+def no_open_allow(view: StackView, config: Config) -> Iterator[Outcome]:
+    """Open Allows in every API's and RestApiPolicy's document, and APIs with no policy at all."""
+    yield from each_resource({t.REST_API: rest_api_open_allow, t.REST_API_POLICY: api_policy_open_allow}, view, config)
+    attached, unresolved = _policies_by_api(view)
+    for api in view.of_type(t.REST_API):
+        yield from on_resource(api, _no_policy(api, attached.get(api.urn, []), unresolved))
+
+
 def private_api_vpce(view: StackView, _config: Config) -> Iterator[Outcome]:
     attached, unresolved = _policies_by_api(view)
     for api in view.of_type(t.REST_API):
@@ -70,8 +107,6 @@ def private_api_vpce(view: StackView, _config: Config) -> Iterator[Outcome]:
 
 
 CHECKS = {
-    "resource-policy-no-open-allow": ResourceCheck(
-        {t.REST_API: rest_api_open_allow, t.REST_API_POLICY: api_policy_open_allow}
-    ),
+    "resource-policy-no-open-allow": StackCheck(frozenset({t.REST_API, t.REST_API_POLICY}), no_open_allow),
     "private-api-vpce-policy": StackCheck(frozenset({t.REST_API, t.REST_API_POLICY}), private_api_vpce),
 }

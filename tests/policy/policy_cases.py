@@ -371,6 +371,10 @@ def _open_ok() -> None:
     _api("office", policy=_policy(ALLOW_FROM_OFFICE))
     api = _api("fenced", types="PRIVATE")
     apigw.RestApiPolicy("fenced", rest_api_id=api.id, policy=_policy(ALLOW_ALL, DENY_OUTSIDE_VPCE))
+    regional = _api("office-policy")
+    apigw.RestApiPolicy("office-policy", rest_api_id=regional.id, policy=_policy(ALLOW_FROM_OFFICE))
+    body = {"openapi": "3.0.1", "x-amazon-apigateway-policy": json.loads(_policy(ALLOW_FROM_OFFICE))}
+    _api("body-policy", body=json.dumps(body))
 
 
 def _open_bad() -> None:
@@ -381,6 +385,8 @@ def _open_bad() -> None:
         rest_api_id=api.id,
         policy=_policy({**ALLOW_ALL, "Condition": {"IpAddressIfExists": {"aws:SourceIp": "203.0.113.0/24"}}}),
     )
+    _api("no-policy")
+    apigw.RestApi("edge-no-policy")
 
 
 def _private_ok() -> None:
@@ -782,7 +788,9 @@ CASES: dict[str, Case] = {
     "usage-plan-quota": Case(_plan, lambda: _plan(quota_settings=None), frozenset({"plan"})),
     "usage-plan-stage": Case(_plan, lambda: _plan(api_stages=None), frozenset({"plan"})),
     "api-key-in-usage-plan": Case(_plan, _keys_bad, frozenset({"loose"})),
-    "resource-policy-no-open-allow": Case(_open_ok, _open_bad, frozenset({"open", "if-exists"})),
+    "resource-policy-no-open-allow": Case(
+        _open_ok, _open_bad, frozenset({"open", "if-exists", "no-policy", "edge-no-policy"})
+    ),
     "private-api-vpce-policy": Case(_private_ok, _private_bad, frozenset({"bare", "office-only"})),
     "waf-stage-association": Case(_association_ok, _association_bad, frozenset({"prod", "edge"})),
     "waf-acl-rules": Case(_acl_rules_ok, _acl_rules_bad, frozenset({"counting", "no-sqli", "log4j-counted"})),

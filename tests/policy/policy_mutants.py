@@ -140,6 +140,12 @@ def _open_policy(body: dict[str, Any]) -> None:
     body["x-amazon-apigateway-policy"] = {"Version": "2012-10-17", "Statement": [statement]}
 
 
+def _no_policy(props: Props) -> None:
+    """The API without its resource policy: neither the `policy` argument nor the body's extension."""
+    props.pop("policy", None)
+    _edit_body(lambda body: body.pop("x-amazon-apigateway-policy", None))(props)
+
+
 def _without_rate_rules(props: Props) -> None:
     props["rules"] = [rule for rule in props.get("rules", []) if "rateBasedStatement" not in rule.get("statement", {})]
 
@@ -232,6 +238,7 @@ MUTANTS = (
         t.REST_API,
         edit(t.REST_API, _edit_body(_open_policy)),
     ),
+    Mutant("no resource policy", "resource-policy-no-open-allow", t.REST_API, edit(t.REST_API, _no_policy)),
     Mutant(
         "PRIVATE API without VPC endpoint condition",
         "private-api-vpce-policy",

@@ -183,6 +183,7 @@ def secure_program() -> None:
         api_key_source="HEADER",
         disable_execute_api_endpoint=True,
     )
+    aws.apigateway.RestApiPolicy("orders", rest_api_id=api.id, policy=_office_only_policy())
     aws.lambda_.Permission(
         "authorizer-invoke",
         action="lambda:InvokeFunction",
@@ -263,6 +264,18 @@ def secure_program() -> None:
         evaluation_periods=1,
         threshold=1,
         comparison_operator="GreaterThanOrEqualToThreshold",
+    )
+
+
+def _office_only_policy() -> str:
+    """Invoke for anyone the authorizers let in, from the office network only (the documented fence)."""
+    invoke = {"Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}
+    outside = {"NotIpAddress": {"aws:SourceIp": ["203.0.113.0/24"]}}
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", **invoke}, {"Effect": "Deny", **invoke, "Condition": outside}],
+        }
     )
 
 
