@@ -63,7 +63,8 @@ RULE_CONFIG: Mapping[str, ConfigFix] = {
     "usage-plan-stage": ConfigFix(("usagePlans",), "keep each plan on the API's stage"),
     "api-key-in-usage-plan": ConfigFix(("apiKeys",), "give each key a `usagePlan`"),
     "resource-policy-no-open-allow": ConfigFix(
-        ("network.allowedSourceCidrs", "network"), "list the source networks allowed to call the API"
+        ("network.allowedSourceCidrs", "network.acceptPublicApi", "network"),
+        "list the source networks allowed to call the API, or set `acceptPublicApi: true` for a public API",
     ),
     "private-api-vpce-policy": ConfigFix(
         ("network.vpcEndpointIds", "network"), "list the VPC endpoints a PRIVATE API accepts"
