@@ -185,7 +185,7 @@ def test_with_both_spellings_the_snake_case_one_is_the_error() -> None:
     ("written", "read_as", "zeros_gone"),
     [
         ("123456789012", 123456789012, False),  # an int
-        ("012345678901", 12345678901.0, True),  # the Pulumi CLI's YAML reader makes it a float
+        ("012345678901", 12345678901.0, True),  # the Pulumi CLI's YAML reader makes it a float (so does the plan's)
         ("012345670123", yaml.load("012345670123", Loader=StackFileLoader), True),  # octal digits only: octal
     ],
 )
@@ -196,6 +196,15 @@ def test_an_unquoted_account_id_is_told_to_be_quoted(written: str, read_as: floa
     assert message.startswith(f"YAML read an unquoted account id as the number {int(read_as)}")
     assert "Quote account ids exactly as written" in message
     assert ("leading zeros are gone" in message) == zeros_gone
+
+
+@pytest.mark.parametrize(
+    ("written", "read_as"),
+    [("012345678901", 12345678901.0), ("123456789012", 123456789012), ("'012345678901'", "012345678901")],
+)
+def test_the_plan_reads_unquoted_numbers_as_the_pulumi_cli_does(written: str, read_as: object) -> None:
+    value = yaml.load(f"id: {written}", Loader=StackFileLoader)["id"]
+    assert (value, type(value)) == (read_as, type(read_as))
 
 
 def test_quoted_account_ids_are_read_as_written() -> None:

@@ -16,6 +16,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
+from packaging.requirements import Requirement
+
+import secure_api
+from secure_api_policies import pack_version
 
 ROOT = Path(__file__).resolve().parents[1]
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
@@ -123,3 +128,13 @@ def test_program_in_another_folder_uses_the_installed_component_with_output_args
     run = subprocess.run([fresh_python, "-c", script], cwd=program, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-2000:]
     assert int(run.stdout.split()[-1]) > 30
+
+
+def test_one_version_for_the_distribution_the_pack_and_its_requirement() -> None:
+    """`pulumi policy publish` reads PulumiPolicy.yaml; the pack's requirement must install the same rules."""
+    pack = yaml.safe_load((ROOT / "policy" / "PulumiPolicy.yaml").read_text())
+    assert pack["version"] == VERSION == secure_api.__version__ == pack_version()
+    lines = (ROOT / "policy" / "requirements.txt").read_text().splitlines()
+    requirements = [Requirement(line) for line in lines if line.strip() and not line.startswith("#")]
+    (pinned,) = [r for r in requirements if r.name == "secure-api"]
+    assert str(pinned.specifier) == f"=={VERSION}"

@@ -114,3 +114,12 @@ def test_the_cli_prints_them_as_plan_warnings(
     assert main(argv) == 0
     (line,) = [line for line in capsys.readouterr().out.splitlines() if "is protected" in line]
     assert line.startswith("  ! aws:cloudwatch/logGroup:LogGroup secure-api-waf-logs is protected and is no longer")
+
+
+def test_a_missing_state_file_is_named_with_how_to_write_it(capsys: pytest.CaptureFixture[str]) -> None:
+    missing = REPO / "no-such-state.json"
+    assert main(["plan", "--stack", "dev", "--cwd", str(REPO), "--no-policy", "--state", str(missing)]) == 2
+    error = capsys.readouterr().err
+    assert f"cannot read the state file {missing}: No such file or directory" in error
+    assert "pulumi stack export --file" in error
+    assert "Traceback" not in error

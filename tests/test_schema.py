@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,8 @@ from secure_api.plan.offline import StackFileLoader
 from secure_api.plan.schema import render_schema, shipped_schema, stack_file_schema
 
 REPO = Path(__file__).resolve().parents[1]
-STACK_FILES = sorted(REPO.glob("Pulumi.*.yaml"))
-MODELINE = "# yaml-language-server: $schema=./secure_api/plan/stack-config.schema.json"
+STACK_FILES = sorted([*REPO.glob("Pulumi.*.yaml"), *REPO.glob("examples/*/Pulumi.*.yaml")])
+SCHEMA = REPO / "secure_api" / "plan" / "stack-config.schema.json"
 
 
 @pytest.fixture(scope="module")
@@ -43,11 +44,14 @@ def test_schema_command_writes_it(tmp_path: Path) -> None:
     assert json.loads(target.read_text()) == stack_file_schema()
 
 
-@pytest.mark.parametrize("path", STACK_FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", STACK_FILES, ids=lambda p: str(p.relative_to(REPO)))
 def test_every_example_stack_file_is_valid_and_carries_the_modeline(
     path: Path, validator: jsonschema.Draft202012Validator
 ) -> None:
-    assert path.read_text().splitlines()[0] == MODELINE
+    # The modeline's path is relative to the stack file and must name the shipped schema.
+    relative = Path(os.path.relpath(SCHEMA, path.parent)).as_posix()
+    modeline = f"# yaml-language-server: $schema={relative if relative.startswith('.') else './' + relative}"
+    assert path.read_text().splitlines()[0] == modeline
     assert list(validator.iter_errors(_stack(path))) == []
 
 

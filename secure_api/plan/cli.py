@@ -127,8 +127,13 @@ def _state(path: Path | None) -> list[dict[str, Any]] | None:
         return None
     try:
         return load_state(path)
-    except (StateFileError, OSError) as error:
+    except StateFileError as error:
         raise _PlanError(str(error), EXIT_BAD_INPUT) from None
+    except OSError as error:
+        raise _PlanError(
+            f"cannot read the state file {path}: {error.strerror}; write it with `pulumi stack export --file {path}`",
+            EXIT_BAD_INPUT,
+        ) from None
 
 
 def _stack_name(args: argparse.Namespace) -> str:

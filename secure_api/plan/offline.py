@@ -40,7 +40,13 @@ _PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
 
 
 class StackFileLoader(yaml.SafeLoader):
-    """YAML 1.2 booleans, as the Pulumi CLI reads stack files: `mfa: ON` is the string "ON", not True."""
+    """Scalars as the Pulumi CLI (Go's yaml.v3) reads stack files.
+
+    YAML 1.2 booleans: `mfa: ON` is the string "ON", not True. A plain number with a leading zero and
+    a digit 8 or 9 (`012345678901`, an account id left unquoted) is not valid octal, and yaml.v3 then
+    reads it as a float (12345678901.0), where PyYAML would keep the text: the plan reads what a real
+    `pulumi up` hands the program, so the config check can say to quote it.
+    """
 
 
 StackFileLoader.yaml_implicit_resolvers = {
@@ -50,6 +56,7 @@ StackFileLoader.yaml_implicit_resolvers = {
 StackFileLoader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
+StackFileLoader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(r"^[-+]?0[0-9]*[89][0-9]*$"), list("-+0"))
 
 
 class StackFileError(Exception):
