@@ -528,3 +528,103 @@ def test_every_rule_names_the_config_keys_that_fix_it() -> None:
     from secure_api.plan.locations import RULE_CONFIG
 
     assert set(RULE_CONFIG) == {meta.id for meta in RULES}
+
+
+ARGS_IN_CODE = """\
+    import json
+
+    import pulumi_aws as aws
+
+    from secure_api import SecureApi
+
+    role = aws.iam.Role(
+        "orders-handler",
+        assume_role_policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}
+                ],
+            }
+        ),
+    )
+    api = SecureApi(
+        "orders",
+        {
+            "routes": [
+                {
+                    "path": "/orders",
+                    "method": "GET",
+                    "auth": "iam",
+                    "integration": {"type": "http", "url": "https://orders.internal.example.com/orders"},
+                }
+            ],
+            "network": {"allowed_source_cidrs": ["203.0.113.0/24"]},
+            "waf": {"enabled": False, "accept_no_waf": True},
+        },
+    )
+"""
+
+
+def test_args_in_code_point_code_scanning_at_the_secure_api_call(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = project(tmp_path / "orders", "orders", ARGS_IN_CODE, {"aws:region": "eu-west-1"})
+    (tmp_path / ".git").mkdir()
+    refuse = tmp_path / "refuse.json"
+    refuse.write_text(json.dumps({"waf-stage-association": {"allowExceptions": False}}))
+    plan = ["plan", "--cwd", str(folder), "--format", "sarif", "--policy-config", str(refuse)]
+    assert main(plan) == EXIT_MANDATORY_VIOLATIONS
+    sarif = sarif_valid(capsys.readouterr().out)
+    (result,) = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "waf-stage-association"]
+    where = result["locations"][0]["physicalLocation"]
+    assert where["artifactLocation"]["uri"] == "orders/__main__.py"
+    lines = (folder / "__main__.py").read_text().splitlines()
+    line = where["region"]["startLine"]
+    assert lines[line - 1] == "api = SecureApi("
+    assert f"set `waf.enabled` in the args of SecureApi 'orders' at orders/__main__.py:{line}" in (
+        result["message"]["text"]
+    )
+    assert "Pulumi.dev.yaml" not in result["message"]["text"]
+
+
+def test_args_in_code_fix_names_the_snake_case_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = project(tmp_path, "orders", ARGS_IN_CODE, {"aws:region": "eu-west-1"})
+    refuse = tmp_path / "refuse.json"
+    refuse.write_text(json.dumps({"log-group-retention": {"minRetentionDays": 3653}}))
+    assert main(["plan", "--cwd", str(folder), "--format", "json", "--policy-config", str(refuse)]) == 1
+    document = json.loads(capsys.readouterr().out)
+    text = json.dumps(document)
+    assert "`observability.logRetentionDays` (`observability.log_retention_days` in SecureApiArgs)" in text
+
+
+def test_args_in_code_plan_shows_the_components_layers_and_routes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = project(tmp_path, "orders", ARGS_IN_CODE, {"aws:region": "eu-west-1"})
+    assert main(["plan", "--cwd", str(folder), "--no-policy"]) == 0
+    out = capsys.readouterr().out
+    assert "[auth] 1 resource(s) - route auth: iam; IAM invoke policy for the iam routes" in out
+    assert "/orders  GET     iam" in out.split("Routes")[1]
+    program = out.split("[program] ")[1]
+    assert program.startswith("1 resource(s) - 1 Role")
+    assert "orders-handler" in program
+    assert "orders-handler" not in out.split("[program] ")[0]
+
+
+def test_each_secure_api_of_a_program_gets_its_own_layers_and_routes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    second = ARGS_IN_CODE.replace('"orders",\n', '"billing",\n').replace("/orders", "/invoices")
+    program = ARGS_IN_CODE + second[second.index("\n    api = SecureApi(") :].replace("api = ", "billing = ")
+    folder = project(tmp_path, "shop", program, {"aws:region": "eu-west-1"})
+    assert main(["plan", "--cwd", str(folder), "--no-policy"]) == 0
+    out = capsys.readouterr().out
+    orders, billing = out.split("SecureApi 'orders'")[1].split("SecureApi 'billing'")
+    assert "+ aws:apigateway/restApi:RestApi                          orders-api" in orders
+    assert "/orders  GET" in orders.split("Routes")[1]
+    assert "billing-api" not in orders
+    billing, own = billing.split("[program] ")
+    assert "+ aws:apigateway/restApi:RestApi                          billing-api" in billing
+    assert "/invoices  GET" in billing.split("Routes")[1]
+    assert own.startswith("1 resource(s) - 1 Role")

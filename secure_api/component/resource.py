@@ -29,6 +29,11 @@ from .openapi import ApiReferences, render_openapi
 
 TYPE_TOKEN = "secure-api:index:SecureApi"
 
+CONSTRUCTED: list[tuple[str, StackConfig]] = []
+"""(name, validated config) of every SecureApi constructed in this process, in order. The offline plan
+(`secure_api.plan.harness`) clears it before a run and reads it after, for the layer summaries and the
+route table of each component the program built, whichever way its args were given."""
+
 
 class SecureApi(pulumi.ComponentResource):
     """An API Gateway REST API behind every layer of the secure API gateway model (auth, keys, network, WAF, TLS)."""
@@ -84,6 +89,7 @@ class SecureApi(pulumi.ComponentResource):
         inputs = component_inputs(args)
         config = inputs.config
         super().__init__(TYPE_TOKEN, name, None, opts)
+        CONSTRUCTED.append((name, config))
         ctx = LayerContext(
             name=name,
             inputs=inputs,

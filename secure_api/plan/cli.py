@@ -35,9 +35,8 @@ from secure_api_policies.verdict import (
 )
 
 from .. import __version__
-from ..component.config import NAMESPACE, ConfigError, StackConfig, parse_config
+from ..component.config import ConfigError
 from ..component.packaging import PackagingError
-from ..component.resource import TYPE_TOKEN
 from .harness import UnsupportedDataSourceError
 from .locations import Locator, repository_root
 from .offline import Plan, StackFileError, find_project, run_plan
@@ -205,21 +204,10 @@ def _run_plan(args: argparse.Namespace) -> tuple[str, int]:
     if args.format == "sarif":
         return render_sarif(findings, locate=locate), code
     with contextlib.chdir(plan.project.work_dir):  # schemaFile and truststorePath resolve as in the program
-        text = render_plan(plan.stack_file.stack, _component_config(plan), plan.result, context=plan)
+        text = render_plan(plan.stack_file.stack, None, plan.result, context=plan)
     if not args.no_policy:
         text += "\n\n" + render_text(findings, preview=plan.result.preview, locate=locate)
     return text, code
-
-
-def _component_config(plan: Plan) -> StackConfig | None:
-    """The stack's `secure-api:` config when the program built a SecureApi from it (for the layer summaries)."""
-    values = plan.stack_file.namespace(NAMESPACE)
-    if not values or not any(resource.type == TYPE_TOKEN for resource in plan.result.resources):
-        return None
-    try:
-        return parse_config(values)
-    except ConfigError:  # the program built its SecureApi from other args; plan it without the summaries
-        return None
 
 
 def _emit(text: str) -> None:

@@ -23,6 +23,8 @@ from pulumi.runtime import rpc
 from pulumi.runtime.stack import massage, run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from ..component.config import StackConfig
+from ..component.resource import CONSTRUCTED, TYPE_TOKEN
 from .mock_state import ACCOUNT_ID, PARTITION, created_state, policy_document
 
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -61,6 +63,8 @@ class PlanResult:
     resources: list[PlannedResource] = field(default_factory=list)
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    components: dict[str, StackConfig] = field(default_factory=dict)
+    """SecureApi component URN -> the validated config it was built from (stack file or args in code)."""
 
     def of_type(self, type_: str) -> list[PlannedResource]:
         return [r for r in self.resources if r.type == type_]
@@ -216,12 +220,28 @@ def run_program(
     settings = pulumi.runtime.settings.SETTINGS
     settings.rpc_manager.clear()
     settings.outputs.clear()
+    CONSTRUCTED.clear()
     try:
         _sync_await(run_pulumi_func(lambda: _with_stack_outputs(program)))
     except Exception as error:
         _consume_abandoned_errors(error)
         raise
+    finally:
+        constructed = list(CONSTRUCTED)
+        CONSTRUCTED.clear()
+    result.components.update(_component_configs(constructed, result.of_type(TYPE_TOKEN)))
     return result
+
+
+def _component_configs(
+    constructed: list[tuple[str, StackConfig]], registered: list[PlannedResource]
+) -> dict[str, StackConfig]:
+    """Pair each constructed SecureApi with its registration: the n-th one named N with the n-th registered N
+    (registrations may arrive out of construction order; names repeat only under different parents)."""
+    pending: dict[str, list[StackConfig]] = {}
+    for name, config in constructed:
+        pending.setdefault(name, []).append(config)
+    return {resource.urn: pending[resource.name].pop(0) for resource in registered if pending.get(resource.name)}
 
 
 def _with_stack_outputs(program: Callable[[], Any]) -> None:

@@ -1,8 +1,11 @@
 """Where a policy finding is fixed, for SARIF/JSON consumers such as GitHub code scanning.
 
-A resource built by `SecureApi` is fixed in the stack file: the result points at the line of the
-config key that controls the rule (`secure-api:cognito.mfa` in `Pulumi.dev.yaml`) and the fix
-names that key. A resource of any other program is fixed in the program: the result points at the
+A resource built by `SecureApi` is fixed where its config is given. When the stack file holds
+`secure-api:` config, the result points at the line of the config key that controls the rule
+(`secure-api:cognito.mfa` in `Pulumi.dev.yaml`, else the file's first line) and the fix names that
+key. When it holds none (the program passes the args in code), the result points at the line of the
+`SecureApi(...)` call and the fix names the args key (camelCase, and the snake_case of
+`SecureApiArgs`). A resource of any other program is fixed in the program: the result points at the
 line that constructed it (the SDK's source position), else at the program's entry file. Paths are
 relative to the repository root (the folder holding `.git`), or to the working directory outside a
 repository.
@@ -13,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from pydantic.alias_generators import to_snake
 
 from secure_api_policies.verdict import Finding, Location
 
@@ -139,6 +144,9 @@ class Locator:
         resource = self.by_urn.get(finding.urn)
         component = built_by_component(finding.urn) if finding.urn else self.uses_component
         if component and finding.rule in RULE_CONFIG:
+            call = self._component_call(resource)
+            if call is not None and not self.plan.stack_file.namespace(NAMESPACE):
+                return self._in_args(finding, resource, call)
             return self._in_stack_file(finding, resource)
         if resource is not None and resource.source_file:
             relative = self._relative(Path(resource.source_file))
@@ -146,11 +154,33 @@ class Locator:
                 return Location(uri=relative, line=resource.source_line or 1, fix=finding.remediation)
         return Location(uri=self.program, line=1, fix=finding.remediation)
 
+    def _component_call(self, resource: PlannedResource | None) -> tuple[PlannedResource, str] | None:
+        """The SecureApi that `resource` descends from and the program file of its call, when known."""
+        owner = self.by_urn.get(resource.parent) if resource is not None else None
+        while owner is not None and owner.type != TYPE_TOKEN:
+            owner = self.by_urn.get(owner.parent)
+        if owner is None or not owner.source_file:
+            return None
+        relative = self._relative(Path(owner.source_file))
+        return None if relative is None else (owner, relative)
+
+    def _in_args(
+        self, finding: Finding, resource: PlannedResource | None, call: tuple[PlannedResource, str]
+    ) -> Location:
+        component, uri = call
+        fix = RULE_CONFIG[finding.rule]
+        key = _keys(finding.rule, resource)[0]
+        snake = ".".join(to_snake(part) for part in key.split("."))
+        named = f"`{key}`" if snake == key else f"`{key}` (`{snake}` in SecureApiArgs)"
+        return Location(
+            uri=uri,
+            line=component.source_line or 1,
+            fix=f"set {named} in the args of SecureApi '{component.name}' at {uri}:{component.source_line}: {fix.hint}",
+        )
+
     def _in_stack_file(self, finding: Finding, resource: PlannedResource | None) -> Location:
         fix = RULE_CONFIG[finding.rule]
-        keys = fix.keys
-        if finding.rule == "log-group-retention" and resource is not None:
-            keys = tuple(key for word, key in _RETENTION_BY_NAME if word in resource.name) + keys
+        keys = _keys(finding.rule, resource)
         stack_file = self.plan.stack_file
         line = next((n for key in keys if (n := stack_file.line_of(f"{NAMESPACE}:{key}"))), None)
         return Location(
@@ -158,3 +188,11 @@ class Locator:
             line=line or 1,
             fix=f"set `{NAMESPACE}:{keys[0]}` in {stack_file.path.name}: {fix.hint}",
         )
+
+
+def _keys(rule: str, resource: PlannedResource | None) -> tuple[str, ...]:
+    """The config keys that control `rule` on `resource`, the most specific first."""
+    keys = RULE_CONFIG[rule].keys
+    if rule == "log-group-retention" and resource is not None:
+        keys = tuple(key for word, key in _RETENTION_BY_NAME if word in resource.name) + keys
+    return keys

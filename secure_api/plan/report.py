@@ -206,13 +206,12 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
 
 
 def render_plan(stack: str, config: StackConfig | None, result: PlanResult, *, context: Plan | None = None) -> str:
-    """The plan by layer; `config` (the stack's SecureApi config, when the program builds one) adds the
-    layer summaries and the route table; `context` the project, region and program. Update mode adds
-    the stack outputs and the protected log groups."""
-    by_layer: dict[str, list[PlannedResource]] = defaultdict(list)
-    for resource in result.custom_resources():
-        by_layer[layer_of(resource)].append(resource)
-    summaries = _summary(config) if config is not None else {}
+    """The plan by layer, with the layer summaries and the route table of each SecureApi the program built
+    (`result.components`, from the stack file or from args in code); `config` stands in for them when the
+    result records none. With a SecureApi, the resources no SecureApi created are listed as the program's
+    own. `context` adds the project, region and program. Update mode adds the stack outputs and the
+    protected log groups."""
+    components = dict(result.components) or ({"": config} if config is not None else {})
     mode = "preview" if result.preview else "update"
     count = len(result.custom_resources())
     project = f" of project '{context.project.name}'" if context else ""
@@ -220,27 +219,64 @@ def render_plan(stack: str, config: StackConfig | None, result: PlanResult, *, c
     if context:
         lines.append(f"region {context.region.name} (from {context.region.source}); program {context.project.main}")
     lines.append("")
-    for layer in (*LAYERS, *sorted(set(by_layer) - set(LAYERS))):
-        resources = sorted(by_layer.get(layer, []), key=lambda r: (r.type, r.name))
-        if not resources and layer not in summaries:
-            continue
-        lines.append(f"[{layer}] {len(resources)} resource(s) - {summaries.get(layer, _types_summary(resources))}")
-        for resource in resources:
-            flags = [f for f, on in (("protect", resource.protect), ("retain", resource.retain_on_delete)) if on]
-            lines.append(f"    + {resource.type:<55} {resource.name}{'  [' + ', '.join(flags) + ']' if flags else ''}")
-        lines.append("")
-    if config is not None:
+    owned = _by_component(result, components)
+    for urn, component_config in components.items():
+        if len(components) > 1:
+            lines.extend([f"SecureApi '{result.by_urn(urn).name}'", ""])
+        lines.extend(_layers(owned.pop(urn, []), _summary(component_config)))
         lines.append("Routes")
         lines.extend(
             "  " + row
-            for row in _table(("PATH", "METHOD", "AUTH", "SCOPES", "API KEY", "INTEGRATION"), route_table(config))
+            for row in _table(
+                ("PATH", "METHOD", "AUTH", "SCOPES", "API KEY", "INTEGRATION"), route_table(component_config)
+            )
         )
+        lines.append("")
+    own = owned.pop(None, [])
+    if components and own:
+        lines.append(f"[program] {len(own)} resource(s) - {_types_summary(own)}")
+        lines.extend(_resource_line(resource) for resource in sorted(own, key=lambda r: (r.type, r.name)))
+    elif own:
+        lines.extend(_layers(own, {}))
     if not result.preview:
         lines.extend(_update_details(result))
     if result.warnings:
         lines.extend(["", "Warnings (controls explicitly turned off or needing attention)"])
         lines.extend(f"  ! {w}" for w in result.warnings)
     return "\n".join(lines).rstrip("\n")
+
+
+def _by_component(result: PlanResult, components: dict[str, StackConfig]) -> dict[str | None, list[PlannedResource]]:
+    """Custom resources by the SecureApi URN they descend from (None: the program's own). A stand-in
+    config (key "") owns every resource."""
+    parents = {resource.urn: resource.parent for resource in result.resources}
+    owned: dict[str | None, list[PlannedResource]] = defaultdict(list)
+    for resource in result.custom_resources():
+        owner = resource.parent
+        while owner and owner not in components:
+            owner = parents.get(owner, "")
+        owned["" if "" in components else owner or None].append(resource)
+    return owned
+
+
+def _layers(resources: list[PlannedResource], summaries: dict[str, str]) -> list[str]:
+    by_layer: dict[str, list[PlannedResource]] = defaultdict(list)
+    for resource in resources:
+        by_layer[layer_of(resource)].append(resource)
+    lines = []
+    for layer in (*LAYERS, *sorted(set(by_layer) - set(LAYERS))):
+        in_layer = sorted(by_layer.get(layer, []), key=lambda r: (r.type, r.name))
+        if not in_layer and layer not in summaries:
+            continue
+        lines.append(f"[{layer}] {len(in_layer)} resource(s) - {summaries.get(layer, _types_summary(in_layer))}")
+        lines.extend(_resource_line(resource) for resource in in_layer)
+        lines.append("")
+    return lines
+
+
+def _resource_line(resource: PlannedResource) -> str:
+    flags = [f for f, on in (("protect", resource.protect), ("retain", resource.retain_on_delete)) if on]
+    return f"    + {resource.type:<55} {resource.name}{'  [' + ', '.join(flags) + ']' if flags else ''}"
 
 
 def _update_details(result: PlanResult) -> list[str]:
