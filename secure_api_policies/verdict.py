@@ -36,6 +36,7 @@ _SARIF_LEVEL = {"mandatory": "error", "advisory": "warning"}
 STATES = ("violation", "undecided", "accepted")
 State = Literal["violation", "undecided", "accepted"]
 _SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
+_METAS = {meta.id: meta for meta in RULES}
 
 
 class PlannedLike(Protocol):
@@ -246,25 +247,25 @@ def analyze_request(resource: PlannedLike) -> proto.AnalyzeRequest:
     )
 
 
-def analyze_stack_request(resources: Sequence[PlannedLike]) -> proto.AnalyzeStackRequest:
-    return proto.AnalyzeStackRequest(
-        resources=[
-            proto.AnalyzerResource(
-                type=resource.type,
-                properties=resource.properties,
-                urn=resource.urn,
-                name=resource.name,
-                options=_options(resource),
-                parent=resource.parent,
-                dependencies=list(resource.dependencies),
-                propertyDependencies={
-                    key: proto.AnalyzerPropertyDependencies(urns=list(urns))
-                    for key, urns in resource.property_dependencies.items()
-                },
-            )
-            for resource in resources
-        ]
+def analyzer_resource(resource: PlannedLike) -> proto.AnalyzerResource:
+    """One resource as an `AnalyzeStack` request carries it."""
+    return proto.AnalyzerResource(
+        type=resource.type,
+        properties=resource.properties,
+        urn=resource.urn,
+        name=resource.name,
+        options=_options(resource),
+        parent=resource.parent,
+        dependencies=list(resource.dependencies),
+        propertyDependencies={
+            key: proto.AnalyzerPropertyDependencies(urns=list(urns))
+            for key, urns in resource.property_dependencies.items()
+        },
     )
+
+
+def analyze_stack_request(resources: Sequence[PlannedLike]) -> proto.AnalyzeStackRequest:
+    return proto.AnalyzeStackRequest(resources=[analyzer_resource(resource) for resource in resources])
 
 
 def classify(message: str, description: str = "") -> tuple[State, str, str]:
@@ -302,10 +303,9 @@ def findings_of(
     every state (pulumi_policy reports undecided and accepted diagnostics as advisory). Without
     `levels`, a violation has its diagnostic's level and the other states their rule's default level.
     """
-    metas = {meta.id: meta for meta in RULES}
     found = []
     for diagnostic in response.diagnostics:
-        meta: RuleMeta = metas[diagnostic.policyName]
+        meta: RuleMeta = _METAS[diagnostic.policyName]
         state, reason, message = classify(diagnostic.message, diagnostic.description)
         level = (levels or {}).get(meta.id) or (
             _LEVELS[diagnostic.enforcementLevel] if state == "violation" else meta.enforcement.value
@@ -355,11 +355,15 @@ def evaluate(resources: Sequence[PlannedLike], config: Mapping[str, Any] | None 
         analyzer = analyzers.get(resource.type)
         if analyzer is not None:
             found += findings_of(analyzer.Analyze(analyze_request(resource), None), resource.urn, index, levels)
+    stacked: dict[int, proto.AnalyzerResource] = {}  # each resource built once, for every stack rule reading it
     for binding in stack_rules:
         types = binding.types
         subset = [resource for resource in resources if resource.type in types]
         if subset:
-            request = analyze_stack_request(subset)
+            for resource in subset:
+                if id(resource) not in stacked:
+                    stacked[id(resource)] = analyzer_resource(resource)
+            request = proto.AnalyzeStackRequest(resources=[stacked[id(resource)] for resource in subset])
             found += findings_of(servicer([binding.policy], configure).AnalyzeStack(request, None), "", index, levels)
     return sorted(found, key=_order)
 
