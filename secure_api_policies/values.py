@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -106,11 +107,20 @@ def as_list(value: Any) -> list[Any]:
 
 
 def parse_document(text: Any) -> Any:
-    """A JSON (or YAML) document given as a string: the parsed object, `UNKNOWN`, or None if unreadable."""
+    """A JSON (or YAML) document given as a string: the parsed object, `UNKNOWN`, or None if unreadable.
+
+    A string is parsed once however many rules read it (an API's OpenAPI body is read by most of
+    them): the result is shared, so callers read it and never change it.
+    """
     if text is UNKNOWN or isinstance(text, (Mapping, list)):
         return text
     if not isinstance(text, str) or not text.strip():
         return None
+    return _parse_text(text)
+
+
+@lru_cache(maxsize=128)
+def _parse_text(text: str) -> Any:
     try:
         return json.loads(text)
     except ValueError:
