@@ -91,14 +91,24 @@ def _integrations(view: StackView, method: PolicyResource) -> tuple[list[PolicyR
     found: list[PolicyResource] = []
     decided = True
     for integration in view.of_type(t.INTEGRATION):
-        same = [_same(view, method, integration, *tie) for tie in _SAME_METHOD]
-        if False in same:
-            continue
-        if None in same:
+        same = _same_method(view, method, integration)
+        if same is None:
             decided = False
-        else:
+        elif same:
             found.append(integration)
     return found, decided
+
+
+def _same_method(view: StackView, method: PolicyResource, integration: PolicyResource) -> bool | None:
+    """False as soon as one tie differs (the others are not looked at); None if one is unknown."""
+    result: bool | None = True
+    for tie in _SAME_METHOD:
+        same = _same(view, method, integration, *tie)
+        if same is False:
+            return False
+        if same is None:
+            result = None
+    return result
 
 
 def _preflight(view: StackView, method: PolicyResource, problem: str) -> Iterator[Outcome]:
