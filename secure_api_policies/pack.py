@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import metadata
 from typing import Any
 
@@ -97,6 +97,11 @@ class _Reporter:
         self.report_violation = report_violation
         self.undecided: list[str] = []
 
+    @cached_property
+    def report_advisory(self) -> ReportViolation:
+        """`report_violation` at the advisory level, built on the first advisory (most runs have none)."""
+        return advisory_reporter(self.report_violation)
+
     def report(self, outcomes: Iterable[Outcome], reason_of: Callable[[Violation], Any]) -> None:
         for outcome in outcomes:
             if isinstance(outcome, Undecided):
@@ -109,12 +114,12 @@ class _Reporter:
                 self.report_violation(outcome.message, outcome.urn)
             else:
                 message = accepted_message(self.rule, outcome.message, reason)
-                advisory_reporter(self.report_violation)(message, outcome.urn)
+                self.report_advisory(message, outcome.urn)
 
     def _undecided(self, message: str, urn: str | None) -> None:
         """On its resource when known (an advisory), else with the stack's "can't run policy" advisory."""
         if urn:
-            advisory_reporter(self.report_violation)(f"{UNDECIDED_PREFIX}{message}", urn)
+            self.report_advisory(f"{UNDECIDED_PREFIX}{message}", urn)
         else:
             self.undecided.append(message)
 
