@@ -9,6 +9,7 @@ from pulumi_policy import PolicyResource
 
 from . import tokens as t
 from .graph import StackView, dependencies
+from .iam import execute_api_arn
 from .model import (
     Config,
     Outcome,
@@ -203,11 +204,12 @@ def body_authorizer_cache(props: Mapping[str, Any], config: Config) -> Iterator[
 
 
 def _pins_one_api(arn: str) -> bool:
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[2] != "execute-api":
+    parsed = execute_api_arn(arn)
+    if parsed is None:
         return False
-    api_id = parts[5].split("/", 1)[0]
-    return "*" not in parts[4] and api_id not in ("", "*")
+    _, account, routes = parsed
+    api_id = routes.split("/", 1)[0]
+    return "*" not in account and api_id not in ("", "*")
 
 
 def permission_source_arn(props: Mapping[str, Any], _config: Config) -> Iterator[Outcome]:

@@ -87,6 +87,15 @@ def _actions(statement: Mapping[str, Any]) -> set[str]:
     return {str(lower(action)) for action in as_list(statement.get("Action"))}
 
 
+def execute_api_arn(arn: str) -> tuple[str, str, str] | None:
+    """(region, account, `<api-id>/<stage>/<METHOD>/<path>`) of an
+    `arn:<partition>:execute-api:<region>:<account>:<api-id>/…` ARN (parts may be `*`); None if not one."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[2] != "execute-api":
+        return None
+    return parts[3], parts[4], parts[5]
+
+
 def route_pattern(resource: str) -> str:
     """The `stage/METHOD/path` part of an execute-api resource (`*` for any).
 
@@ -95,10 +104,11 @@ def route_pattern(resource: str) -> str:
     """
     if resource.startswith("execute-api:/"):
         return resource[len("execute-api:/") :] or "*"
-    parts = resource.split(":", 5)
-    if len(parts) == 6 and parts[2] == "execute-api":
-        _, _, path = parts[5].partition("/")
-        return path if "/" in parts[5] else ("*" if parts[5] == "*" else "")
+    arn = execute_api_arn(resource)
+    if arn is not None:
+        routes = arn[2]
+        _, _, path = routes.partition("/")
+        return path if "/" in routes else ("*" if routes == "*" else "")
     return "*" if resource in ("*", "execute-api:*") else resource
 
 
