@@ -195,12 +195,8 @@ def _lambda_function(c: Created) -> State:
     }
 
 
-def _by_name(service: str, resource: Callable[[str], str]) -> Builder:
-    def build(c: Created) -> State:
-        physical = c.physical or f"{c.name}-{_hex(c.seed, 7)}"
-        return {"id": physical, "arn": _arn(service, c.region, resource(physical))}
-
-    return build
+def _kms_alias(c: Created) -> State:
+    return {"id": c.physical, "arn": _arn("kms", c.region, str(c.physical))}
 
 
 def _iam_policy(c: Created) -> State:
@@ -309,7 +305,7 @@ _BUILDERS: dict[str, Builder] = {
     "aws:iam/policy:Policy": _iam_policy,
     "aws:sns/topic:Topic": _sns_topic,
     "aws:kms/key:Key": _kms_key,
-    "aws:kms/alias:Alias": _by_name("kms", str),
+    "aws:kms/alias:Alias": _kms_alias,
     "aws:wafv2/webAcl:WebAcl": _wafv2("webacl"),
     "aws:wafv2/ipSet:IpSet": _wafv2("ipset"),
     "aws:acm/certificate:Certificate": _certificate,
