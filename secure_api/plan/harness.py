@@ -200,9 +200,13 @@ def run_program(
     `result` to see what had been registered by then.
     """
     result = result if result is not None else PlanResult(preview=preview)
-    logger = logging.getLogger(f"secure_api.harness.{id(result)}")
+    logger = logging.getLogger("secure_api.harness.warnings")
     logger.propagate = False
     logger.setLevel(logging.WARNING)
+    # One logger for every run, collecting into this run's result only: a logger per run would stay in
+    # logging's registry for good, and every earlier PlanResult with it.
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
     logger.addHandler(_WarningCollector(result))
     mocks = _Mocks(preview=preview, region=region)
     # A new root stack per run, as `pulumi preview` starts one: its URN names this project and stack, and
