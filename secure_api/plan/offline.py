@@ -234,7 +234,8 @@ def read_stack_file(project: Project, stack: str) -> StackFile:
         known = ", ".join(project.stacks()) or "none"
         raise StackFileError(f"no stack file {path.name} in {path.parent}; stacks here: {known}")
     document, root = _load_yaml(path)
-    if not isinstance(document or {}, dict) or not isinstance((document or {}).get("config") or {}, dict):
+    document = document or {}
+    if not isinstance(document, dict) or not isinstance(document.get("config") or {}, dict):
         raise StackFileError(f"{path.name} must be a mapping with a `config:` mapping")
     config_node = next((v for k, v in root.value if k.value == "config"), None) if root else None
     raw_lines: dict[str, int] = {}
@@ -244,7 +245,7 @@ def read_stack_file(project: Project, stack: str) -> StackFile:
     lines: dict[str, int] = {}
     secrets = set()
     spelling: dict[str, str] = {}
-    for key, value in ((document or {}).get("config") or {}).items():
+    for key, value in (document.get("config") or {}).items():
         full = str(key) if ":" in str(key) else f"{project.name}:{key}"
         if full in config:
             raise StackFileError(
