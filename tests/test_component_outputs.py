@@ -16,7 +16,8 @@ import pytest
 from pulumi.output import Unknown
 
 from secure_api import SecureApi, SecureApiArgs
-from secure_api.plan.harness import ACCOUNT_ID, PlanResult, run_program
+from secure_api.plan.harness import PlanResult, run_program
+from secure_api.plan.mock_state import ACCOUNT_ID
 
 REGION = "us-east-1"
 FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:orders-backend"

@@ -141,7 +141,7 @@ def _scope(claims: dict[str, Any]) -> str:
     if type(scp) is not list:
         raise AuthenticationError("bad_claim")
     for item in scp:
-        if type(item) is not str or not item or len(item.split()) != 1 or item != item.strip():
+        if type(item) is not str or item.split() != [item]:  # empty, or holds whitespace
             raise AuthenticationError("bad_claim")
     return " ".join(scp)
 

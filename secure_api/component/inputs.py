@@ -35,18 +35,11 @@ from pydantic import BaseModel
 
 from . import args as typed_args
 from .config import NAMESPACE, ConfigError, StackConfig, parse_config
+from .config.errors import key_path
 
 KeyPath = tuple[str | int, ...]
 
 _DROP = object()
-
-
-def key_path(path: KeyPath) -> str:
-    """`routes[0].integration.functionArn`, as ConfigError reports key paths."""
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text
 
 
 def _pattern(path: KeyPath) -> str:

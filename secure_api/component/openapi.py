@@ -87,7 +87,7 @@ def build_openapi(config: StackConfig, refs: ApiReferences) -> dict[str, Any]:
         paths.setdefault(route.path, {})[_OPENAPI_METHOD[route.method]] = operation
     if config.cors:
         for path, routes in preflights.items():
-            paths[path]["options"] = _preflight(path, ids[f"OPTIONS {path}"], routes, config, config.cors)
+            paths[path]["options"] = _preflight(ids[f"OPTIONS {path}"], routes, config, config.cors)
     components: dict[str, Any] = {"securitySchemes": _security_schemes(config, refs)}
     if models:
         by_key = {r.key: r for r in config.routes}
@@ -185,10 +185,8 @@ def _model(route: Route) -> dict[str, Any]:
     return route.request_body.model_schema
 
 
-def _preflight(
-    path: str, operation_id: str, routes: list[Route], config: StackConfig, cors: CorsSettings
-) -> dict[str, Any]:
-    """OPTIONS answered by API Gateway itself: no authorizer, no API key, no backend."""
+def _preflight(operation_id: str, routes: list[Route], config: StackConfig, cors: CorsSettings) -> dict[str, Any]:
+    """OPTIONS answered by API Gateway itself for the path of `routes`: no authorizer, no API key, no backend."""
     headers = browser.preflight_headers(config, routes)
     answer: dict[str, Any] = {
         "statusCode": browser.PREFLIGHT_STATUS,
@@ -209,8 +207,7 @@ def _preflight(
             "responses": {"default": answer},
         },
     }
-    path_parameters = [s.strip("{}").rstrip("+") for s in path.split("/") if s.startswith("{")]
-    if path_parameters:
+    if path_parameters := routes[0].path_parameters:
         operation["parameters"] = _parameters("path", path_parameters)
     return operation
 

@@ -19,6 +19,7 @@ import logging
 import os
 import sys
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ from ..component.config import ConfigError
 from ..component.packaging import PackagingError
 from .harness import UnsupportedDataSourceError
 from .locations import Locator, repository_root
-from .offline import Plan, StackFileError, find_project, run_plan
+from .offline import Plan, Project, StackFileError, find_project, run_plan
 from .report import render_plan
 from .schema import render_schema
 from .state import StateFileError, load_state, protected_changes, retired_resource_warnings
@@ -136,10 +137,8 @@ def _state(path: Path | None) -> list[dict[str, Any]] | None:
         ) from None
 
 
-def _stack_name(args: argparse.Namespace) -> str:
-    if args.stack:
-        return str(args.stack)
-    project = find_project(args.cwd or Path.cwd())
+def _only_stack(project: Project) -> str:
+    """The stack to plan when --stack is not given: the project's only stack file."""
     stacks = project.stacks()
     if len(stacks) == 1:
         return stacks[0]
@@ -159,25 +158,27 @@ def _program_failure(error: BaseException, plan_dir: Path) -> str:
 
 
 def _plan(args: argparse.Namespace) -> Plan:
-    stack = _stack_name(args)
     try:
-        plan = run_plan(stack, preview=not args.update, cwd=args.cwd)
+        project = find_project(args.cwd or Path.cwd())
+        return run_plan(project, args.stack or _only_stack(project), preview=not args.update)
     except (ConfigError, StackFileError, PackagingError, UnsupportedDataSourceError) as error:
         raise _PlanError(str(error), EXIT_BAD_INPUT) from None
     except Exception as error:  # any exception of the user's program is a bad program, exit 2
-        project = find_project(args.cwd or Path.cwd())
         raise _PlanError(_program_failure(error, project.directory), EXIT_BAD_INPUT) from None
-    return plan
 
 
-def _progress_handler() -> logging.Handler:
+@contextlib.contextmanager
+def _progress_on_stderr() -> Iterator[None]:
     """Progress lines (the authorizer package build) on stderr, so stdout stays a clean document."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     logger = logging.getLogger("secure_api.component.packaging")
     logger.setLevel(logging.INFO)
     logger.addHandler(handler)
-    return handler
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
 
 
 def _run_plan(args: argparse.Namespace) -> tuple[str, int]:
@@ -186,11 +187,8 @@ def _run_plan(args: argparse.Namespace) -> tuple[str, int]:
         raise _PlanError("--no-policy only goes with --format text", EXIT_BAD_INPUT)
     policy_config = _policy_config(args.policy_config)
     state = _state(args.state)
-    handler = _progress_handler()
-    try:
+    with _progress_on_stderr():
         plan = _plan(args)
-    finally:
-        logging.getLogger("secure_api.component.packaging").removeHandler(handler)
     if state is not None:
         plan.result.warnings.extend(retired_resource_warnings(state))
         plan.result.warnings.extend(change.message for change in protected_changes(state, plan.result))
@@ -230,8 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         text, code = _run_plan(args)
-    except (_PlanError, StackFileError) as error:
-        code = error.code if isinstance(error, _PlanError) else EXIT_BAD_INPUT
+    except _PlanError as error:
+        code = error.code
         print(f"error: {error}", file=sys.stderr)
         if args.format == "json":
             _emit(render_json_error(str(error), code))

@@ -25,7 +25,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from ..component.config import StackConfig
 from ..component.resource import CONSTRUCTED, TYPE_TOKEN
-from .mock_state import ACCOUNT_ID, PARTITION, created_state, policy_document
+from .mock_state import created_state, data_source
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -99,23 +99,10 @@ class _Mocks(pulumi.runtime.Mocks):
         return computed.pop("id"), {**computed, **args.inputs}
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
-        if args.token == "aws:index/getRegion:getRegion":
-            return {"name": self.region, "region": self.region, "id": self.region}
-        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {
-                "accountId": ACCOUNT_ID,
-                "arn": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:user/plan",
-                "userId": "PLAN",
-                "id": ACCOUNT_ID,
-            }
-        if args.token == "aws:index/getPartition:getPartition":
-            return {"partition": PARTITION, "dnsSuffix": "amazonaws.com", "id": PARTITION}
-        if args.token == "aws:iam/getPolicyDocument:getPolicyDocument":
-            return policy_document(args.args)
-        if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            names = [f"{self.region}{zone}" for zone in "abc"]
-            return {"names": names, "id": self.region}
-        raise UnsupportedDataSourceError(args.token)
+        answer = data_source(args.token, args.args, self.region)
+        if answer is None:
+            raise UnsupportedDataSourceError(args.token)
+        return answer
 
 
 class UnsupportedDataSourceError(Exception):
@@ -200,9 +187,13 @@ def run_program(
     `result` to see what had been registered by then.
     """
     result = result if result is not None else PlanResult(preview=preview)
-    logger = logging.getLogger(f"secure_api.harness.{id(result)}")
+    logger = logging.getLogger("secure_api.harness.warnings")
     logger.propagate = False
     logger.setLevel(logging.WARNING)
+    # One logger for every run, collecting into this run's result only: a logger per run would stay in
+    # logging's registry for good, and every earlier PlanResult with it.
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
     logger.addHandler(_WarningCollector(result))
     mocks = _Mocks(preview=preview, region=region)
     # A new root stack per run, as `pulumi preview` starts one: its URN names this project and stack, and

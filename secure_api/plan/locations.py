@@ -130,7 +130,9 @@ class Locator:
         self.root = root
         self.by_urn = {resource.urn: resource for resource in resources}
         self.uses_component = any(resource.type == TYPE_TOKEN for resource in resources)
-        program = plan.project.main / "__main__.py" if plan.project.main.is_dir() else plan.project.main
+        self.args_in_code = not plan.stack_file.namespace(NAMESPACE)
+        """No `secure-api:` config in the stack file: a SecureApi gets its args in the program."""
+        program = plan.project.program
         self.program = self._relative(program) or program.name
         self.stack_uri = self._relative(plan.stack_file.path) or plan.stack_file.path.name
 
@@ -145,7 +147,7 @@ class Locator:
         component = built_by_component(finding.urn) if finding.urn else self.uses_component
         if component and finding.rule in RULE_CONFIG:
             call = self._component_call(resource)
-            if call is not None and not self.plan.stack_file.namespace(NAMESPACE):
+            if call is not None and self.args_in_code:
                 return self._in_args(finding, resource, call)
             return self._in_stack_file(finding, resource)
         if resource is not None and resource.source_file:

@@ -1,4 +1,6 @@
-"""What AWS would return for a created resource: ids, ARNs, names, domain names and endpoints in AWS's shapes.
+"""What AWS would return for a created resource: ids, ARNs, names, domain names and endpoints in AWS's shapes;
+and what it answers to the data sources the offline plan supports (region, caller identity, partition,
+availability zones, IAM policy documents).
 
 Used by the mock runtime in update mode (preview leaves computed outputs unknown). Every value is
 derived from the resource's type and logical name, so two runs of one program give the same state.
@@ -195,12 +197,8 @@ def _lambda_function(c: Created) -> State:
     }
 
 
-def _by_name(service: str, resource: Callable[[str], str]) -> Builder:
-    def build(c: Created) -> State:
-        physical = c.physical or f"{c.name}-{_hex(c.seed, 7)}"
-        return {"id": physical, "arn": _arn(service, c.region, resource(physical))}
-
-    return build
+def _kms_alias(c: Created) -> State:
+    return {"id": c.physical, "arn": _arn("kms", c.region, str(c.physical))}
 
 
 def _iam_policy(c: Created) -> State:
@@ -309,7 +307,7 @@ _BUILDERS: dict[str, Builder] = {
     "aws:iam/policy:Policy": _iam_policy,
     "aws:sns/topic:Topic": _sns_topic,
     "aws:kms/key:Key": _kms_key,
-    "aws:kms/alias:Alias": _by_name("kms", str),
+    "aws:kms/alias:Alias": _kms_alias,
     "aws:wafv2/webAcl:WebAcl": _wafv2("webacl"),
     "aws:wafv2/ipSet:IpSet": _wafv2("ipset"),
     "aws:acm/certificate:Certificate": _certificate,
@@ -355,6 +353,26 @@ def created_state(type_: str, name: str, inputs: Mapping[str, Any], region: str)
     if physical is not None:
         state[_NAME_INPUT[type_]] = physical
     return state
+
+
+def data_source(token: str, args: Mapping[str, Any], region: str) -> dict[str, Any] | None:
+    """What AWS answers to one of the data sources the offline plan supports (`token`); None for any other."""
+    if token == "aws:index/getRegion:getRegion":
+        return {"name": region, "region": region, "id": region}
+    if token == "aws:index/getCallerIdentity:getCallerIdentity":
+        return {
+            "accountId": ACCOUNT_ID,
+            "arn": _arn("iam", "", "user/plan"),
+            "userId": "PLAN",
+            "id": ACCOUNT_ID,
+        }
+    if token == "aws:index/getPartition:getPartition":
+        return {"partition": PARTITION, "dnsSuffix": "amazonaws.com", "id": PARTITION}
+    if token == "aws:iam/getPolicyDocument:getPolicyDocument":
+        return policy_document(args)
+    if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+        return {"names": [f"{region}{zone}" for zone in "abc"], "id": region}
+    return None
 
 
 def policy_document(args: Mapping[str, Any]) -> dict[str, Any]:

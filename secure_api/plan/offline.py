@@ -79,6 +79,11 @@ class Project:
         """The program's working directory under the Pulumi CLI: the `main:` folder, else the file's folder."""
         return self.main if self.main.is_dir() else self.main.parent
 
+    @property
+    def program(self) -> Path:
+        """The program's entry file: `main:` itself, or `__main__.py` in the `main:` (or project) folder."""
+        return self.main / "__main__.py" if self.main.is_dir() else self.main
+
     def stack_path(self, stack: str) -> Path:
         for suffix in (".yaml", ".yml"):
             candidate = self.stack_config_dir / f"Pulumi.{stack}{suffix}"
@@ -162,17 +167,17 @@ def _read_project(path: Path) -> Project:
     entry = directory if main is None else (directory / str(main)).resolve()
     if main is not None and not entry.is_relative_to(directory):
         raise StackFileError(f"{path}: `main: {main}` must be a folder or file inside the project folder")
-    program = entry / "__main__.py" if entry.is_dir() else entry
-    if not program.is_file():
-        where = f"`main: {main}`" if main is not None else "the project folder (no `main:`)"
-        raise StackFileError(f"{path}: no Python program at {where}: expected {program}")
     config_dir = document.get("stackConfigDir")
-    return Project(
+    project = Project(
         directory=directory,
         name=name,
         main=entry,
         stack_config_dir=directory / str(config_dir) if config_dir else directory,
     )
+    if not project.program.is_file():
+        where = f"`main: {main}`" if main is not None else "the project folder (no `main:`)"
+        raise StackFileError(f"{path}: no Python program at {where}: expected {project.program}")
+    return project
 
 
 def _load_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
@@ -229,7 +234,8 @@ def read_stack_file(project: Project, stack: str) -> StackFile:
         known = ", ".join(project.stacks()) or "none"
         raise StackFileError(f"no stack file {path.name} in {path.parent}; stacks here: {known}")
     document, root = _load_yaml(path)
-    if not isinstance(document or {}, dict) or not isinstance((document or {}).get("config") or {}, dict):
+    document = document or {}
+    if not isinstance(document, dict) or not isinstance(document.get("config") or {}, dict):
         raise StackFileError(f"{path.name} must be a mapping with a `config:` mapping")
     config_node = next((v for k, v in root.value if k.value == "config"), None) if root else None
     raw_lines: dict[str, int] = {}
@@ -239,7 +245,7 @@ def read_stack_file(project: Project, stack: str) -> StackFile:
     lines: dict[str, int] = {}
     secrets = set()
     spelling: dict[str, str] = {}
-    for key, value in ((document or {}).get("config") or {}).items():
+    for key, value in (document.get("config") or {}).items():
         full = str(key) if ":" in str(key) else f"{project.name}:{key}"
         if full in config:
             raise StackFileError(
@@ -341,17 +347,18 @@ def _program_context(project: Project) -> Iterator[None]:
     """
     before = os.getcwd()
     modules = set(sys.modules)
-    sys.path.insert(0, str(project.work_dir))
-    os.chdir(project.work_dir)
+    work_dir = project.work_dir
+    sys.path.insert(0, str(work_dir))
+    os.chdir(work_dir)
     try:
         yield
     finally:
         os.chdir(before)
         with contextlib.suppress(ValueError):
-            sys.path.remove(str(project.work_dir))
+            sys.path.remove(str(work_dir))
         for name in set(sys.modules) - modules:
             origin = getattr(sys.modules[name], "__file__", None) or ""
-            if origin and Path(origin).resolve().is_relative_to(project.work_dir):
+            if origin and Path(origin).resolve().is_relative_to(work_dir):
                 del sys.modules[name]
 
 
@@ -366,20 +373,19 @@ class Plan:
 
 
 def run_plan(
+    project: Project,
     stack: str,
     *,
     preview: bool,
-    cwd: Path | None = None,
     config: Mapping[str, Any] | None = None,
     result: PlanResult | None = None,
 ) -> Plan:
-    """Find the project at or above `cwd`, read `stack`'s file and run the program on the mock runtime.
+    """Read `stack`'s file of `project` (see `find_project`) and run the program on the mock runtime.
 
     `config` replaces the stack file's `secure-api:` values (camelCase, prefix stripped). Raises
-    StackFileError for an unusable project/stack file; a ConfigError from the program gets the
+    StackFileError for an unusable stack file; a ConfigError from the program gets the
     component keys found in the wrong namespace appended.
     """
-    project = find_project(cwd or Path.cwd())
     stack_file = read_stack_file(project, stack)
     region = resolve_region(stack_file)
     values = pulumi_config(stack_file, region, config)
@@ -426,4 +432,5 @@ def plan_stack(
     result: PlanResult | None = None,
 ) -> PlanResult:
     """Plan `stack` of the project at or above `project_dir` (default: the working directory); see `run_plan`."""
-    return run_plan(stack, preview=preview, cwd=project_dir, config=config, result=result).result
+    project = find_project(project_dir or Path.cwd())
+    return run_plan(project, stack, preview=preview, config=config, result=result).result

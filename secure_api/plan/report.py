@@ -8,6 +8,8 @@ from typing import Any
 
 from pulumi.runtime import rpc
 
+from secure_api_policies.tokens import LOG_GROUP
+
 from ..component.config import StackConfig
 from ..component.config.routes import HttpIntegration, LambdaIntegration
 from .harness import STACK_TYPE, PlannedResource, PlanResult
@@ -52,7 +54,7 @@ def layer_of(resource: PlannedResource) -> str:
         return "observability"
     if "authorizer" in resource.name:
         return "auth"
-    if resource.type == "aws:cloudwatch/logGroup:LogGroup" and "waf" in resource.name:
+    if resource.type == LOG_GROUP and "waf" in resource.name:
         return "waf"
     return _LAYER_OF_SERVICE.get(service, "api")
 
@@ -287,7 +289,7 @@ def _update_details(result: PlanResult) -> list[str]:
         lines.extend(["", "Stack outputs"])
         width = max(len(key) for key in outputs)
         lines.extend(f"  {key:<{width}}  {_show(value)}" for key, value in sorted(outputs.items()))
-    groups = [r for r in result.of_type("aws:cloudwatch/logGroup:LogGroup") if r.protect]
+    groups = [r for r in result.of_type(LOG_GROUP) if r.protect]
     if groups:
         lines.extend(["", "Protected log groups (physical names)"])
         lines.extend(f"  {r.outputs.get('name', r.inputs.get('name', '?'))}  ({r.name})" for r in groups)

@@ -17,6 +17,9 @@ from typing import Any
 
 from pulumi.output import Unknown
 
+from secure_api_policies.tokens import LOG_GROUP, REST_API_POLICY
+
+from ..component.resource import TYPE_TOKEN
 from .harness import PlanResult
 
 # What in the config asks for each protected resource, by the role in its name (`<component>-<role>`).
@@ -27,7 +30,6 @@ CONFIG_KEY_OF_ROLE = {
     "authorizer-logs": "routes (a route with auth: custom)",
     "users": "routes (a route with auth: cognito) and cognito.enabled",
 }
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
 
 class StateFileError(ValueError):
@@ -87,9 +89,6 @@ def protected_changes(state: list[dict[str, Any]], plan: PlanResult) -> list[Pro
     return changes
 
 
-REST_API_POLICY = "aws:apigateway/restApiPolicy:RestApiPolicy"
-
-
 def retired_resource_warnings(state: list[dict[str, Any]]) -> list[str]:
     """Resources an older secure-api kept in the state whose deletion would undo what replaced them.
 
@@ -102,5 +101,5 @@ def retired_resource_warnings(state: list[dict[str, Any]]) -> list[str]:
         f"carries: run `pulumi state delete '{resource.get('urn')}'` before `pulumi up`, or deleting it clears "
         "the API's policy (README: secure-api:network)"
         for resource in state
-        if resource.get("type") == REST_API_POLICY and "secure-api:index:SecureApi$" in str(resource.get("urn", ""))
+        if resource.get("type") == REST_API_POLICY and f"{TYPE_TOKEN}$" in str(resource.get("urn", ""))
     ]

@@ -66,16 +66,18 @@ def _tag_of(model: type[BaseModel]) -> str | None:
     return args[0] if len(args) == 1 else None
 
 
-def _path(loc: Sequence[str | int]) -> str:
+def key_path(path: Sequence[str | int]) -> str:
+    """`routes[0].integration.functionArn`, as ConfigError reports key paths."""
     text = ""
-    for index, part in enumerate(loc):
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif index and loc[index - 1] == "integration":
-            continue  # the discriminator tag pydantic inserts; the user never wrote it
-        else:
-            text += f".{part}" if text else part
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
     return text
+
+
+def _path(loc: Sequence[str | int]) -> str:
+    # Without the discriminator tag pydantic inserts after `integration`; the user never wrote it.
+    tag = [isinstance(part, str) and index > 0 and loc[index - 1] == "integration" for index, part in enumerate(loc)]
+    return key_path([part for part, is_tag in zip(loc, tag, strict=True) if not is_tag])
 
 
 def problems_from(error: ValidationError, root: type[BaseModel]) -> list[tuple[str, str]]:

@@ -23,9 +23,9 @@ import pulumi
 
 from ..config import StackConfig
 from .iam_invoke import route_arn_suffix
+from .policy_document import VERSION, statement
 
 INVOKE = ["execute-api:Invoke"]
-VERSION = "2012-10-17"
 
 
 def warn_open_network(config: StackConfig) -> None:
@@ -57,32 +57,31 @@ def _statements(config: StackConfig, api_arn: str) -> list[dict[str, Any]]:
     def arns(iam: bool) -> list[str]:
         return [api_arn + route_arn_suffix(stage, r) for r in config.routes if (r.auth == "iam") == iam]
 
-    def statement(sid: str, effect: str, resources: list[str], condition: dict[str, Any] | None = None) -> dict:
-        body: dict[str, Any] = {"Sid": sid, "Effect": effect, "Principal": "*", "Action": INVOKE, "Resource": resources}
-        if condition:
-            body["Condition"] = condition
-        return body
-
     statements: list[dict[str, Any]] = []
     # Anonymous callers (Cognito, Lambda authorizer, public routes) need the resource policy's Allow.
     # The `iam` routes are left out: for same-account callers an Allow for "*" would stand in for
     # their IAM policy, so those routes stay governed by IAM (and the grants below).
     if public := arns(iam=False):
-        statements.append(statement("AllowInvokeOfRoutes", "Allow", public))
+        statements.append(statement("Allow", INVOKE, public, principal="*", sid="AllowInvokeOfRoutes"))
     for key, allowed, sid in (
         ("aws:PrincipalAccount", network.allowed_accounts, "AllowIamRoutesToAccounts"),
         ("aws:PrincipalOrgID", network.allowed_organizations, "AllowIamRoutesToOrganizations"),
     ):
         if allowed:
-            statements.append(statement(sid, "Allow", arns(iam=True), {"StringEquals": {key: list(allowed)}}))
+            condition = {"StringEquals": {key: list(allowed)}}
+            statements.append(statement("Allow", INVOKE, arns(iam=True), principal="*", condition=condition, sid=sid))
     whole_api = [api_arn + "/*"]
     private = config.api.endpoint_type == "PRIVATE"
     if network.allowed_source_cidrs:
         # Through a VPC endpoint the caller's address is its VPC address, not aws:SourceIp.
         key = "aws:VpcSourceIp" if private else "aws:SourceIp"
         condition = {"NotIpAddress": {key: list(network.allowed_source_cidrs)}}
-        statements.append(statement("DenyOutsideSourceCidrs", "Deny", whole_api, condition))
+        statements.append(
+            statement("Deny", INVOKE, whole_api, principal="*", condition=condition, sid="DenyOutsideSourceCidrs")
+        )
     if private:
         condition = {"StringNotEquals": {"aws:SourceVpce": list(network.vpc_endpoint_ids)}}
-        statements.append(statement("DenyOutsideVpcEndpoints", "Deny", whole_api, condition))
+        statements.append(
+            statement("Deny", INVOKE, whole_api, principal="*", condition=condition, sid="DenyOutsideVpcEndpoints")
+        )
     return statements

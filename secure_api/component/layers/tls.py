@@ -105,10 +105,7 @@ def check_domain_region(ctx: LayerContext) -> None:
     if settings is None:
         return
     problems = [
-        (
-            key,
-            f"the certificate is in {region}; a regional custom domain needs one in the stack's region {ctx.region}",
-        )
+        (key, _other_region(region, ctx.region))
         for key, region in (
             ("domain.certificateArn", certificate_region(settings.certificate_arn)),
             (
@@ -128,19 +125,15 @@ def check_domain_region(ctx: LayerContext) -> None:
         )
 
 
+def _other_region(found: str | None, region: str) -> str:
+    return f"the certificate is in {found}; a regional custom domain needs one in the stack's region {region}"
+
+
 def _in_stack_region(arn: str, region: str) -> str:
     """A regional custom domain takes a certificate of its own region only; ConfigError otherwise."""
     found = certificate_region(arn)
     if found != region:
-        raise ConfigError(
-            NAMESPACE,
-            [
-                (
-                    "domain.certificateArn",
-                    f"the certificate is in {found}; a regional custom domain needs one in the stack's region {region}",
-                )
-            ],
-        )
+        raise ConfigError(NAMESPACE, [("domain.certificateArn", _other_region(found, region))])
     return arn
 
 
