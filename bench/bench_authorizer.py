@@ -39,7 +39,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from secure_api.authorizer import ZIP_PACKAGE  # noqa: E402
+from secure_api_authorizer import ZIP_PACKAGE  # noqa: E402
 
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Bench0001"
 CLIENT_ID = "bench-client"
@@ -100,7 +100,7 @@ def _cases(key: rsa.RSAPrivateKey, token: str, env: dict[str, str]) -> dict[str,
     signature = base64.urlsafe_b64decode(signature_b64 + "==")
     message, pkcs1, sha256 = signing_input.encode(), padding.PKCS1v15(), hashes.SHA256()
     os.environ.update(env)
-    from secure_api.authorizer import handler as module
+    from secure_api_authorizer import handler as module
 
     event = {"type": "TOKEN", "authorizationToken": f"Bearer {token}", "methodArn": METHOD_ARN}
     with contextlib.redirect_stdout(io.StringIO()):
@@ -154,7 +154,7 @@ def _cold_starts(env: dict[str, str]) -> dict[str, tuple[float, float]]:
         "print((time.perf_counter() - start) * 1000)\n"
     )
     with tempfile.TemporaryDirectory() as layout:
-        shutil.copytree(ROOT / "secure_api" / "authorizer", Path(layout) / ZIP_PACKAGE)
+        shutil.copytree(ROOT / "secure_api_authorizer", Path(layout) / ZIP_PACKAGE)
         base = {k: v for k, v in os.environ.items() if not k.startswith(("AUTH_", "JWT_", "AWS_LAMBDA"))}
         plain = {**base, "PYTHONPATH": layout}
         lambda_like = {**plain, **env, "AWS_LAMBDA_FUNCTION_NAME": "bench"}

@@ -21,9 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from secure_api.plan.offline import plan_stack
 from secure_api_policies.pack import bindings
 from secure_api_policies.verdict import analyze_request, configure_request, evaluate, servicer
+
+from secure_api.plan.offline import plan_stack
 
 REPO = Path(__file__).resolve().parent.parent
 

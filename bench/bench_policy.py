@@ -17,9 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from secure_api_policies.verdict import evaluate
+
 from secure_api.plan.harness import PlannedResource
 from secure_api.plan.offline import plan_stack
-from secure_api_policies.verdict import evaluate
 
 REPO = Path(__file__).resolve().parent.parent
 

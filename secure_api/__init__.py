@@ -17,8 +17,8 @@ The Pulumi component plugin (`python -m pulumi.run.plugin secure-api`) serves ev
 
 from importlib import metadata
 
-from .component import args
-from .component.args import SecureApiArgs
+from . import args
+from .args import SecureApiArgs
 from .component.config import ConfigError, StackConfig, parse_config, read_config
 from .component.resource import SecureApi
 

@@ -33,7 +33,7 @@ from pulumi.provider.experimental.analyzer import is_input, is_not_required, unw
 from pulumi.provider.experimental.util import camel_case
 from pydantic import BaseModel
 
-from . import args as typed_args
+from .. import args as typed_args
 from .config import NAMESPACE, ConfigError, StackConfig, parse_config
 from .config.errors import key_path
 

@@ -10,7 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from .args import SecureApiArgs
+from ..args import SecureApiArgs
 from .config import StackConfig
 from .fingerprint import redeploy_fingerprint
 from .inputs import component_inputs

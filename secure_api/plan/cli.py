@@ -35,9 +35,10 @@ from secure_api_policies.verdict import (
     render_text,
 )
 
+from secure_api_authorizer.build import PackagingError
+
 from .. import __version__
 from ..component.config import ConfigError
-from ..component.packaging import PackagingError
 from .harness import UnsupportedDataSourceError
 from .locations import Locator, repository_root
 from .offline import Plan, Project, StackFileError, find_project, run_plan
@@ -172,7 +173,7 @@ def _progress_on_stderr() -> Iterator[None]:
     """Progress lines (the authorizer package build) on stderr, so stdout stays a clean document."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
-    logger = logging.getLogger("secure_api.component.packaging")
+    logger = logging.getLogger("secure_api_authorizer.build")
     logger.setLevel(logging.INFO)
     logger.addHandler(handler)
     try:

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic.alias_generators import to_snake
-
 from secure_api_policies.verdict import Finding, Location
 
 from ..component.config import NAMESPACE

@@ -7,7 +7,6 @@ from collections import defaultdict
 from typing import Any
 
 from pulumi.runtime import rpc
-
 from secure_api_policies.tokens import LOG_GROUP
 
 from ..component.config import StackConfig

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from pulumi.output import Unknown
-
 from secure_api_policies.tokens import LOG_GROUP, REST_API_POLICY
 
 from ..component.resource import TYPE_TOKEN

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from secure_api.authorizer.authorizer import Authorizer
+from secure_api_authorizer.authorizer import Authorizer
 
 ISSUER = "https://issuer.test.example/tenant-1"
 CLIENT_ID = "app-client-1"

@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from secure_api.authorizer import api_keys
-from secure_api.authorizer.config import load_settings
-from secure_api.authorizer.errors import ConfigError
+from secure_api_authorizer import api_keys
+from secure_api_authorizer.config import load_settings
+from secure_api_authorizer.errors import ConfigError
 from tests.authorizer.support import METHOD_ARN, STAGE_ARN, Factory, effects, request_event, token_event
 
 GOLD_KEY = "k3y-gold-4f9a1c7e2b8d6a0f5e3c1b9d7a5f3e1c"

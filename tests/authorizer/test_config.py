@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from secure_api.authorizer import config
-from secure_api.authorizer.config import ConfigError, load_settings
-from secure_api.authorizer.keys import ALGORITHMS
+from secure_api_authorizer import config
+from secure_api_authorizer.config import ConfigError, load_settings
+from secure_api_authorizer.keys import ALGORITHMS
 
 COGNITO = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123"
 OIDC = "https://login.example.com/realms/main"

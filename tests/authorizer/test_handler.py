@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from secure_api.authorizer import HANDLER, ZIP_PACKAGE, handler
-from secure_api.authorizer.errors import ConfigError
+from secure_api_authorizer import HANDLER, ZIP_PACKAGE, handler
+from secure_api_authorizer.errors import ConfigError
 from tests.authorizer.support import Factory, Forge, JwksServer, jwt_env, token_event
 
 SOURCE = Path(handler.__file__).parent
@@ -50,7 +50,7 @@ def test_handler_string_names_the_entry_point_in_the_zip_layout() -> None:
     module, _, function = HANDLER.rpartition(".")
 
     assert module == f"{ZIP_PACKAGE}.handler"
-    assert callable(getattr(importlib.import_module(module.replace(ZIP_PACKAGE, "secure_api.authorizer")), function))
+    assert callable(getattr(importlib.import_module(module.replace(ZIP_PACKAGE, "secure_api_authorizer")), function))
 
 
 def test_handler_builds_the_authorizer_from_the_environment_once(

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from secure_api.authorizer.audit import AuditLog
-from secure_api.authorizer.errors import ConfigError
-from secure_api.authorizer.jwks import MAX_JWKS_BYTES, JwksCache
+from secure_api_authorizer.audit import AuditLog
+from secure_api_authorizer.errors import ConfigError
+from secure_api_authorizer.jwks import MAX_JWKS_BYTES, JwksCache
 from tests.authorizer.support import (
     STAGE_ARN,
     Factory,

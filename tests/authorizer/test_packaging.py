@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from secure_api.authorizer import HANDLER, ZIP_PACKAGE
-from secure_api.component import packaging
-from secure_api.component.packaging import LambdaPackage, PackagingError, build_authorizer_package
+from secure_api_authorizer import HANDLER, ZIP_PACKAGE
+from secure_api_authorizer import build as packaging
+from secure_api_authorizer.build import LambdaPackage, PackagingError, build_authorizer_package
 
 ELF_MACHINE = {"arm64": 183, "x86_64": 62}  # e_machine: EM_AARCH64, EM_X86_64
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from secure_api.authorizer.errors import AuthenticationError
-from secure_api.authorizer.routes import match_route, parse_method_arn, parse_routes
+from secure_api_authorizer.errors import AuthenticationError
+from secure_api_authorizer.routes import match_route, parse_method_arn, parse_routes
 from tests.authorizer.support import STAGE_ARN, Factory, Forge, Harness, JwksServer, effects, jwt_env, token_event
 
 API = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod"

@@ -12,9 +12,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from google.protobuf import json_format, struct_pb2
+from secure_api_policies import tokens as t
 
 from secure_api.plan.harness import PlannedResource
-from secure_api_policies import tokens as t
 
 MISNAMED_LOG_GROUP = "arn:aws:logs:eu-west-1:123456789012:log-group:waf-logs"
 Props = dict[str, Any]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from policy_mutants import MUTANTS, Mutant
+from secure_api_policies.verdict import Finding, evaluate, has_mandatory, is_mandatory_violation
 
 from secure_api.plan.harness import PlannedResource
 from secure_api.plan.offline import plan_stack
-from secure_api_policies.verdict import Finding, evaluate, has_mandatory, is_mandatory_violation
 
 MODES = ("preview", "update")
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import pulumi_aws as aws
 import pytest
 from google.protobuf import json_format
-
-from secure_api.plan.harness import run_program
-from secure_api.plan.offline import plan_stack
 from secure_api_policies.exceptions import marker_key
 from secure_api_policies.network import NO_POLICY
 from secure_api_policies.verdict import Finding, evaluate, has_mandatory
+
+from secure_api.plan.harness import run_program
+from secure_api.plan.offline import plan_stack
 
 MODES = ("preview", "update")
 REPO = Path(__file__).resolve().parents[2]

@@ -14,10 +14,6 @@ import pytest
 from policy_mutants import _edit_body, edit
 from policy_programs import secure_program
 from pulumi.runtime import proto
-
-from secure_api.component.config import ConfigError, parse_config
-from secure_api.plan.harness import PlannedResource, run_program
-from secure_api.plan.offline import plan_stack
 from secure_api_policies import tokens as t
 from secure_api_policies.exceptions import ACCEPTED_PREFIX, advisory_reporter, marker_key, scope_key
 from secure_api_policies.pack import policies
@@ -30,6 +26,10 @@ from secure_api_policies.verdict import (
     is_mandatory_violation,
     servicer,
 )
+
+from secure_api.component.config import ConfigError, parse_config
+from secure_api.plan.harness import PlannedResource, run_program
+from secure_api.plan.offline import plan_stack
 
 MODES = ("preview", "update")
 REPO = Path(__file__).resolve().parents[2]

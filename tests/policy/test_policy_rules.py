@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 import pytest
 from policy_cases import CASES
-
-from secure_api.plan.harness import run_program
 from secure_api_policies import RULES
 from secure_api_policies.verdict import Finding, evaluate
+
+from secure_api.plan.harness import run_program
 
 MODES = ("preview", "update")
 

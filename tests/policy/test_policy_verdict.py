@@ -16,9 +16,6 @@ from google.protobuf import empty_pb2
 from policy_programs import INSECURE_VIOLATIONS, insecure_program, secure_program
 from pulumi.runtime import proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
-
-from secure_api.plan.harness import PlannedResource, run_program
-from secure_api.plan.offline import plan_stack
 from secure_api_policies import RULES, policies
 from secure_api_policies import tokens as t
 from secure_api_policies.exceptions import accepted_message
@@ -38,6 +35,9 @@ from secure_api_policies.verdict import (
     render_text,
     servicer,
 )
+
+from secure_api.plan.harness import PlannedResource, run_program
+from secure_api.plan.offline import plan_stack
 
 REPO = Path(__file__).resolve().parents[2]
 BODY_RULES = {

@@ -7,7 +7,6 @@ import re
 from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
-
 from secure_api_policies.iam import covers_every_address
 
 from .base import ConfigModel, is_pending

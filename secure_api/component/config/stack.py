@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .accepted import tag_problems
+from ..relaxations import tag_problems
 from .api import ApiSettings
 from .auth import CognitoSettings, LambdaAuthorizerSettings
 from .base import ConfigModel

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import pulumi
 
 from ..config import StackConfig
-from ..config.accepted import Target, markers
 from ..inputs import ComponentInputs
+from ..relaxations import Target, markers
 
 
 @dataclass(frozen=True)
@@ -61,5 +61,5 @@ class LayerContext:
         return {"secure-api:component": self.name, **self.config.api.tags, **extra}
 
     def marked_tags(self, target: Target) -> dict[str, str]:
-        """The tags plus the accepted-exception markers `target` carries (`config.accepted`)."""
+        """The tags plus the accepted-exception markers `target` carries (`component.relaxations`)."""
         return {**self.tags(), **markers(self.config, self.name, target)}

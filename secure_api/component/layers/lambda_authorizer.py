@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from ..packaging import build_authorizer_package
+from secure_api_authorizer.build import build_authorizer_package
+
 from .cognito import UserPoolResources
 from .context import LayerContext
 from .log_groups import protected_log_group

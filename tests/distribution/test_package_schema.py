@@ -25,7 +25,7 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 import secure_api
 from secure_api.component.resource import TYPE_TOKEN
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 SNAPSHOT = DATA / "secure-api.schema.json"
 METASCHEMA = DATA / "pulumi-package-metaschema.json"
 

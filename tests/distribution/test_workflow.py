@@ -14,7 +14,7 @@ import yaml
 from secure_api.plan.cli import _parser
 from secure_api.plan.offline import StackFileLoader
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 WORKFLOW = REPO / ".github" / "workflows" / "policy-gate.yml"
 
 

@@ -13,14 +13,14 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from secure_api_policies import RULES
 
 from secure_api.plan.cli import EXIT_BAD_INPUT, EXIT_BAD_POLICY_CONFIG, EXIT_MANDATORY_VIOLATIONS, main
 from secure_api.plan.offline import StackFileLoader
-from secure_api_policies import RULES
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 POLICY_TESTS = REPO / "tests" / "policy"
-SARIF_SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
+SARIF_SCHEMA = json.loads((REPO / "tests" / "data" / "sarif-schema-2.1.0.json").read_text())
 NETWORK = {"allowedSourceCidrs": ["203.0.113.0/24"]}
 
 
@@ -441,7 +441,7 @@ def test_preview_and_update_agree_on_violations(stack: str, capsys: pytest.Captu
 def test_progress_line_while_the_authorizer_package_is_built(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from secure_api.component.packaging import default_cache_dir
+    from secure_api_authorizer.build import default_cache_dir
 
     cache = tmp_path / "cache"
     shutil.copytree(default_cache_dir() / "deps", cache / "secure-api" / "deps")  # wheels cached, zip not built

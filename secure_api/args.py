@@ -7,7 +7,7 @@ analyzer's rules (`pulumi/provider/experimental/analyzer.py`): TypedDicts, `enum
 `from __future__ import annotations` (the analyzer does not evaluate string annotations).
 
 Attribute names are snake_case; the schema (and every stack file) spells them in camelCase. The
-pydantic models in `config/` stay the validators: `tests/test_component_args.py` proves that both trees
+pydantic models in `config/` stay the validators: `tests/component/test_args.py` proves that both trees
 have the same keys, the same optional keys, the same enum values and the same stated defaults.
 
 `pulumi.Input[str]` marks every field that names an AWS resource or endpoint created elsewhere (a

@@ -19,11 +19,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 from google.protobuf import json_format, struct_pb2
 from pulumi.output import Unknown
+from secure_api_policies.verdict import evaluate, is_mandatory_violation
 
 from secure_api.component.config import ConfigError, parse_config
 from secure_api.component.config.tls import expiry_warnings, parse_truststore, project_dir
 from secure_api.plan.harness import PlannedResource, PlanResult
-from secure_api_policies.verdict import evaluate, is_mandatory_violation
 from tests.conftest import Plan
 
 DOMAIN = "aws:apigateway/domainName:DomainName"

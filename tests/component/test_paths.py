@@ -14,7 +14,7 @@ from secure_api import SecureApi
 from secure_api.component.config import ConfigError
 from secure_api.plan.harness import run_program
 
-CHECKOUT = Path(__file__).resolve().parents[1]
+CHECKOUT = Path(__file__).resolve().parents[2]
 CHECKOUT_CA = "examples/truststore/dev-ca.pem"
 
 

@@ -16,7 +16,7 @@ from secure_api.plan.cli import main
 from secure_api.plan.offline import StackFileLoader
 from secure_api.plan.schema import render_schema, shipped_schema, stack_file_schema
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 STACK_FILES = sorted([*REPO.glob("Pulumi.*.yaml"), *REPO.glob("examples/*/Pulumi.*.yaml")])
 SCHEMA = REPO / "secure_api" / "plan" / "stack-config.schema.json"
 

@@ -22,7 +22,7 @@ from packaging.requirements import Requirement
 import secure_api
 from secure_api_policies import pack_version
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 
 
@@ -81,9 +81,10 @@ def test_wheel_holds_the_packages_and_package_data_only(wheel: Path) -> None:
     assert wheel.name.startswith(f"secure_api-{VERSION}-")
     names = zipfile.ZipFile(wheel).namelist()
     top_level = {name.split("/")[0] for name in names}
-    assert top_level == {"secure_api", "secure_api_policies", f"secure_api-{VERSION}.dist-info"}
-    assert "secure_api/authorizer/requirements.txt" in names
-    assert "secure_api/component/args.py" in names
+    assert top_level == {"secure_api", "secure_api_authorizer", "secure_api_policies", f"secure_api-{VERSION}.dist-info"}
+    assert "secure_api_authorizer/requirements.txt" in names
+    assert "secure_api_policies/pack.py" in names
+    assert "secure_api/args.py" in names
     assert not [n for n in names if "/tests/" in n or n.endswith("conftest.py") or "bench" in n.split("/")[0]]
 
 
@@ -91,9 +92,9 @@ def test_installed_component_is_imported_from_outside_the_checkout(fresh_python:
     probe = (
         "import secure_api, secure_api_policies\n"
         "from secure_api import SecureApi, SecureApiArgs, ConfigError, read_config\n"
-        "from secure_api.component.packaging import build_authorizer_package\n"
+        "from secure_api_authorizer.build import build_authorizer_package\n"
         "import importlib.resources as r\n"
-        "assert r.files('secure_api.authorizer').joinpath('requirements.txt').is_file()\n"
+        "assert r.files('secure_api_authorizer').joinpath('requirements.txt').is_file()\n"
         "print(secure_api.__file__)\n"
         "print(secure_api.__version__)\n"
     )

@@ -23,7 +23,7 @@ from secure_api import SecureApi
 from secure_api.plan.harness import PlanResult, run_program
 from secure_api_policies.verdict import evaluate, is_mandatory_violation
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 REGION = "us-east-1"
 MODES = ["preview", "update"]
 _REFERENCE = re.compile(r"^\$\{([A-Za-z0-9_-]+)\.([A-Za-z0-9_]+)\}$")

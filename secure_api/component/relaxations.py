@@ -29,10 +29,10 @@ from secure_api_policies.exceptions import (
     tag_value,
 )
 
-from .waf import KNOWN_BAD_INPUTS, REPUTATION_GROUPS, WafSettings
+from .config.waf import KNOWN_BAD_INPUTS, REPUTATION_GROUPS, WafSettings
 
 if TYPE_CHECKING:
-    from .stack import StackConfig
+    from .config.stack import StackConfig
 
 Target = Literal["api", "stage", "user_pool", "web_acl", "log_group"]
 """The component's resources that carry markers: RestApi, Stage, UserPool, WebAcl, LogGroup."""

@@ -8,11 +8,11 @@ from typing import Any
 import airspeed
 import pytest
 from openapi_spec_validator import validate
+from secure_api_policies.verdict import evaluate, has_mandatory
 
 from secure_api.component.config import ConfigError, parse_config
 from secure_api.component.openapi import ApiReferences, build_openapi
 from secure_api.plan.report import render_plan
-from secure_api_policies.verdict import evaluate, has_mandatory
 from tests.conftest import Plan
 
 REFS = ApiReferences(

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ..authorizer import HANDLER, ZIP_PACKAGE
+from . import HANDLER, ZIP_PACKAGE
 
 Architecture = Literal["arm64", "x86_64"]
 
-SOURCE_DIR = Path(__file__).resolve().parents[1] / "authorizer"
+SOURCE_DIR = Path(__file__).resolve().parent
 REQUIREMENTS = SOURCE_DIR / "requirements.txt"
 # Bump when the layout or the zip format changes, so old cache entries are not reused.
 FORMAT_VERSION = "1"
@@ -96,11 +96,11 @@ def default_cache_dir() -> Path:
 
 
 def _function_sources() -> list[tuple[str, bytes]]:
-    """The function's modules, placed under ``ZIP_PACKAGE`` at the archive root."""
+    """The function's modules, placed under ``ZIP_PACKAGE`` at the archive root (this builder stays out)."""
     return sorted(
         (f"{ZIP_PACKAGE}/{path.relative_to(SOURCE_DIR).as_posix()}", path.read_bytes())
         for path in SOURCE_DIR.rglob("*.py")
-        if "__pycache__" not in path.parts
+        if "__pycache__" not in path.parts and path != Path(__file__).resolve()
     )
 
 

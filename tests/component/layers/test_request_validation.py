@@ -13,7 +13,7 @@ from secure_api.component.config import ConfigError, parse_config
 from secure_api.component.openapi import ApiReferences, build_openapi
 
 REFS = ApiReferences(region="eu-west-1", partition="aws", user_pool_arn="arn:pool", authorizer_function_arn="arn:fn")
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 ORDER_SCHEMA = REPO / "examples" / "schemas" / "create-order.json"
 
 
