@@ -18,10 +18,10 @@ import pulumi
 import pytest
 import yaml
 from pulumi.provider.experimental.component import ComponentProvider
+from secure_api_policies.verdict import evaluate, is_mandatory_violation
 
 from secure_api import SecureApi
 from secure_api.plan.harness import PlanResult, run_program
-from secure_api_policies.verdict import evaluate, is_mandatory_violation
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 REGION = "us-east-1"

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 import yaml
 from packaging.requirements import Requirement
+from secure_api_policies import pack_version
 
 import secure_api
-from secure_api_policies import pack_version
 
 ROOT = Path(__file__).resolve().parents[2]
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
