@@ -81,7 +81,8 @@ def test_wheel_holds_the_packages_and_package_data_only(wheel: Path) -> None:
     assert wheel.name.startswith(f"secure_api-{VERSION}-")
     names = zipfile.ZipFile(wheel).namelist()
     top_level = {name.split("/")[0] for name in names}
-    assert top_level == {"secure_api", "secure_api_authorizer", "secure_api_policies", f"secure_api-{VERSION}.dist-info"}
+    packages = {"secure_api", "secure_api_authorizer", "secure_api_policies"}
+    assert top_level == {*packages, f"secure_api-{VERSION}.dist-info"}
     assert "secure_api_authorizer/requirements.txt" in names
     assert "secure_api_policies/pack.py" in names
     assert "secure_api/args.py" in names
