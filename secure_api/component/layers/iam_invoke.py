@@ -10,11 +10,19 @@ from .context import LayerContext
 from .policy_document import document_json, statement
 
 
+def method_arn_suffix(stage_name: str, method: str, path: str) -> str:
+    """`/<stage>/<METHOD>/<path>` as execute-api ARNs spell it; `ANY` and path parameters become `*`.
+
+    Shape: `/v1/GET/orders/*` for `GET /orders/{id}` on stage `v1` (API Gateway developer guide,
+    "Control access for invoking an API": `execute-api:/stage/METHOD/resource-path`).
+    """
+    segments = ["*" if s.startswith("{") else s for s in path.split("/") if s]
+    return f"/{stage_name}/{'*' if method == 'ANY' else method}/" + "/".join(segments)
+
+
 def route_arn_suffix(stage_name: str, route: Route) -> str:
-    """`/<stage>/<METHOD>/<path>` as execute-api ARNs spell it; path parameters become `*`."""
-    method = "*" if route.method == "ANY" else route.method
-    segments = ["*" if s.startswith("{") else s for s in route.path.split("/") if s]
-    return f"/{stage_name}/{method}/" + "/".join(segments)
+    """`method_arn_suffix` of one configured route."""
+    return method_arn_suffix(stage_name, route.method, route.path)
 
 
 def build_invoke_policy(ctx: LayerContext, execution_arn: pulumi.Output[str]) -> aws.iam.Policy | None:

@@ -21,8 +21,9 @@ from typing import Any
 
 import pulumi
 
+from .. import cors as browser
 from ..config import StackConfig
-from .iam_invoke import route_arn_suffix
+from .iam_invoke import method_arn_suffix, route_arn_suffix
 from .policy_document import VERSION, statement
 
 INVOKE = ["execute-api:Invoke"]
@@ -61,7 +62,12 @@ def _statements(config: StackConfig, api_arn: str) -> list[dict[str, Any]]:
     # Anonymous callers (Cognito, Lambda authorizer, public routes) need the resource policy's Allow.
     # The `iam` routes are left out: for same-account callers an Allow for "*" would stand in for
     # their IAM policy, so those routes stay governed by IAM (and the grants below).
-    if public := arns(iam=False):
+    # CORS preflights are mock OPTIONS methods without an authorizer: API Gateway evaluates them
+    # against the resource policy alone, where "an implicit denial or any explicit denial results in
+    # denying the caller" (developer guide, "How API Gateway resource policies affect authorization
+    # workflow"), so each preflight path needs the Allow too, or every non-simple browser call fails.
+    public = arns(iam=False) + _preflight_arns(config, api_arn)
+    if public := list(dict.fromkeys(public)):
         statements.append(statement("Allow", INVOKE, public, principal="*", sid="AllowInvokeOfRoutes"))
     for key, allowed, sid in (
         ("aws:PrincipalAccount", network.allowed_accounts, "AllowIamRoutesToAccounts"),
@@ -85,3 +91,11 @@ def _statements(config: StackConfig, api_arn: str) -> list[dict[str, Any]]:
             statement("Deny", INVOKE, whole_api, principal="*", condition=condition, sid="DenyOutsideVpcEndpoints")
         )
     return statements
+
+
+def _preflight_arns(config: StackConfig, api_arn: str) -> list[str]:
+    """`<api_arn>/<stage>/OPTIONS/<path>` of every path that has a CORS preflight (none without `cors`)."""
+    if not config.cors:
+        return []
+    stage = config.api.stage_name
+    return [api_arn + method_arn_suffix(stage, "OPTIONS", path) for path in browser.routes_by_path(config)]

@@ -7,6 +7,7 @@ API's execution ARN, so its JSON is only readable in update mode; its wiring is 
 from __future__ import annotations
 
 import copy
+import fnmatch
 import json
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ REST_API = "aws:apigateway/restApi:RestApi"
 DEPLOYMENT = "aws:apigateway/deployment:Deployment"
 # Any API id of the deploying account and region: the policy is attached to this API only.
 API = "arn:aws:execute-api:eu-west-1:123456789012:*"
+REPO = Path(__file__).resolve().parents[3]
 
 IAM_ROUTE = {"path": "/reports", "method": "GET", "auth": "iam", "integration": {"type": "mock"}}
 PUBLIC_ROUTE = {
@@ -38,6 +40,10 @@ PUBLIC_ROUTE = {
 
 def body_policy(result: PlanResult) -> dict[str, Any] | None:
     return json.loads(result.one(REST_API).inputs["body"]).get("x-amazon-apigateway-policy")
+
+
+def openapi_body(result: PlanResult) -> dict[str, Any]:
+    return json.loads(result.one(REST_API).inputs["body"])
 
 
 def statements(result: PlanResult) -> dict[str, dict[str, Any]]:
@@ -94,19 +100,27 @@ def test_policy_denies_callers_outside_the_source_ranges(dev_plans: dict[str, Pl
     }
 
 
-def test_anonymous_allow_covers_the_non_iam_routes_only(dev_plans: dict[str, PlanResult]) -> None:
+def test_anonymous_allow_covers_the_non_iam_routes_and_the_cors_preflights_only(
+    dev_plans: dict[str, PlanResult],
+) -> None:
     result = dev_plans["update"]
     arn = API
     found = statements(result)
     allow = found["AllowInvokeOfRoutes"]
     assert (allow["Effect"], allow["Principal"]) == ("Allow", "*")
+    preflight_paths = {
+        path for path, methods in openapi_body(result)["paths"].items() if "options" in methods
+    }
     assert allow["Resource"] == [
         f"{arn}/v1/GET/health",
         f"{arn}/v1/GET/orders",
         f"{arn}/v1/POST/orders",
         f"{arn}/v1/GET/orders/*",
         f"{arn}/v1/POST/partners/webhook",
+        # The preflights (mock OPTIONS, no authorizer) are decided by the resource policy alone.
+        *[f"{arn}/v1/OPTIONS/{suffix}" for suffix in ("health", "orders", "orders/*", "reports/daily")],
     ]
+    assert preflight_paths == {"/health", "/orders", "/orders/{orderId}", "/reports/daily"}
     iam_routes = [f"{arn}/v1/GET/reports/daily", f"{arn}/v1/*/admin/*"]
     assert found["AllowIamRoutesToAccounts"]["Resource"] == iam_routes
     assert found["AllowIamRoutesToAccounts"]["Condition"] == {
@@ -294,3 +308,37 @@ def test_the_plan_names_the_0_2_0_policy_resource_to_drop_from_the_state(
     assert main(["plan", "--stack", "private", "--no-policy", "--state", str(tmp_path / "state.json")]) == 0
     (line,) = [line for line in capsys.readouterr().out.splitlines() if "secure-api 0.2.0" in line]
     assert f"run `pulumi state delete '{urn}'` before `pulumi up`" in line
+
+
+@pytest.mark.parametrize("stack", ["dev", "minimal", "private"])
+def test_every_preflight_of_every_repository_stack_is_allowed_by_the_resource_policy(stack: str) -> None:
+    """A preflight (no authorizer) needs an explicit Allow and no Deny for an allowed caller.
+
+    IAM's `*` in a Resource matches any run of characters, `/` included (IAM user guide, "IAM JSON
+    policy elements: Resource"), which is what `fnmatchcase` does for ARNs (they hold no `[`).
+    """
+    result = plan_stack(stack, preview=False, project_dir=REPO)
+    body = openapi_body(result)
+    policy = body.get("x-amazon-apigateway-policy")
+    if policy is None:
+        pytest.skip(f"stack {stack} has no resource policy: nothing can deny its preflights")
+    stage = result.one("aws:apigateway/stage:Stage").inputs["stageName"]
+    preflights = [path for path, methods in body["paths"].items() if "options" in methods]
+    if not preflights:
+        pytest.skip(f"stack {stack} configures no CORS: it has no preflight")
+    allows = [s for s in policy["Statement"] if s["Effect"] == "Allow" and s["Principal"] == "*"]
+    unconditional_denies = [s for s in policy["Statement"] if s["Effect"] == "Deny" and "Condition" not in s]
+    assert not unconditional_denies
+    for path in preflights:
+        suffix = f"/{stage}/OPTIONS/" + "/".join("x" if s.startswith("{") else s for s in path.split("/") if s)
+        assert any(
+            fnmatch.fnmatchcase(_arn_of_api(pattern) + suffix, pattern)
+            for s in allows
+            if "Condition" not in s
+            for pattern in s["Resource"]
+        ), f"{stack}: OPTIONS {path} is not allowed: every browser preflight would get 403"
+
+
+def _arn_of_api(pattern: str) -> str:
+    """`arn:<partition>:execute-api:<region>:<account>:abc123defg` in the pattern's region and account."""
+    return ":".join(pattern.split(":")[:5]) + ":abc123defg"
