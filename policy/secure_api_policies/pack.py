@@ -6,8 +6,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache, cached_property
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
+import yaml
 from pulumi_policy import (
     Policy,
     PolicyConfigSchema,
@@ -53,10 +55,15 @@ CHECKS: Mapping[str, Check] = {
 
 @cache
 def pack_version() -> str:
-    """The pack's version: the `secure-api` distribution's (`policy/PulumiPolicy.yaml` states the same, tested).
+    """The pack's version, e.g. `"0.2.0"`: `version` of the `PulumiPolicy.yaml` beside this package.
 
-    Raises `importlib.metadata.PackageNotFoundError` when the distribution is not installed.
+    In the pack folder (what `pulumi policy publish` uploads and the CLI runs) that manifest is read;
+    from the `secure-api` wheel, which ships the rules without the manifest, the distribution's version
+    (the same number, tested). Raises `importlib.metadata.PackageNotFoundError` when neither exists.
     """
+    manifest = Path(__file__).resolve().parents[1] / "PulumiPolicy.yaml"
+    if manifest.is_file():
+        return str(yaml.safe_load(manifest.read_text(encoding="utf-8"))["version"])
     return metadata.version("secure-api")
 
 

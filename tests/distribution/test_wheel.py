@@ -132,11 +132,11 @@ def test_program_in_another_folder_uses_the_installed_component_with_output_args
     assert int(run.stdout.split()[-1]) > 30
 
 
-def test_one_version_for_the_distribution_the_pack_and_its_requirement() -> None:
-    """`pulumi policy publish` reads PulumiPolicy.yaml; the pack's requirement must install the same rules."""
+def test_one_version_for_the_distribution_and_the_pack_whose_requirements_are_public() -> None:
+    """`pulumi policy publish` reads PulumiPolicy.yaml and uploads only `policy/`, rules included."""
     pack = yaml.safe_load((ROOT / "policy" / "PulumiPolicy.yaml").read_text())
     assert pack["version"] == VERSION == secure_api.__version__ == pack_version()
     lines = (ROOT / "policy" / "requirements.txt").read_text().splitlines()
     requirements = [Requirement(line) for line in lines if line.strip() and not line.startswith("#")]
-    (pinned,) = [r for r in requirements if r.name == "secure-api"]
-    assert str(pinned.specifier) == f"=={VERSION}"
+    assert sorted(r.name for r in requirements) == ["PyYAML", "pulumi-policy"]
+    assert (ROOT / "policy" / "secure_api_policies" / "__init__.py").is_file()
