@@ -22,6 +22,8 @@ JWT_CLOCK_SKEW_SECONDS = "JWT_CLOCK_SKEW_SECONDS"
 JWT_MAX_TOKEN_BYTES = "JWT_MAX_TOKEN_BYTES"
 JWKS_MIN_REFETCH_SECONDS = "JWKS_MIN_REFETCH_SECONDS"
 JWKS_TIMEOUT_SECONDS = "JWKS_TIMEOUT_SECONDS"
+JWKS_MAX_AGE_SECONDS = "JWKS_MAX_AGE_SECONDS"
+JWT_MAX_TOKEN_LIFETIME_SECONDS = "JWT_MAX_TOKEN_LIFETIME_SECONDS"
 ROUTE_REQUIREMENTS = "ROUTE_REQUIREMENTS"
 RESULT_TTL_SECONDS = "RESULT_TTL_SECONDS"
 API_KEY_SHA256 = "API_KEY_SHA256"
@@ -36,6 +38,11 @@ DEFAULT_CLOCK_SKEW_SECONDS = 10
 DEFAULT_MAX_TOKEN_BYTES = 8192
 DEFAULT_MIN_REFETCH_SECONDS = 15.0
 DEFAULT_TIMEOUT_SECONDS = 2.0
+# A cached key set older than this is fetched again before it verifies, so a key withdrawn from the
+# issuer's JWKS stops verifying within an hour in a warm environment.
+DEFAULT_MAX_KEY_SET_AGE_SECONDS = 3600.0
+# Above Cognito's longest access/ID token validity (1 day): `exp - iat` beyond it is refused.
+DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 86400
 MAX_TIMEOUT_SECONDS = 3.0
 # API Gateway's default authorizerResultTtlInSeconds: a stage-wide policy is right either way.
 DEFAULT_RESULT_TTL_SECONDS = 300
@@ -65,6 +72,8 @@ class Settings(NamedTuple):
     max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES
     jwks_min_refetch_seconds: float = DEFAULT_MIN_REFETCH_SECONDS
     jwks_timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    jwks_max_age_seconds: float = DEFAULT_MAX_KEY_SET_AGE_SECONDS
+    max_token_lifetime_seconds: int = DEFAULT_MAX_TOKEN_LIFETIME_SECONDS
     routes: tuple[RouteRule, ...] = ()
     result_ttl_seconds: int = DEFAULT_RESULT_TTL_SECONDS
     api_keys: tuple[tuple[bytes, str | None], ...] = ()
@@ -110,6 +119,10 @@ def _jwt_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "max_token_bytes": _bounded(env, JWT_MAX_TOKEN_BYTES, DEFAULT_MAX_TOKEN_BYTES, 256, 65536),
         "jwks_min_refetch_seconds": _bounded(env, JWKS_MIN_REFETCH_SECONDS, DEFAULT_MIN_REFETCH_SECONDS, 1, 3600),
         "jwks_timeout_seconds": _bounded(env, JWKS_TIMEOUT_SECONDS, DEFAULT_TIMEOUT_SECONDS, 0.05, MAX_TIMEOUT_SECONDS),
+        "jwks_max_age_seconds": _bounded(env, JWKS_MAX_AGE_SECONDS, DEFAULT_MAX_KEY_SET_AGE_SECONDS, 60, 86400),
+        "max_token_lifetime_seconds": _bounded(
+            env, JWT_MAX_TOKEN_LIFETIME_SECONDS, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, 60, 31 * 86400
+        ),
         "routes": parse_routes(_json(env, ROUTE_REQUIREMENTS, "{}")),
     }
 

@@ -12,11 +12,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .audit import AuditLog
-from .config import check_jwks_url
+from .config import DEFAULT_MAX_KEY_SET_AGE_SECONDS, check_jwks_url
 from .jose import loads_strict
-from .keys import VerifyKey, parse_jwk
+from .keys import UnusableKeyError, VerifyKey, load_jwk
 
 MAX_JWKS_BYTES = 256 * 1024
+
 _READ_CHUNK = 16 * 1024
 
 
@@ -67,6 +68,7 @@ class JwksCache:
         min_refetch: float,
         monotonic: Callable[[], float],
         log: AuditLog,
+        max_age: float = DEFAULT_MAX_KEY_SET_AGE_SECONDS,
     ) -> None:
         self._issuer = issuer
         self._url = url
@@ -78,30 +80,58 @@ class JwksCache:
         self._keys: dict[str, VerifyKey] = {}
         self._jwks: dict[str, dict[str, Any]] = {}
         self._last_attempt = float("-inf")
+        self._max_age = max_age
+        self._fetched_at = float("-inf")
+        self._reported: set[tuple[str, str]] = set()
 
     def get(self, kid: str) -> VerifyKey | None:
+        """The key for `kid`; refetches (at most every `min_refetch` s) for an unknown kid or a set older
+        than `max_age` s, so a key withdrawn from the issuer's JWKS stops verifying within `max_age`."""
         key = self._keys.get(kid)
-        if key is None and self._monotonic() - self._last_attempt >= self._min_refetch:
+        now = self._monotonic()
+        stale = now - self._fetched_at >= self._max_age
+        if (key is None or stale) and now - self._last_attempt >= self._min_refetch:
             self.refresh()
             key = self._keys.get(kid)
         return key
 
+    def prefetch(self) -> bool:
+        """`refresh` that never raises: whatever goes wrong is logged, and the first request tries again."""
+        try:
+            return self.refresh()
+        except Exception as exc:  # init must survive anything an issuer's endpoint sends
+            self._last_attempt = float("-inf")
+            return self._report(False, error=f"prefetch failed: {type(exc).__name__}")
+
     def refresh(self) -> bool:
         self._last_attempt = self._monotonic()
         try:
-            listed, entries = _entries(loads_strict(fetch_jwks(self._url, self._timeout).decode("utf-8")))
+            listed, entries, duplicated = _entries(loads_strict(fetch_jwks(self._url, self._timeout).decode("utf-8")))
         except (JwksError, ValueError, RecursionError) as exc:
             return self._report(False, error=str(exc)[:200] or type(exc).__name__)
         keys: dict[str, VerifyKey] = {}
+        skipped: dict[str, str] = dict.fromkeys(duplicated, "kid listed more than once")
         for kid, jwk in entries.items():
             # Keys are parsed once: an unchanged JWK keeps its parsed key across refreshes.
-            key = self._keys.get(kid) if self._jwks.get(kid) == jwk else parse_jwk(jwk, self._algorithms)
-            if key is not None:
-                keys[kid] = key
+            if self._jwks.get(kid) == jwk:
+                keys[kid] = self._keys[kid]
+                continue
+            try:
+                keys[kid] = load_jwk(jwk, self._algorithms)
+            except UnusableKeyError as exc:
+                skipped[kid] = str(exc)
+        # Each unusable key is reported once per environment (kid and reason), not at every refresh.
+        new = {kid: why for kid, why in skipped.items() if (kid, why) not in self._reported}
+        self._reported.update(new.items())
+        unusable = [{"kid": kid[:64], "reason": why} for kid, why in sorted(new.items())]
         if not keys:
-            return self._report(False, error="no usable signing key")
+            # Keep the last good set, as for an HTTP error: one bad publication never locks callers out.
+            return self._report(False, error="no usable signing key", unusableKeys=unusable)
         self._keys, self._jwks = keys, {kid: entries[kid] for kid in keys}
-        return self._report(True, keys=len(keys), skipped=listed - len(keys))
+        self._fetched_at = self._last_attempt
+        return self._report(
+            True, keys=len(keys), skipped=listed - len(keys), unusableKeys=unusable, unusableKeyCount=len(skipped)
+        )
 
     def _report(self, ok: bool, **fields: Any) -> bool:
         self._log.emit(
@@ -117,8 +147,8 @@ class JwksCache:
         return ok
 
 
-def _entries(document: object) -> tuple[int, dict[str, dict[str, Any]]]:
-    """How many JWKs are listed, and those with a kid by kid (a kid listed twice trusts neither)."""
+def _entries(document: object) -> tuple[int, dict[str, dict[str, Any]], set[str]]:
+    """How many JWKs are listed, those with a kid by kid, and the kids listed twice (trusted neither time)."""
     if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
         raise ValueError("not a JWK set")
     entries: dict[str, dict[str, Any]] = {}
@@ -131,4 +161,4 @@ def _entries(document: object) -> tuple[int, dict[str, dict[str, Any]]]:
             entries[kid] = jwk
     for kid in duplicated:
         del entries[kid]
-    return len(document["keys"]), entries
+    return len(document["keys"]), entries, duplicated

@@ -11,7 +11,7 @@ from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from .audit import AuditLog
-from .config import IssuerSettings, Settings
+from .config import DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, IssuerSettings, Settings
 from .errors import AuthenticationError
 from .events import Identity, bearer_token, credential
 from .jose import JwsParser
@@ -34,6 +34,7 @@ class JwtAuthenticator:
         self._parser = JwsParser(settings.algorithms, settings.max_token_bytes)
         self._header = settings.identity_header
         self._skew = settings.clock_skew_seconds
+        self._max_lifetime = settings.max_token_lifetime_seconds
         self._clock = clock
         self._issuers = {
             issuer.issuer: (
@@ -46,14 +47,16 @@ class JwtAuthenticator:
                     min_refetch=settings.jwks_min_refetch_seconds,
                     monotonic=monotonic,
                     log=log,
+                    max_age=settings.jwks_max_age_seconds,
                 ),
             )
             for issuer in settings.issuers
         }
 
     def prefetch(self) -> None:
+        """Fetch every issuer's key set; never raises, so a bad JWKS cannot fail the Lambda init."""
         for _, cache in self._issuers.values():
-            cache.refresh()
+            cache.prefetch()
 
     def authenticate(self, event: Mapping[str, Any]) -> Identity:
         alg, kid, claims, signing_input, signature = self._parser.parse(bearer_token(credential(event, self._header)))
@@ -67,11 +70,25 @@ class JwtAuthenticator:
             raise AuthenticationError("unknown_kid")
         if not key.verify(alg, signing_input, signature):
             raise AuthenticationError("bad_signature")
-        return validate_claims(claims, issuer, now=self._clock(), skew=self._skew)
+        return validate_claims(
+            claims, issuer, now=self._clock(), skew=self._skew, max_lifetime=self._max_lifetime
+        )
 
 
-def validate_claims(claims: dict[str, Any], issuer: IssuerSettings, *, now: float, skew: int) -> Identity:
-    """Claims of a token whose signature and issuer are already verified."""
+def validate_claims(
+    claims: dict[str, Any],
+    issuer: IssuerSettings,
+    *,
+    now: float,
+    skew: int,
+    max_lifetime: int = DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+) -> Identity:
+    """Claims of a token whose signature and issuer are already verified (RFC 7519 section 4.1).
+
+    Raises `AuthenticationError` for a missing or mistyped registered claim, an expired or future
+    token, a lifetime `exp - iat` over `max_lifetime` seconds, a non-string `aud` item or `jti`, and a
+    `scope` that is not single-space-delimited (RFC 6749 section 3.3).
+    """
     exp, iat = claims.get("exp"), claims.get("iat")
     if exp is None or iat is None:
         raise AuthenticationError("missing_claim")
@@ -79,6 +96,11 @@ def validate_claims(claims: dict[str, Any], issuer: IssuerSettings, *, now: floa
     if type(exp) not in _NUMBERS or type(iat) not in _NUMBERS or not (abs(exp) < _MAX_DATE > abs(iat)):
         raise AuthenticationError("bad_claim")
     if exp <= iat:
+        raise AuthenticationError("bad_claim")
+    if exp - iat > max_lifetime:
+        raise AuthenticationError("lifetime_too_long")
+    jti = claims.get("jti")
+    if jti is not None and type(jti) is not str:
         raise AuthenticationError("bad_claim")
     if now >= exp + skew:
         raise AuthenticationError("expired")
@@ -111,14 +133,16 @@ def validate_claims(claims: dict[str, Any], issuer: IssuerSettings, *, now: floa
         "tokenUse": token_use if type(token_use) is str else "",
         "issuer": issuer.issuer,
     }
-    return Identity(sub, context, frozenset(scope.split()), frozenset(groups))
+    return Identity(sub, context, frozenset(scope.split(" ")) - {""}, frozenset(groups))
 
 
 def _audience(aud: object, allowed: frozenset[str]) -> str:
     """The allowed audience the token names (``aud`` is a string or a list of strings)."""
     candidates = [aud] if type(aud) is str else aud if type(aud) is list else []
+    if any(type(candidate) is not str for candidate in candidates):
+        raise AuthenticationError("bad_claim")  # RFC 7519 section 4.1.3: an array of strings
     for candidate in candidates:
-        if type(candidate) is str and candidate in allowed:
+        if candidate in allowed:
             return candidate
     raise AuthenticationError("audience_not_allowed")
 
@@ -132,12 +156,18 @@ def _scope(claims: dict[str, Any]) -> str:
     """
     scope = claims.get("scope")
     if scope is not None:
-        if type(scope) is not str:
+        # RFC 6749 section 3.3: scope tokens are delimited by spaces (%x20) only; a tab or another
+        # whitespace inside a signed scope would otherwise split one granted name into two.
+        if type(scope) is not str or any(c.isspace() and c != " " for c in scope):
             raise AuthenticationError("bad_claim")
         return scope
     scp = claims.get("scp")
-    if scp is None or type(scp) is str:
-        return scp or ""
+    if scp is None:
+        return ""
+    if type(scp) is str:
+        if any(c.isspace() and c != " " for c in scp):
+            raise AuthenticationError("bad_claim")
+        return scp
     if type(scp) is not list:
         raise AuthenticationError("bad_claim")
     for item in scp:
