@@ -6,6 +6,7 @@ and an unknown-kid flood costs at most one fetch per interval (the miss is cache
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable
 from typing import Any
@@ -26,35 +27,90 @@ class JwksError(Exception):
 
 
 def fetch_jwks(url: str, timeout: float) -> bytes:
-    """One GET, bounded in time and size. http.client follows no redirects and uses no proxy."""
+    """One GET of a JWK set, e.g. ``b'{"keys": [...]}'``, bounded in time and size.
+
+    `timeout` (seconds) is one overall deadline for connect, TLS handshake, status line, headers and
+    body together: every read from the socket waits at most for what is left of it, so a server that
+    stalls or trickles one byte at a time is cut off at the deadline, not at a per-read timeout.
+    http.client follows no redirects (a 3xx is a failure), uses no proxy, and refuses a header line
+    over 64 KiB or more than 100 headers; the body is capped at `MAX_JWKS_BYTES`.
+    Raises `JwksError` naming the cause.
+    """
     import http.client  # deferred: only init and key rotation need it (and its email import)
     import ssl
 
     parts = urlsplit(check_jwks_url(url))
+    deadline = time.monotonic() + timeout
     connection = (
         http.client.HTTPSConnection(parts.hostname, parts.port, timeout=timeout, context=ssl.create_default_context())
         if parts.scheme == "https"
         else http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     )
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    deadline = time.monotonic() + timeout
+    raw = None
     try:
+        connection.connect()
+        raw = connection.sock
+        connection.sock = _DeadlineSocket(raw, deadline)
         connection.request("GET", target, headers={"Accept": "application/json", "User-Agent": "secure-api-authorizer"})
         response = connection.getresponse()
         if response.status != 200:
             raise JwksError(f"HTTP {response.status} (redirects are not followed)")
         body = bytearray()
-        while chunk := response.read(_READ_CHUNK):
+        while chunk := response.read1(_READ_CHUNK):
             body += chunk
             if len(body) > MAX_JWKS_BYTES:
                 raise JwksError(f"larger than {MAX_JWKS_BYTES} bytes")
-            if time.monotonic() > deadline:
-                raise JwksError(f"slower than {timeout}s")
+    except TimeoutError:
+        raise JwksError(f"slower than {timeout}s") from None
     except (OSError, http.client.HTTPException, ValueError) as exc:
         raise JwksError(f"{type(exc).__name__}: {exc}"[:200]) from None
     finally:
         connection.close()
+        if raw is not None:
+            raw.close()
     return bytes(body)
+
+
+class _DeadlineSocket:
+    """A connected socket whose every read and write waits at most until `deadline` (time.monotonic)."""
+
+    def __init__(self, sock: Any, deadline: float) -> None:
+        self._sock = sock
+        self._deadline = deadline
+
+    def _budget(self) -> None:
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("deadline passed")
+        self._sock.settimeout(remaining)
+
+    def sendall(self, data: bytes) -> None:
+        self._budget()
+        self._sock.sendall(data)
+
+    def recv_into(self, buffer: Any, size: int = 0) -> int:
+        self._budget()
+        return self._sock.recv_into(buffer, size)
+
+    def makefile(self, mode: str) -> io.BufferedReader:
+        assert mode == "rb"  # http.client reads the response through this file only
+        return io.BufferedReader(_DeadlineReader(self))
+
+    def close(self) -> None:
+        """http.client closes the connection while the response is still being read: `fetch_jwks` closes
+        the real socket once it is done."""
+
+
+class _DeadlineReader(io.RawIOBase):
+    def __init__(self, sock: _DeadlineSocket) -> None:
+        self._sock = sock
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        return self._sock.recv_into(buffer)
 
 
 class JwksCache:
