@@ -77,7 +77,10 @@ MISBEHAVIOURS = {
     "trickles the body": (_trickle(HEADERS + b"Content-Length: 100000\r\n\r\n{", b" "), "slower than"),
     "trickles an endless header line": (_trickle(HEADERS + b"X-Slow: ", b"a"), "slower than"),
     "trickles endless headers": (_trickle(HEADERS, b"X: y\r\n"), "slower than"),
-    "redirects": (_send(b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:1/\r\nContent-Length: 0\r\n\r\n"), "HTTP 302"),
+    "redirects": (
+        _send(b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:1/\r\nContent-Length: 0\r\n\r\n"),
+        "HTTP 302",
+    ),
     "sends a huge body": (
         _send(HEADERS + f"Content-Length: {4 * MAX_JWKS_BYTES}\r\n\r\n".encode() + b" " * (4 * MAX_JWKS_BYTES)),
         "larger than",
