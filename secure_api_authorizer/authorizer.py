@@ -89,7 +89,11 @@ class Authorizer:
         self._log.decision(
             "INFO",
             "allow" if decision.allowed else "deny",
-            "ok" if decision.allowed else "insufficient_scope_or_group",
+            "ok"
+            if decision.allowed
+            else "denied_by_cached_policy"
+            if decision.denied_by
+            else "insufficient_scope_or_group",
             mode=self._mode,
             request_id=request_id,
             principal_id=identity.principal_id,

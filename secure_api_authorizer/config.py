@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from .errors import ConfigError
 from .jose import loads_strict
-from .routes import RouteRule, parse_routes
+from .routes import RouteRule, cache_conflicts, parse_routes
 
 AUTH_MODE = "AUTH_MODE"
 JWT_ISSUERS = "JWT_ISSUERS"
@@ -91,7 +91,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         "identity_header": _header_name(env, DEFAULT_JWT_HEADER if mode == "jwt" else DEFAULT_KEY_HEADER),
     }
     if mode == "jwt":
-        return Settings(**common, **_jwt_settings(env))
+        settings = Settings(**common, **_jwt_settings(env))
+        _check_cacheable(settings)
+        return settings
     if env.get(ROUTE_REQUIREMENTS, "").strip() not in ("", "{}"):
         raise ConfigError(f"{ROUTE_REQUIREMENTS} needs scopes or groups, which only {AUTH_MODE}=jwt has")
     return Settings(
@@ -99,6 +101,19 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         api_keys=_api_keys(_json(env, API_KEY_SHA256, "{}")),
         return_usage_identifier=_boolean(env, RETURN_USAGE_IDENTIFIER),
     )
+
+
+def _check_cacheable(settings: Settings) -> None:
+    """With result caching on, refuse route requirements a stage-wide cached policy cannot express."""
+    conflicts = cache_conflicts(settings.routes) if settings.result_ttl_seconds > 0 else []
+    if conflicts:
+        pairs = "; ".join(f"{a!r} covers {b!r}" for a, b in conflicts)
+        raise ConfigError(
+            f"{ROUTE_REQUIREMENTS} with {RESULT_TTL_SECONDS} > 0: a cached policy's Deny of one route would also "
+            f"deny another with other requirements ({pairs}). Set {RESULT_TTL_SECONDS}=0, give the routes "
+            "paths whose ARN patterns do not overlap, or use a REQUEST authorizer whose identity source "
+            "includes the path"
+        )
 
 
 def _jwt_settings(env: Mapping[str, str]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ A TOKEN event carries only the method ARN, whose path is the concrete request pa
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from typing import Any, NamedTuple
 
@@ -87,6 +88,44 @@ class RouteRule(NamedTuple):
         return tuple(_RANK.get(seg, 2) for seg in self.segments), int(self.method != "ANY")
 
 
+def cache_conflicts(rules: tuple[RouteRule, ...] | list[RouteRule]) -> list[tuple[str, str]]:
+    """Pairs of route keys a cached, stage-wide policy cannot tell apart, e.g.
+    ``[("GET /orders/{id}", "GET /orders/public")]``.
+
+    With result caching, API Gateway reuses one authorizer response for every method the same
+    identity source calls on the stage until the TTL ends (developer guide, "Configure a Lambda
+    authorizer": authorizerResultTtlInSeconds), so the response is ``Allow {stage}/*/*`` plus one
+    ``Deny`` per route whose requirements the identity does not meet. IAM cannot carve an exception
+    out of a Deny (IAM user guide, "Policy evaluation logic": an explicit deny overrides any allow),
+    and its ``*`` spans any run of characters, ``/`` included. So a route whose ARN pattern also covers
+    a request of another route with different requirements (fewer, or none) would deny that other
+    route to callers a fresh decision allows. Routes without requirements take part with none.
+    """
+    conflicts: list[tuple[str, str]] = []
+    for rule in rules:
+        if not (rule.scopes or rule.groups):
+            continue
+        pattern = rule.resource(_SAMPLE_ARN)
+        for other in rules:
+            if other is rule or (other.scopes, other.groups) == (rule.scopes, rule.groups):
+                continue
+            if fnmatch.fnmatchcase(_sample_request(other, rule), pattern):
+                conflicts.append((rule.key, other.key))
+    return conflicts
+
+
+_SAMPLE_ARN = MethodArn("", "arn:aws:execute-api:r:a", "api", "stage", "GET", "", "")
+
+
+def _sample_request(route: RouteRule, against: RouteRule) -> str:
+    """The method ARN of one request `route` matches (parameters as `x`), in `against`'s method for ANY."""
+    method = route.method
+    if method == "ANY":
+        method = "GET" if against.method == "ANY" else against.method
+    path = "/".join("x" if seg in _RANK else seg for seg in route.segments)
+    return _SAMPLE_ARN.resource(method, path)
+
+
 def match_route(rules: tuple[RouteRule, ...], arn: MethodArn) -> RouteRule | None:
     """The most specific rule for the request; ``rules`` is sorted by ``parse_routes``."""
     if not rules:
@@ -105,20 +144,26 @@ def parse_routes(document: object) -> tuple[RouteRule, ...]:
     return tuple(sorted(rules, key=lambda rule: rule.specificity, reverse=True))
 
 
-def _parse_rule(key: str, value: Any) -> RouteRule:
+def route_rule(key: str, scopes: frozenset[str] = frozenset(), groups: frozenset[str] = frozenset()) -> RouteRule:
+    """The rule of route `key` (``"GET /orders/{id}"``); raises `ConfigError` for a key of another shape."""
     method, sep, path = key.partition(" ")
     if not sep or method not in METHODS or not path.startswith("/"):
         raise ConfigError(f"ROUTE_REQUIREMENTS key {key!r} must look like 'GET /orders/{{id}}'")
     segments = tuple(_segment(key, part) for part in path[1:].split("/")) if path != "/" else ()
     if GREEDY in segments[:-1]:
         raise ConfigError(f"ROUTE_REQUIREMENTS key {key!r}: a greedy {{name+}} must be the last segment")
+    return RouteRule(key, method, segments, scopes, groups)
+
+
+def _parse_rule(key: str, value: Any) -> RouteRule:
+    rule = route_rule(key)
     if not isinstance(value, dict) or not set(value) <= {"scopes", "groups"}:
         raise ConfigError(f"ROUTE_REQUIREMENTS[{key!r}] must be an object with only 'scopes' and 'groups'")
     scopes = _names(key, "scopes", value.get("scopes", []))
     groups = _names(key, "groups", value.get("groups", []))
     if not scopes and not groups:
         raise ConfigError(f"ROUTE_REQUIREMENTS[{key!r}] requires nothing; remove it")
-    return RouteRule(key, method, segments, scopes, groups)
+    return rule._replace(scopes=scopes, groups=groups)
 
 
 def _segment(key: str, part: str) -> str:

@@ -20,8 +20,13 @@ RULES = {
 }
 
 
+# With caching, `GET /orders/{id}`'s Deny (`GET/orders/*`) would also deny `GET /orders/export` to a caller
+# holding only orders/export: that table is refused (test_cached_policies.py); this one is expressible.
+CACHEABLE_RULES = {key: value for key, value in RULES.items() if key != "GET /orders/export"}
+
+
 def route_env(jwks: JwksServer, ttl: int) -> dict[str, str]:
-    return jwt_env(jwks.url, ROUTE_REQUIREMENTS=RULES, RESULT_TTL_SECONDS=str(ttl))
+    return jwt_env(jwks.url, ROUTE_REQUIREMENTS=RULES if ttl == 0 else CACHEABLE_RULES, RESULT_TTL_SECONDS=str(ttl))
 
 
 @pytest.mark.parametrize(
@@ -70,7 +75,6 @@ def test_with_caching_the_policy_allows_the_stage_and_denies_each_unmet_route(
 
     assert effects(response) == [
         ("Allow", STAGE_ARN),
-        ("Deny", f"{API}/GET/orders/export"),
         ("Deny", f"{API}/DELETE/orders/*"),
         ("Deny", f"{API}/*/admin/*"),
         ("Deny", f"{API}/GET/"),

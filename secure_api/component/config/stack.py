@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+from secure_api_authorizer.routes import cache_conflicts, route_rule
+
 from ..relaxations import tag_problems
 from .api import ApiSettings
 from .auth import CognitoSettings, LambdaAuthorizerSettings
@@ -45,6 +47,32 @@ class StackConfig(ConfigModel):
             and self.lambda_authorizer.use_component_user_pool
         )
 
+    def _cache_problems(self) -> list[tuple[str, str]]:
+        """Custom-authorizer routes a cached, stage-wide policy cannot keep apart (`cache_conflicts`)."""
+        ttl = self.lambda_authorizer.result_ttl_seconds
+        custom = [(i, r) for i, r in enumerate(self.routes) if r.auth == "custom"]
+        if ttl == 0 or len(custom) < 2:
+            return []
+        rules = [
+            route_rule(
+                r.key,
+                frozenset(r.authorizer_requirements.scopes) if r.authorizer_requirements else frozenset(),
+                frozenset(r.authorizer_requirements.groups) if r.authorizer_requirements else frozenset(),
+            )
+            for _, r in custom
+        ]
+        index = {r.key: i for i, r in custom}
+        return [
+            (
+                f"routes[{index[denied]}].authorizerRequirements",
+                f"with lambdaAuthorizer.resultTtlSeconds: {ttl}, the cached policy's Deny of {denied} "
+                f"also covers routes[{index[covered]}] ({covered}), which needs other requirements: callers "
+                "a fresh decision allows there would get 403. Set lambdaAuthorizer.resultTtlSeconds: 0, "
+                "or give the routes paths whose ARN patterns do not overlap",
+            )
+            for denied, covered in cache_conflicts(rules)
+        ]
+
     def cross_problems(self) -> list[tuple[str, str]]:
         """(key path, message) for every rule that spans sections; empty when the config is coherent."""
         problems: list[tuple[str, str]] = []
@@ -73,6 +101,7 @@ class StackConfig(ConfigModel):
                 problems.append((f"{where}.requestBody", f"a {route.method} request has no body to validate"))
             if route.api_key_required and not self.usage_plans:
                 problems.append((f"{where}.apiKeyRequired", "needs at least one entry in usagePlans"))
+        problems.extend(self._cache_problems())
         if self.needs_user_pool and not self.cognito.enabled:
             problems.append(("lambdaAuthorizer.useComponentUserPool", "needs cognito.enabled: true"))
         if self.api.api_key_source == "AUTHORIZER" and not (

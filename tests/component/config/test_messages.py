@@ -210,3 +210,37 @@ def test_the_plan_reads_unquoted_numbers_as_the_pulumi_cli_does(written: str, re
 def test_quoted_account_ids_are_read_as_written() -> None:
     config = parse_config({"routes": [ROUTE], "network": {**NETWORK, "allowedAccounts": ["012345678901"]}})
     assert config.network.allowed_accounts == ("012345678901",)
+
+
+def _custom(path: str, **extra: object) -> dict[str, object]:
+    return {
+        "path": path,
+        "method": "GET",
+        "auth": "custom",
+        "integration": {"type": "http", "url": "https://backend.example.com/x"},
+        **extra,
+    }
+
+
+def test_cached_lambda_authorizer_policies_that_would_deny_another_route_are_refused_naming_both() -> None:
+    """The issuer-wide cached policy's `Deny GET/orders/*` would cover `GET /orders/public` (fewer requirements)."""
+    values = {
+        "routes": [
+            _custom("/orders/{orderId}", authorizerRequirements={"scopes": ["orders/read"]}),
+            _custom("/orders/public"),
+        ],
+        "lambdaAuthorizer": {
+            "issuers": [{"issuer": "https://idp.example.com", "audiences": ["orders"]}],
+            "useComponentUserPool": False,
+        },
+        "network": {"acceptPublicApi": True},
+    }
+    with pytest.raises(ConfigError) as caught:
+        parse_config(values)
+    problems = dict(caught.value.problems)
+    message = problems["secure-api:routes[0].authorizerRequirements"]
+    assert "routes[1] (GET /orders/public)" in message
+    assert "lambdaAuthorizer.resultTtlSeconds: 0" in message
+
+    values["lambdaAuthorizer"]["resultTtlSeconds"] = 0  # type: ignore[index]
+    assert parse_config(values).lambda_authorizer.result_ttl_seconds == 0
