@@ -230,7 +230,9 @@ class LambdaAuthorizerSettings(ConfigModel):
     identity_header: str = Field(
         default="Authorization",
         pattern=r"^[A-Za-z0-9-]+$",
-        description="an HTTP header name of letters, digits and -",
+        # WAF logs redact it as a SingleHeader, whose name is 1-64 characters (botocore wafv2 FieldToMatchData).
+        max_length=64,
+        description="an HTTP header name of letters, digits and -, at most 64 characters",
         examples=["Authorization"],
     )
     result_ttl_seconds: int = Field(default=300, ge=0, le=3600)

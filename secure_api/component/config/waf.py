@@ -39,6 +39,8 @@ BASELINE_MANAGED_GROUPS = (
 )
 # Headers that carry credentials; WAF logs never keep them.
 ALWAYS_REDACTED_HEADERS = ("authorization", "cookie", "x-api-key")
+# A WAF SingleHeader name (what a redacted field names) is 1-64 characters (botocore wafv2 FieldToMatchData).
+MAX_HEADER_NAME = 64
 # A logging configuration redacts at most 100 fields (WAF API LoggingConfiguration.RedactedFields);
 # one is kept for the Lambda authorizer's identity header.
 MAX_REDACT_HEADERS = 100 - len(ALWAYS_REDACTED_HEADERS) - 1
@@ -49,7 +51,8 @@ DEFAULT_MAX_BODY_BYTES = 8_192
 # AssociationConfig increase); a larger limit could never be measured.
 API_GATEWAY_BODY_INSPECTION_LIMIT = 16_384
 
-# ISO 3166-1 alpha-2, the codes WAF's geo match statement takes.
+# ISO 3166-1 alpha-2 plus XK (Kosovo, user-assigned): the codes WAF's geo match statement takes, equal to
+# botocore's wafv2 `CountryCode` enum (tested).
 _ISO_COUNTRY_CODES = """
     AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW
     BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI
@@ -58,7 +61,7 @@ _ISO_COUNTRY_CODES = """
     MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF
     PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV
     SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE
-    YT ZA ZM ZW
+    XK YT ZA ZM ZW
 """
 ISO_COUNTRY_CODES = frozenset(_ISO_COUNTRY_CODES.split())
 
@@ -199,6 +202,9 @@ class WafSettings(ConfigModel):
     @field_validator("redact_headers")
     @classmethod
     def _lowercase_headers(cls, headers: tuple[str, ...]) -> tuple[str, ...]:
+        long = [h for h in headers if len(h) > MAX_HEADER_NAME]
+        if long:
+            raise ValueError(f"header names are at most {MAX_HEADER_NAME} characters (WAF FieldToMatchData): {long}")
         bad = [h for h in headers if not _HEADER.match(h)]
         if bad:
             raise ValueError(f"header names must be lowercase (as WAF matches them): {bad}")

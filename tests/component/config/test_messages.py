@@ -244,3 +244,29 @@ def test_cached_lambda_authorizer_policies_that_would_deny_another_route_are_ref
 
     values["lambdaAuthorizer"]["resultTtlSeconds"] = 0  # type: ignore[index]
     assert parse_config(values).lambda_authorizer.result_ttl_seconds == 0
+
+
+def test_waf_country_codes_are_botocores_wafv2_enum() -> None:
+    botocore = pytest.importorskip("botocore.session", reason="botocore comes with moto in requirements-dev.txt")
+    from secure_api.component.config.waf import ISO_COUNTRY_CODES
+
+    model = botocore.get_session().get_service_model("wafv2")
+    assert set(model.shape_for("CountryCode").enum) == ISO_COUNTRY_CODES
+
+
+def test_header_names_over_wafs_64_characters_are_refused_with_the_limit() -> None:
+    route = {"path": "/x", "method": "GET", "auth": "iam", "integration": {"type": "mock"}}
+    long_name = "x-" + "a" * 63
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"routes": [route], "waf": {"redactHeaders": [long_name]}, "network": {"acceptPublicApi": True}})
+    (message,) = [m for key, m in caught.value.problems if key.endswith("waf.redactHeaders")]
+    assert "at most 64 characters" in message
+    with pytest.raises(ConfigError) as caught:
+        parse_config(
+            {
+                "routes": [route],
+                "lambdaAuthorizer": {"identityHeader": "X-" + "A" * 63},
+                "network": {"acceptPublicApi": True},
+            }
+        )
+    assert any(key.endswith("lambdaAuthorizer.identityHeader") for key, _ in caught.value.problems)
