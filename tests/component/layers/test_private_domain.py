@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import inspect
 import json
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ from typing import Any
 import botocore
 import pulumi_aws as aws
 import pytest
+from google.protobuf import json_format, struct_pb2
+from secure_api_policies.verdict import evaluate, is_mandatory_violation
 
 from secure_api.component.config import ConfigError, parse_config
 from secure_api.plan.harness import PlanResult
@@ -169,3 +172,17 @@ def test_every_property_set_is_in_the_sdk_and_botocore(private_plan: PlanResult,
             assert snake(key) in sdk, f"{type_}.{key} is not a pulumi-aws argument"
             if key not in NOT_REQUEST_MEMBERS:
                 assert key in members, f"{type_}.{key} is not a member of botocore's {request}"
+
+
+def test_pack_passes_the_private_domain_and_still_flags_a_regional_one(private_plan: PlanResult) -> None:
+    findings = [f for f in evaluate(private_plan.resources) if is_mandatory_violation(f)]
+    assert findings == []
+    # The same program with the domain made REGIONAL: its open execute-api endpoint is flagged.
+    domain = only(private_plan, DOMAIN)
+    properties = json_format.MessageToDict(domain.properties)
+    properties["endpointConfiguration"] = {**properties["endpointConfiguration"], "types": "REGIONAL"}
+    struct = struct_pb2.Struct()
+    struct.update(properties)
+    regional = [replace(r, properties=struct) if r.urn == domain.urn else r for r in private_plan.resources]
+    rules = {f.rule for f in evaluate(regional) if is_mandatory_violation(f)}
+    assert "custom-domain-default-endpoint" in rules
