@@ -186,3 +186,22 @@ def test_pack_passes_the_private_domain_and_still_flags_a_regional_one(private_p
     regional = [replace(r, properties=struct) if r.urn == domain.urn else r for r in private_plan.resources]
     rules = {f.rule for f in evaluate(regional) if is_mandatory_violation(f)}
     assert "custom-domain-default-endpoint" in rules
+
+
+def test_outputs_carry_the_urls_clients_call(plan: Plan) -> None:
+    result = plan(private_config(), preview=False, stack="private")
+    outputs = result.outputs[result.one("secure-api:index:SecureApi").urn]
+    api_id = result.one(API).outputs["id"]
+    assert outputs["vpcEndpointUrls"] == {
+        endpoint: f"https://{api_id}-{endpoint}.execute-api.eu-west-1.amazonaws.com/v1" for endpoint in ENDPOINTS
+    }
+    assert outputs["privateDnsUrl"] == f"https://{api_id}.execute-api.eu-west-1.amazonaws.com/v1"
+    assert outputs["customDomainUrl"] == "https://ledger.internal.example.com/ledger"
+    assert outputs["invokeUrl"].endswith("/v1")
+
+
+def test_a_regional_api_has_no_private_urls(dev_plans: dict[str, PlanResult]) -> None:
+    result = dev_plans["update"]
+    outputs = result.outputs[result.one("secure-api:index:SecureApi").urn]
+    assert outputs["vpcEndpointUrls"] == {}
+    assert outputs.get("privateDnsUrl") is None
