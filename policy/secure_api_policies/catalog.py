@@ -401,7 +401,8 @@ RULES: tuple[RuleMeta, ...] = (
         layer="tls",
         title="Default endpoint off behind a custom domain",
         description="An API served by a custom domain (with its TLS policy and mTLS) disables the "
-        "default execute-api endpoint, which would bypass both.",
+        "default execute-api endpoint, which would bypass both. Private custom domains (no mTLS; the API's "
+        "endpoint is itself behind its VPC endpoints) are exempt.",
         severity=Severity.HIGH,
         enforcement=MANDATORY,
         remediation="Set `disable_execute_api_endpoint=True` on the API.",

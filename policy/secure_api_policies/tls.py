@@ -107,6 +107,12 @@ _MAPPINGS = (
 )
 
 
+def _private_domain(props: Mapping[str, Any]) -> bool:
+    configuration = props.get("endpointConfiguration")
+    types = configuration.get("types") if isinstance(configuration, Mapping) else None
+    return types == "PRIVATE" or (isinstance(types, list) and types == ["PRIVATE"])
+
+
 def default_endpoint_disabled(view: StackView, _config: Config) -> Iterator[Outcome]:
     """An API behind a custom domain (TLS policy, mTLS, WAF on the domain) must not stay reachable
     on execute-api, which bypasses all of them."""
@@ -117,6 +123,10 @@ def default_endpoint_disabled(view: StackView, _config: Config) -> Iterator[Outc
             if not apis.decided:
                 yield Undecided(f"{label(mapping)}: its API is unknown")
             domains = view.link(mapping, domain_prop, domain_types, keys=("domainName",)).targets
+            if domains and all(_private_domain(d.props) for d in domains):
+                # A private domain has no mTLS; the API's endpoint is itself behind VPC endpoints and the
+                # API's resource policy, and its {api-id}-{vpce-id} URLs are what clients without private DNS call.
+                continue
             domain = domains[0].name if domains else "a custom domain"
             for api in apis.targets:
                 disabled = setting(

@@ -63,7 +63,14 @@ class SecureApi(pulumi.ComponentResource):
     iam_invoke_policy_arn: pulumi.Output[str | None]
     """The managed policy that grants execute-api:Invoke on the iam routes."""
     custom_domain_url: pulumi.Output[str | None]
-    """https://<domain>/<base path>, with a custom domain."""
+    """https://<domain>/<base path>, with a custom domain (PRIVATE API: the private custom domain)."""
+    vpc_endpoint_urls: pulumi.Output[dict[str, str]]
+    """PRIVATE API: VPC endpoint id to https://<api-id>-<vpce-id>.execute-api.<region>.amazonaws.com/<stage>,
+    the URL a client in that endpoint's VPC calls when the endpoint's private DNS is off (developer guide,
+    "Invoke a private API": Route 53 alias names of the endpoint). Empty for a REGIONAL API."""
+    private_dns_url: pulumi.Output[str | None]
+    """PRIVATE API: https://<api-id>.execute-api.<region>.amazonaws.com/<stage>, which resolves to the
+    endpoint only inside a VPC whose execute-api endpoint has private DNS on."""
     truststore_bucket: pulumi.Output[str | None]
     """The S3 bucket holding the mutual TLS truststore."""
     backend_client_certificate_pem: pulumi.Output[str | None]
@@ -141,8 +148,9 @@ class SecureApi(pulumi.ComponentResource):
                 vpc_endpoint_ids=[ctx.input(i) for i in config.network.vpc_endpoint_ids] or None,
                 ip_address_type=config.network.ip_address_type_for(config.api.endpoint_type),
             ),
-            # With a custom domain nothing may bypass its TLS policy and mTLS.
-            disable_execute_api_endpoint=config.domain is not None,
+            # With a REGIONAL custom domain nothing may bypass its TLS policy and mTLS. A private domain has
+            # neither mTLS nor another policy: the {api-id}-{vpce-id} URLs stay available to clients.
+            disable_execute_api_endpoint=config.domain is not None and config.api.endpoint_type != "PRIVATE",
             security_policy=config.tls.security_policy,
             endpoint_access_mode=config.tls.access_mode,
             api_key_source=config.api.api_key_source,
@@ -204,6 +212,7 @@ class SecureApi(pulumi.ComponentResource):
         self.api_key_values = pulumi.Output.secret(pulumi.Output.all(**{n: k.value for n, k in usage.keys.items()}))
         self.iam_invoke_policy_arn = invoke_policy.arn if invoke_policy else pulumi.Output.from_input(None)
         self.custom_domain_url = pulumi.Output.from_input(domain.url if domain else None)
+        self.vpc_endpoint_urls, self.private_dns_url = _private_urls(ctx, api.id)
         bucket = domain.truststore_bucket if domain else None
         self.truststore_bucket = bucket.id if bucket else pulumi.Output.from_input(None)
         self.backend_client_certificate_pem = (
@@ -236,6 +245,8 @@ class SecureApi(pulumi.ComponentResource):
             "apiKeyValues": self.api_key_values,
             "iamInvokePolicyArn": self.iam_invoke_policy_arn,
             "customDomainUrl": self.custom_domain_url,
+            "vpcEndpointUrls": self.vpc_endpoint_urls,
+            "privateDnsUrl": self.private_dns_url,
             "truststoreBucket": self.truststore_bucket,
             "backendClientCertificatePem": self.backend_client_certificate_pem,
             "webAclArn": self.web_acl_arn,
@@ -243,6 +254,27 @@ class SecureApi(pulumi.ComponentResource):
             "alarmTopicArn": self.alarm_topic_arn,
             "dashboardName": self.dashboard_name,
         }
+
+
+def _private_urls(
+    ctx: LayerContext, api_id: pulumi.Output[str]
+) -> tuple[pulumi.Output[dict[str, str]], pulumi.Output[str | None]]:
+    """The URLs clients of a PRIVATE API call: one per VPC endpoint (`{api-id}-{vpce-id}` host), and the
+    private-DNS host; ({}, None) for a REGIONAL API."""
+    config = ctx.config
+    if config.api.endpoint_type != "PRIVATE":
+        return pulumi.Output.from_input({}), pulumi.Output.from_input(None)
+    stage, region = config.api.stage_name, ctx.region
+    suffix = "amazonaws.com.cn" if ctx.partition == "aws-cn" else "amazonaws.com"
+
+    def url(host: str) -> str:
+        return f"https://{host}.execute-api.{region}.{suffix}/{stage}"
+
+    endpoints = pulumi.Output.all(*(ctx.input(e) for e in config.network.vpc_endpoint_ids))
+    per_endpoint = pulumi.Output.all(api_id, endpoints).apply(
+        lambda args: {endpoint: url(f"{args[0]}-{endpoint}") for endpoint in args[1]}
+    )
+    return per_endpoint, api_id.apply(url)
 
 
 def _after(value: pulumi.Output[Any], checks: list[pulumi.Output[Any]]) -> pulumi.Output[Any]:

@@ -149,6 +149,16 @@ def _short_api_child(kind: str) -> Builder:
 
 def _domain_name(c: Created) -> State:
     domain = c.inputs.get("domainName", f"{c.name}.example.com")
+    types = (c.inputs.get("endpointConfiguration") or {}).get("types")
+    if types == "PRIVATE" or (isinstance(types, list) and "PRIVATE" in types):
+        # A private domain name is identified by name and AWS's domainNameId (`<name>+<id>` in its ARN).
+        domain_id = _chars(c.seed, 10)
+        return {
+            "id": f"{domain}/{domain_id}",
+            "domainNameId": domain_id,
+            "arn": _apigateway_arn(c.region, f"/domainnames/{domain}+{domain_id}"),
+            "certificateUploadDate": "2026-01-01T00:00:00Z",
+        }
     return {
         "id": domain,
         "arn": _apigateway_arn(c.region, f"/domainnames/{domain}"),
@@ -370,6 +380,16 @@ def data_source(token: str, args: Mapping[str, Any], region: str) -> dict[str, A
         return {"partition": PARTITION, "dnsSuffix": "amazonaws.com", "id": PARTITION}
     if token == "aws:iam/getPolicyDocument:getPolicyDocument":
         return policy_document(args)
+    if token == "aws:ec2/getVpcEndpoint:getVpcEndpoint":
+        endpoint = str(args.get("id") or "vpce-plan")
+        zone = f"{endpoint}-plan.execute-api.{region}.vpce.amazonaws.com"
+        return {
+            "id": endpoint,
+            "serviceName": f"com.amazonaws.{region}.execute-api",
+            "vpcEndpointType": "Interface",
+            "privateDnsEnabled": False,
+            "dnsEntries": [{"dnsName": zone, "hostedZoneId": "Z7HUB22UULQXV"}],
+        }
     if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
         return {"names": [f"{region}{zone}" for zone in "abc"], "id": region}
     return None

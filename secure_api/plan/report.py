@@ -137,6 +137,12 @@ def _tls_summary(config: StackConfig) -> str:
         if domain.mutual_tls
         else "no mTLS"
     )
+    if config.api.endpoint_type == "PRIVATE":
+        associations = len(config.network.vpc_endpoint_ids)
+        return (
+            f"private domain {domain.url} with {policy}, {certificate}, policy fenced to the VPC endpoints, "
+            f"{associations} access association(s); execute-api endpoint kept (per-endpoint URLs); {backend}"
+        )
     return f"{domain.url} with {policy}, {certificate}, {mtls}; execute-api endpoint disabled; {backend}"
 
 

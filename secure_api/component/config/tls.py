@@ -136,7 +136,9 @@ class MutualTlsSettings(ConfigModel):
 
 
 class DomainSettings(ConfigModel):
-    """A REGIONAL custom domain; the default execute-api endpoint is switched off when it is set.
+    """A custom domain: REGIONAL for a REGIONAL API (the default execute-api endpoint is switched off),
+    PRIVATE for a PRIVATE API (its `policy` admits only the API's VPC endpoints, one access association
+    per endpoint; `hostedZoneId` is then a private hosted zone whose alias points at the first endpoint).
 
     The ACM certificate is `certificateArn` (issued, in the stack's region), or created and
     DNS-validated in `hostedZoneId`. With `hostedZoneId` an alias record points the name at the
@@ -215,9 +217,7 @@ def tls_problems(tls: TlsSettings, domain: DomainSettings | None, endpoint_type:
         return []
     problems: list[tuple[str, str]] = []
     if endpoint_type == "PRIVATE":
-        problems.append(
-            ("domain", "custom domains here are REGIONAL; a PRIVATE API is reached through its VPC endpoints")
-        )
+        return _private_domain_problems(domain)
     if domain.certificate_arn is None and domain.hosted_zone_id is None:
         problems.append(
             (
@@ -249,6 +249,36 @@ def tls_problems(tls: TlsSettings, domain: DomainSettings | None, endpoint_type:
                 "tls.securityPolicy",
                 f"{tls.security_policy} cannot be combined with domain.mutualTls: AWS allows mutual TLS only with "
                 "TLS_1_2, not with the SecurityPolicy_* policies (TLS 1.3-only included)",
+            )
+        )
+    return problems
+
+
+def _private_domain_problems(domain: DomainSettings) -> list[tuple[str, str]]:
+    """What API Gateway refuses for a private custom domain name (developer guide, "Custom domain names for
+    private APIs in API Gateway"): no mutual TLS, no API mappings (so one base path level only), an ACM
+    certificate of the stack's region; a private hosted zone cannot answer ACM's public DNS validation."""
+    problems: list[tuple[str, str]] = []
+    if domain.certificate_arn is None:
+        problems.append(
+            (
+                "domain.certificateArn",
+                "a private custom domain needs an issued ACM certificate in the stack's region: the component "
+                "cannot DNS-validate one in a private hosted zone (ACM validates through public DNS)",
+            )
+        )
+    if domain.mutual_tls is not None:
+        problems.append(("domain.mutualTls", "API Gateway offers no mutual TLS on private custom domain names"))
+    if domain.ownership_verification_certificate_arn:
+        problems.append(
+            ("domain.ownershipVerificationCertificateArn", "only used with mutual TLS, which private domains lack")
+        )
+    if domain.multi_level_base_path:
+        problems.append(
+            (
+                "domain.basePath",
+                f"a multi-level base path ({domain.base_path!r}) is an API mapping, which private custom domain "
+                "names do not support; use one level (e.g. 'catalog')",
             )
         )
     return problems

@@ -7,9 +7,11 @@ To tear a stack down deliberately, `pulumi state unprotect` the bucket's URN, ru
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -17,7 +19,8 @@ import pulumi_aws as aws
 from ..config import NAMESPACE, ConfigError
 from ..config.tls import DomainSettings, MutualTlsSettings, certificate_region, expiry_warnings, parse_truststore
 from .context import LayerContext
-from .policy_document import document_json, statement
+from .network import INVOKE
+from .policy_document import VERSION, document_json, statement
 
 TRUSTSTORE_KEY = "truststore.pem"
 
@@ -41,6 +44,8 @@ def build_custom_domain(
                 "no mutual TLS)"
             )
         return None
+    if ctx.config.api.endpoint_type == "PRIVATE":
+        return _private_domain(ctx, settings, api, stage)
     ip_address_type = ctx.config.network.ip_address_type_for("REGIONAL")
     mutual_tls, bucket = _truststore(ctx, settings.mutual_tls) if settings.mutual_tls else (None, None)
     domain = aws.apigateway.DomainName(
@@ -97,6 +102,113 @@ def build_custom_domain(
             f"domain.hostedZoneId is not set: point {settings.domain_name} at the domain's regional name yourself"
         )
     return CustomDomain(domain=domain, url=settings.url, truststore_bucket=bucket)
+
+
+def private_domain_policy(ctx: LayerContext, domain_name: str) -> dict[str, Any]:
+    """The private domain's `policy`: execute-api:Invoke on this domain (any of its ids, `+*`) through the
+    listed VPC endpoints only; with `network.allowedAccounts`, signed callers only of this or those accounts.
+
+    The resource is `arn:<partition>:execute-api:<region>:<account>:/domainnames/<name>+<domainNameId>`
+    (developer guide, "Custom domain names for private APIs"); the id is AWS's, so it is a wildcard here.
+    """
+    network = ctx.config.network
+    arn = [f"arn:{ctx.partition}:execute-api:{ctx.region}:{ctx.account_id}:/domainnames/{domain_name}+*"]
+    statements = [
+        statement("Allow", INVOKE, arn, principal="*", sid="AllowInvokeOfDomain"),
+        statement(
+            "Deny",
+            INVOKE,
+            arn,
+            principal="*",
+            condition={"StringNotEquals": {"aws:SourceVpce": list(network.vpc_endpoint_ids)}},
+            sid="DenyOutsideVpcEndpoints",
+        ),
+    ]
+    if network.allowed_accounts:
+        # Unsigned callers (auth none, Cognito, Lambda authorizer) carry no principal account: not refused here.
+        accounts = sorted({ctx.account_id, *network.allowed_accounts})
+        statements.append(
+            statement(
+                "Deny",
+                INVOKE,
+                arn,
+                principal="*",
+                condition={
+                    "StringNotEquals": {"aws:PrincipalAccount": accounts},
+                    "Null": {"aws:PrincipalAccount": "false"},
+                },
+                sid="DenyOtherAccounts",
+            )
+        )
+    return {"Version": VERSION, "Statement": statements}
+
+
+def _private_domain(
+    ctx: LayerContext, settings: DomainSettings, api: aws.apigateway.RestApi, stage: aws.apigateway.Stage
+) -> CustomDomain:
+    """A PRIVATE DomainName, one DomainNameAccessAssociation per VPC endpoint, the base path mapping by
+    `domainNameId`, and alias records in the private hosted zone when one is given."""
+    network = ctx.config.network
+    ip_address_type = network.ip_address_type_for("PRIVATE")
+    domain = aws.apigateway.DomainName(
+        ctx.child("domain"),
+        domain_name=settings.domain_name,
+        # Private domains take `certificateArn`, not `regionalCertificateArn` (aws-cdk#32551).
+        certificate_arn=_certificate_arn(ctx, settings),
+        endpoint_configuration=aws.apigateway.DomainNameEndpointConfigurationArgs(
+            types="PRIVATE", ip_address_type=ip_address_type
+        ),
+        security_policy=ctx.config.tls.security_policy,
+        endpoint_access_mode=ctx.config.tls.access_mode,
+        policy=json.dumps(private_domain_policy(ctx, settings.domain_name)),
+        tags=ctx.tags(),
+        opts=ctx.opts(),
+    )
+    for endpoint in network.vpc_endpoint_ids:
+        aws.apigateway.DomainNameAccessAssociation(
+            ctx.child(f"domain-access-{endpoint}"),
+            domain_name_arn=domain.arn,
+            access_association_source_type="VPCE",
+            access_association_source=ctx.input(endpoint),
+            tags=ctx.tags(),
+            opts=ctx.opts(),
+        )
+    aws.apigateway.BasePathMapping(
+        ctx.child("base-path"),
+        domain_name=domain.domain_name,
+        domain_name_id=domain.domain_name_id,
+        rest_api=api.id,
+        stage_name=stage.stage_name,
+        base_path=settings.base_path,
+        opts=ctx.opts(delete_before_replace=True),
+    )
+    if settings.hosted_zone_id:
+        first = network.vpc_endpoint_ids[0]
+        if len(network.vpc_endpoint_ids) > 1:
+            pulumi.log.warn(
+                f"domain.hostedZoneId: {settings.domain_name} is aliased to {first}, the first of "
+                "network.vpcEndpointIds; other VPCs need their own private zone pointing at their endpoint"
+            )
+        entry = aws.ec2.get_vpc_endpoint_output(id=ctx.input(first)).dns_entries.apply(lambda entries: entries[0])
+        for record_type in ("A", "AAAA") if ip_address_type == "dualstack" else ("A",):
+            aws.route53.Record(
+                ctx.child(f"domain-{record_type.lower()}"),
+                zone_id=ctx.input(settings.hosted_zone_id),
+                name=settings.domain_name,
+                type=record_type,
+                aliases=[
+                    aws.route53.RecordAliasArgs(
+                        name=entry.dns_name, zone_id=entry.hosted_zone_id, evaluate_target_health=False
+                    )
+                ],
+                opts=ctx.opts(),
+            )
+    else:
+        pulumi.log.warn(
+            f"domain.hostedZoneId is not set: point {settings.domain_name} at a listed VPC endpoint's DNS name in "
+            "a private hosted zone of each consuming VPC yourself"
+        )
+    return CustomDomain(domain=domain, url=settings.url, truststore_bucket=None)
 
 
 def check_domain_region(ctx: LayerContext) -> None:

@@ -359,10 +359,10 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
         "endpointAccessMode applies to SecurityPolicy_* policies only",
     ),
     (
-        "custom domain on a private API",
+        "private custom domain without an issued certificate",
         with_domain({}, api={"endpointType": "PRIVATE"}, network={"vpcEndpointIds": ["vpce-0a1b2c3d4e5f67890"]}),
-        "secure-api:domain",
-        "a PRIVATE API is reached through its VPC endpoints",
+        "secure-api:domain.certificateArn",
+        "cannot DNS-validate one in a private hosted zone",
     ),
     (
         "multi-level base path with an enhanced policy",
