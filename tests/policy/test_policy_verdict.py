@@ -171,6 +171,23 @@ def test_config_thresholds_and_levels_reach_the_rules() -> None:
     assert disabled == INSECURE_VIOLATIONS - {("waf-acl-rules", "orders")}
 
 
+@pytest.mark.parametrize("mode", ["preview", "update"])
+def test_a_remediate_rule_is_enforced_and_shown_as_mandatory(mode: str) -> None:
+    # The pack's rules validate and never transform: a violation under `remediate` persists, and
+    # pulumi_policy reports it as mandatory. It is neither dropped nor shown as disabled.
+    insecure = _plan(insecure_program, mode)
+    secure = _plan(secure_program, mode)
+    config = {"all": "remediate"}
+
+    remediated = [f for f in evaluate(insecure, config) if f.state == "violation"]
+
+    assert _pairs(remediated) == _pairs(evaluate(insecure, {"all": "mandatory"}))
+    assert remediated
+    assert {f.level for f in remediated} == {"mandatory"}
+    assert has_mandatory(remediated)
+    assert not has_mandatory(evaluate(secure, config))
+
+
 @pytest.mark.parametrize(
     "config", [{"no-such-rule": "disabled"}, {"log-group-retention": {"days": 1}}, {"cognito-mfa": "sometimes"}]
 )
