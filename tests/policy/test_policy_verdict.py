@@ -350,3 +350,24 @@ def test_all_as_an_object_sets_the_level_and_refuses_exceptions(
     assert findings
     assert {(f.state, f.reason) for f in findings} == {("violation", "")}
     assert {f.level for f in findings} == levels
+
+
+def _everyone_program() -> None:
+    api = aws.apigateway.RestApi("api")
+    aws.lambda_.Permission(
+        "everyone",
+        action="lambda:InvokeFunction",
+        function="fn",
+        principal="*",
+        source_account=api.id.apply(lambda _: "123456789012"),
+    )
+
+
+def test_a_permission_to_every_principal_scoped_by_a_computed_value_is_undecided_in_preview_not_passed() -> None:
+    config = {"all": "disabled", "lambda-permission-source-arn": "mandatory"}
+
+    preview = evaluate(_plan(_everyone_program, "preview"), config)
+
+    assert [(f.resource_name, f.state) for f in preview] == [("everyone", "undecided")]
+    assert "sourceAccount" in preview[0].message
+    assert evaluate(_plan(_everyone_program, "update"), config) == []
