@@ -212,8 +212,34 @@ def _pins_one_api(arn: str) -> bool:
     return "*" not in account and api_id not in ("", "*")
 
 
+_SCOPES = ("sourceArn", "sourceAccount", "principalOrgId")
+"""The inputs that scope a permission granted to every principal (Security Hub Lambda.1, CKV_AWS_301)."""
+
+
+def _open_permission(props: Mapping[str, Any]) -> Iterator[Outcome]:
+    """`principal: "*"` with no scope: any AWS account or service may invoke the function."""
+    scopes = {key: peek(props, key) for key in _SCOPES}
+    if any(value for value in scopes.values() if value is not UNKNOWN):
+        return
+    unknown = [key for key, value in scopes.items() if value is UNKNOWN]
+    if unknown:
+        yield Undecided(f"principal '*' is scoped only if {' or '.join(unknown)} (unknown until the update) is set")
+    else:
+        yield Violation(
+            "any principal may invoke the function: principal is '*' and none of sourceArn, "
+            "sourceAccount, principalOrgId is set"
+        )
+
+
 def permission_source_arn(props: Mapping[str, Any], _config: Config) -> Iterator[Outcome]:
-    if str(props.get("principal", "")).lower() != "apigateway.amazonaws.com":
+    principal = peek(props, "principal")
+    if principal is UNKNOWN:
+        yield Undecided("principal is unknown until the update")
+        return
+    if str(principal or "") == "*":
+        yield from _open_permission(props)
+        return
+    if str(principal or "").lower() != "apigateway.amazonaws.com":
         return
     arn = peek(props, "sourceArn")
     if arn is UNKNOWN:

@@ -65,10 +65,12 @@ RULES: tuple[RuleMeta, ...] = (
         layer="auth",
         title="API Gateway invoke permissions are scoped",
         description="A Lambda permission granted to apigateway.amazonaws.com is scoped by `source_arn` "
-        "to one API of one account.",
+        "to one API of one account; one granted to every principal (`*`) is scoped by `source_arn`, "
+        "`source_account` or `principal_org_id`.",
         severity=Severity.HIGH,
         enforcement=MANDATORY,
-        remediation="Set `source_arn` to `api.execution_arn` + `/*` (or the authorizer path).",
+        remediation="Set `source_arn` to `api.execution_arn` + `/*` (or the authorizer path); never grant "
+        "`principal: \"*\"` without `source_arn`, `source_account` or `principal_org_id`.",
         checkers=("CKV_AWS_301", "CKV_AWS_364", "Lambda.1"),
     ),
     # --- cognito

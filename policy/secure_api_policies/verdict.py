@@ -28,7 +28,9 @@ from .model import ALLOW_EXCEPTIONS, ALLOW_EXCEPTIONS_SCHEMA, UNDECIDED_PREFIX, 
 from .pack import PACK_DESCRIPTION, PACK_NAME, Binding, bindings, pack_version
 
 SEVERITIES = ("critical", "high", "medium", "low")
-_LEVELS = {proto.MANDATORY: "mandatory", proto.ADVISORY: "advisory"}
+_LEVELS = {proto.MANDATORY: "mandatory", proto.REMEDIATE: "mandatory", proto.ADVISORY: "advisory"}
+"""How a configured level is reported. This pack's rules validate and do not transform, so a `remediate`
+rule's violation persists and is enforced: pulumi_policy itself reports it as mandatory (`Analyze`)."""
 _LEVEL_VALUES = {level.value: level for level in EnforcementLevel}
 _UNDECIDED_MARK = "during preview: "
 _SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

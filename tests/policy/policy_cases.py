@@ -268,6 +268,9 @@ def _permission_ok() -> None:
         source_arn="arn:aws:execute-api:us-east-1:123456789012:abc123/*/GET/orders",
     )
     aws.lambda_.Permission("s3", action="lambda:InvokeFunction", function="fn", principal="s3.amazonaws.com")
+    aws.lambda_.Permission(
+        "org", action="lambda:InvokeFunction", function="fn", principal="*", principal_org_id="o-abc123def4"
+    )
 
 
 def _permission_bad() -> None:
@@ -279,6 +282,7 @@ def _permission_bad() -> None:
         principal="apigateway.amazonaws.com",
         source_arn="arn:aws:execute-api:us-east-1:123456789012:*/*",
     )
+    aws.lambda_.Permission("everyone", action="lambda:InvokeFunction", function="fn", principal="*")
 
 
 # --- cognito
@@ -766,7 +770,7 @@ CASES: dict[str, Case] = {
         ),
     ),
     "authorizer-cache-scope": Case(_cache_ok, _cache_bad, frozenset({"request", "http-request"})),
-    "lambda-permission-source-arn": Case(_permission_ok, _permission_bad, frozenset({"open", "any-api"})),
+    "lambda-permission-source-arn": Case(_permission_ok, _permission_bad, frozenset({"open", "any-api", "everyone"})),
     "cognito-password-policy": Case(_pool, _weak_password, frozenset({"short", "cognito-default"})),
     "cognito-mfa": Case(_pool, lambda: _pool(mfa_configuration="OPTIONAL"), frozenset({"users"})),
     "cognito-deletion-protection": Case(_pool, lambda: _pool(deletion_protection=None), frozenset({"users"})),

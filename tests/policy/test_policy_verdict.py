@@ -171,6 +171,23 @@ def test_config_thresholds_and_levels_reach_the_rules() -> None:
     assert disabled == INSECURE_VIOLATIONS - {("waf-acl-rules", "orders")}
 
 
+@pytest.mark.parametrize("mode", ["preview", "update"])
+def test_a_remediate_rule_is_enforced_and_shown_as_mandatory(mode: str) -> None:
+    # The pack's rules validate and never transform: a violation under `remediate` persists, and
+    # pulumi_policy reports it as mandatory. It is neither dropped nor shown as disabled.
+    insecure = _plan(insecure_program, mode)
+    secure = _plan(secure_program, mode)
+    config = {"all": "remediate"}
+
+    remediated = [f for f in evaluate(insecure, config) if f.state == "violation"]
+
+    assert _pairs(remediated) == _pairs(evaluate(insecure, {"all": "mandatory"}))
+    assert remediated
+    assert {f.level for f in remediated} == {"mandatory"}
+    assert has_mandatory(remediated)
+    assert not has_mandatory(evaluate(secure, config))
+
+
 @pytest.mark.parametrize(
     "config", [{"no-such-rule": "disabled"}, {"log-group-retention": {"days": 1}}, {"cognito-mfa": "sometimes"}]
 )
@@ -333,3 +350,24 @@ def test_all_as_an_object_sets_the_level_and_refuses_exceptions(
     assert findings
     assert {(f.state, f.reason) for f in findings} == {("violation", "")}
     assert {f.level for f in findings} == levels
+
+
+def _everyone_program() -> None:
+    api = aws.apigateway.RestApi("api")
+    aws.lambda_.Permission(
+        "everyone",
+        action="lambda:InvokeFunction",
+        function="fn",
+        principal="*",
+        source_account=api.id.apply(lambda _: "123456789012"),
+    )
+
+
+def test_a_permission_to_every_principal_scoped_by_a_computed_value_is_undecided_in_preview_not_passed() -> None:
+    config = {"all": "disabled", "lambda-permission-source-arn": "mandatory"}
+
+    preview = evaluate(_plan(_everyone_program, "preview"), config)
+
+    assert [(f.resource_name, f.state) for f in preview] == [("everyone", "undecided")]
+    assert "sourceAccount" in preview[0].message
+    assert evaluate(_plan(_everyone_program, "update"), config) == []
