@@ -39,6 +39,7 @@ from secure_api_authorizer.build import PackagingError
 
 from .. import __version__
 from ..component.config import ConfigError
+from . import codegen
 from .harness import UnsupportedDataSourceError
 from .locations import Locator, repository_root
 from .offline import Plan, Project, StackFileError, find_project, run_plan
@@ -89,6 +90,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     schema = commands.add_parser("schema", help="print the JSON Schema of a stack file with secure-api config")
     schema.add_argument("--output", type=Path, help="write to this file instead of stdout")
+    schema.add_argument(
+        "--regenerate",
+        action="store_true",
+        help="in a checkout: rewrite every generated file (stack-file schema, package schema snapshot)",
+    )
     return parser
 
 
@@ -222,6 +228,8 @@ def _emit(text: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "schema":
+        if args.regenerate:
+            return codegen.main([])
         if args.output:
             args.output.write_text(render_schema())
         else:

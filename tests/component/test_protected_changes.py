@@ -1,4 +1,4 @@
-"""Turning a layer off (issue 13, item 11): the plan names the protected resources a config drops.
+"""Turning a layer off: the plan names the protected resources a config drops.
 
 The state is what `pulumi stack export` writes; here it is exported from a plan of the dev stack
 in update mode (outputs known), as the stack would stand after a `pulumi up`.

@@ -2,7 +2,7 @@
 
 - Compared with the checked-in snapshot `tests/data/secure-api.schema.json`, so every change to the
   published inputs and outputs shows up in review. After an intended change regenerate it with
-  `venv/bin/python -m tests.test_component_schema` and commit the diff.
+  `venv/bin/python -m secure_api.plan.codegen` (or `secure-api schema --regenerate`) and commit the diff.
 - Validated against Pulumi's package metaschema (`tests/data/pulumi-package-metaschema.json`, from
   pulumi/pulumi `pkg/codegen/schema/pulumi.json`, Apache-2.0; see tests/data/README.md).
 - Served over gRPC by the plugin booted the way the Pulumi CLI boots it (`python -m pulumi.run.plugin
@@ -18,30 +18,20 @@ from typing import Any
 import grpc
 import jsonschema
 import pytest
-from pulumi.provider.experimental.component import ComponentProvider
-from pulumi.provider.experimental.host import components_from_module
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-import secure_api
 from secure_api.component.resource import TYPE_TOKEN
+from secure_api.plan.codegen import package_schema as served_schema
+from secure_api.plan.codegen import render_package_schema
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SNAPSHOT = DATA / "secure-api.schema.json"
 METASCHEMA = DATA / "pulumi-package-metaschema.json"
 
 
-def served_schema() -> dict[str, Any]:
-    """What the plugin host serves: every component `secure_api` exports, under the distribution's name."""
-    return json.loads(ComponentProvider(components_from_module(secure_api), "secure-api").schema)
-
-
-def render(schema: dict[str, Any]) -> str:
-    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
-
-
 def test_schema_matches_the_snapshot() -> None:
-    assert render(served_schema()) == SNAPSHOT.read_text(), (
-        "the component schema changed: regenerate with `venv/bin/python -m tests.test_component_schema` and review"
+    assert render_package_schema() == SNAPSHOT.read_text(), (
+        "the component schema changed: regenerate with `venv/bin/python -m secure_api.plan.codegen` and review"
     )
 
 
@@ -117,8 +107,3 @@ def test_plugin_serves_the_schema_over_grpc(plugin: int) -> None:
         stub = provider_pb2_grpc.ResourceProviderStub(channel)
         response = stub.GetSchema(provider_pb2.GetSchemaRequest(version=0), timeout=60)
     assert json.loads(response.schema) == served_schema()
-
-
-if __name__ == "__main__":
-    SNAPSHOT.write_text(render(served_schema()))
-    print(f"wrote {SNAPSHOT}")

@@ -299,7 +299,7 @@ def test_sarif_piped_into_head_ends_quietly() -> None:
     assert "BrokenPipe" not in done.stderr
 
 
-# --- the stack file as the CLI reads it (issue 13, items 13 and 14)
+# --- the stack file as the CLI reads it
 
 
 def test_duplicate_top_level_key_is_refused_with_file_and_line(

@@ -34,7 +34,7 @@ def _stack(path: Path) -> dict[str, Any]:
 
 def test_the_shipped_schema_is_the_generated_one() -> None:
     assert shipped_schema() == render_schema(), (
-        "run `secure-api schema --output secure_api/plan/stack-config.schema.json`"
+        "run `secure-api schema --regenerate`"
     )
 
 

@@ -1,4 +1,4 @@
-"""Hazards of a later `pulumi up` (issue 13, items 9, 10, 12, 16): what a replacement, a second region
+"""Hazards of a later `pulumi up`: what a replacement, a second region
 or stack, a matching WAF rule or an unused settings block would do, shown with the smallest config.
 
 Every plan runs in preview (unknown outputs) and update mode; assertions read recorded inputs and

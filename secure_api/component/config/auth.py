@@ -1,4 +1,4 @@
-"""Authentication settings: the Cognito user pool and the custom Lambda authorizer (seed section 1)."""
+"""Authentication settings: the Cognito user pool and the custom Lambda authorizer (README layer "1. Auth")."""
 
 from __future__ import annotations
 

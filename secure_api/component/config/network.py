@@ -1,4 +1,4 @@
-"""Network protection (seed section 3): who may reach the API, expressed as its resource policy."""
+"""Network protection (README layer "3. Network"): who may reach the API, expressed as its resource policy."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Logging, monitoring and alarms (seed section 5): what is logged, how long it is kept, who gets paged."""
+"""Logging, monitoring and alarms (README layer "5. Observability"): what is logged, how long kept, who is paged."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""TLS, custom domain and mutual TLS (seed section 6), and the mTLS truststore checked at plan time."""
+"""TLS, custom domain and mutual TLS (README layer "6. TLS"), and the mTLS truststore checked at plan time."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""API keys and usage plans (seed section 2): rate, burst and quota per plan, keys bound to plans."""
+"""API keys and usage plans (README layer "2. Rate limits"): rate, burst and quota per plan, keys bound to plans."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""WAF settings (seed section 4): rate limits, injection rules, geo and IP blocking, managed rule groups.
+"""WAF settings (README layer "4. WAF"): rate limits, injection rules, geo and IP blocking, managed rule groups.
 
 Every protection is on by default. Loosening one is a visible, typed setting (COUNT mode, a group
 with `enabled: false`, `enabled: false` for the whole ACL), and the plan warns about each.

@@ -1,4 +1,4 @@
-"""Cognito user pool, resource server, app clients and optional hosted domain (seed section 1)."""
+"""Cognito user pool, resource server, app clients and optional hosted domain (README layer "1. Auth")."""
 
 from __future__ import annotations
 

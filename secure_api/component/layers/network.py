@@ -1,4 +1,4 @@
-"""The API's resource policy (seed section 3): source ranges, VPC endpoints, accounts and organisations.
+"""The API's resource policy (README layer "3. Network"): source ranges, VPC endpoints, accounts and organisations.
 
 The policy travels inside the OpenAPI document as `x-amazon-apigateway-policy`, not as a separate
 `RestApiPolicy`: an overwrite `PutRestApi` replaces the API's policy with the document's, so a

@@ -1,4 +1,4 @@
-"""Logging, monitoring and alarms (seed section 5).
+"""Logging, monitoring and alarms (README layer "5. Observability").
 
 Two steps, because the stage sits between them: `build_access_logging` makes what the Stage writes
 to (the customer-managed key, the access log group, optionally the account's CloudWatch role);

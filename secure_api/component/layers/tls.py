@@ -1,4 +1,4 @@
-"""Custom domain, certificate, DNS and mutual TLS truststore (seed section 6).
+"""Custom domain, certificate, DNS and mutual TLS truststore (README layer "6. TLS").
 
 The truststore bucket is protected and retained: deleting it would break mTLS for every client.
 To tear a stack down deliberately, `pulumi state unprotect` the bucket's URN, run `pulumi destroy`

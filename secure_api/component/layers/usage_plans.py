@@ -1,4 +1,4 @@
-"""Usage plans and API keys (seed section 2), bound to the Stage resource, never a literal name."""
+"""Usage plans and API keys (README layer "2. Rate limits"), bound to the Stage resource, never a literal name."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The regional WAF web ACL on the stage (seed section 4), its IP sets and its redacted logs.
+"""The regional WAF web ACL on the stage (README layer "4. WAF"), its IP sets and its redacted logs.
 
 Rules run cheapest and most certain first: IP blocklists, geo, rate limits, body size, AWS managed groups,
 then our own SQL injection and XSS inspection of query string, body, URI path and headers.

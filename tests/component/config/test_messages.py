@@ -1,4 +1,4 @@
-"""Config error messages in the stack file's words (issue 13, items 13 and 15).
+"""Config error messages in the stack file's words.
 
 Every key of every section is given a value of the wrong kind, and the message at its key path
 must say what is allowed with an example, without the validation library's wording or a bare
