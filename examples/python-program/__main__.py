@@ -31,7 +31,10 @@ endpoint = aws.ec2.VpcEndpoint(
     vpc_endpoint_type="Interface",
     subnet_ids=[subnet.id],
     security_group_ids=[endpoint_security_group.id],
-    private_dns_enabled=True,
+    # Private DNS off: with it on, every *.execute-api.<region>.amazonaws.com name resolves to this
+    # endpoint for the whole VPC, so calls from the VPC to public (REGIONAL/EDGE) APIs would fail.
+    # Clients call the stack output `vpcEndpointUrls` ({api-id}-{vpce-id} host names) instead.
+    private_dns_enabled=False,
 )
 
 # ---- the backend: a Lambda function with its own execution role

@@ -50,6 +50,8 @@ def test_python_example_plans_without_mandatory_findings(mode: str, monkeypatch:
     api = result.one("aws:apigateway/restApi:RestApi")
     assert function.urn in api.property_dependencies["body"]
     assert endpoint.urn in api.property_dependencies["endpointConfiguration"]
+    # Private DNS on would send the whole VPC's *.execute-api names to this endpoint (public APIs break).
+    assert endpoint.inputs["privateDnsEnabled"] is False
     route_permissions = [p for p in result.of_type("aws:lambda/permission:Permission") if "-route-" in p.name]
     assert len(route_permissions) == 2
     assert all(function.urn in p.property_dependencies["function"] for p in route_permissions)
