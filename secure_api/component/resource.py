@@ -20,7 +20,7 @@ from .layers.context import LayerContext
 from .layers.iam_invoke import build_invoke_policy
 from .layers.integrations import build_lambda_permissions, check_lambda_integrations
 from .layers.lambda_authorizer import build_lambda_authorizer, grant_api_gateway_invoke
-from .layers.network import api_arn_pattern, resource_policy, warn_open_network
+from .layers.network import api_arn_pattern, resource_policy, warn_blocked_but_allowed, warn_open_network
 from .layers.observability import build_access_logging, build_monitoring
 from .layers.tls import build_custom_domain, check_domain_region
 from .layers.usage_plans import build_usage_plans
@@ -116,6 +116,7 @@ class SecureApi(pulumi.ComponentResource):
         authorizer = build_lambda_authorizer(ctx, user_pool, access_logging.key) if config.uses_auth("custom") else None
 
         warn_open_network(config)
+        warn_blocked_but_allowed(config)
         pool_arn: pulumi.Input[str | None] = user_pool.pool.arn if user_pool else None
         # Integration targets and VPC endpoint ids may be Outputs: the document and the policy wait for those only.
         resolved = inputs.resolved("routes", "network.vpcEndpointIds")

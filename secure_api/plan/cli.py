@@ -39,6 +39,7 @@ from secure_api_authorizer.build import PackagingError
 
 from .. import __version__
 from ..component.config import ConfigError
+from ..gateway import cli as requests_cli
 from . import codegen
 from .harness import UnsupportedDataSourceError
 from .locations import Locator, repository_root
@@ -88,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="output of `pulumi stack export`: warn about protected resources the config would delete or replace",
     )
+    requests_cli.add_parser(commands)
     schema = commands.add_parser("schema", help="print the JSON Schema of a stack file with secure-api config")
     schema.add_argument("--output", type=Path, help="write to this file instead of stdout")
     schema.add_argument(
@@ -164,10 +166,11 @@ def _program_failure(error: BaseException, plan_dir: Path) -> str:
     return f"the program failed{where}: {type(error).__name__}: {error}"
 
 
-def _plan(args: argparse.Namespace) -> Plan:
+def _plan(args: argparse.Namespace, *, update: bool | None = None) -> Plan:
     try:
         project = find_project(args.cwd or Path.cwd())
-        return run_plan(project, args.stack or _only_stack(project), preview=not args.update)
+        preview = not (args.update if update is None else update)
+        return run_plan(project, args.stack or _only_stack(project), preview=preview)
     except (ConfigError, StackFileError, PackagingError, UnsupportedDataSourceError) as error:
         raise _PlanError(str(error), EXIT_BAD_INPUT) from None
     except Exception as error:  # any exception of the user's program is a bad program, exit 2
@@ -236,7 +239,14 @@ def main(argv: list[str] | None = None) -> int:
             _emit(render_schema())
         return 0
     try:
-        text, code = _run_plan(args)
+        if args.command == "requests":
+            with _progress_on_stderr():
+                text, code = requests_cli.run(args, lambda a: _plan(a, update=True))
+        else:
+            text, code = _run_plan(args)
+    except requests_cli.RequestsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except _PlanError as error:
         code = error.code
         print(f"error: {error}", file=sys.stderr)

@@ -122,6 +122,21 @@ class AppClient(ConfigModel):
             raise ValueError("; ".join(problems))
         return urls
 
+    @property
+    def issues_id_tokens(self) -> bool:
+        """Whether a user signs in through this client (and so gets an ID token): the code flow with `openid`,
+        or a user explicit auth flow; `client_credentials` and refresh alone issue none."""
+        user_flows = {
+            "ALLOW_USER_SRP_AUTH",
+            "ALLOW_USER_PASSWORD_AUTH",
+            "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+            "ALLOW_CUSTOM_AUTH",
+            "ALLOW_USER_AUTH",
+        }
+        return ("code" in self.oauth_flows and "openid" in self.allowed_scopes) or bool(
+            user_flows & set(self.explicit_auth_flows)
+        )
+
     @model_validator(mode="after")
     def _consistent_flows(self) -> AppClient:
         if "ALLOW_USER_PASSWORD_AUTH" in self.explicit_auth_flows and not self.allow_password_auth:

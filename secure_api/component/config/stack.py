@@ -73,6 +73,45 @@ class StackConfig(ConfigModel):
             for denied, covered in cache_conflicts(rules)
         ]
 
+    def _token_problems(self) -> list[tuple[str, str]]:
+        """Cognito routes no app client can call: every call would be 401.
+
+        A method without OAuth scopes takes only ID tokens, and one with scopes only access tokens carrying one
+        of them (AWS knowledge center, "api-gateway-cognito-401-unauthorized"). An ID token needs a user
+        sign-in (the code or implicit flow with `openid`, or a user explicit auth flow); `client_credentials`
+        issues access tokens only ("Amazon Cognito user pool app clients").
+        """
+        if not self.cognito.enabled:
+            return []
+        clients = self.cognito.app_clients
+        problems = []
+        for index, route in enumerate(self.routes):
+            if route.auth != "cognito":
+                continue
+            where = f"routes[{index}]"
+            if not route.scopes:
+                if not any(client.issues_id_tokens for client in clients):
+                    names = ", ".join(f"{c.name} ({'/'.join(c.oauth_flows) or 'no OAuth flow'})" for c in clients)
+                    problems.append(
+                        (
+                            f"{where}.scopes",
+                            f"{route.key} has no scopes, so it takes only ID tokens, and no app client in "
+                            f"cognito.appClients obtains one ({names}): every call would be 401; give the route the "
+                            "scopes its callers' access tokens carry, or add a client with the code flow and openid",
+                        )
+                    )
+                continue
+            wanted = {self.cognito.full_scope(s) for s in route.scopes}
+            if not any(wanted & set(client.allowed_scopes) for client in clients):
+                problems.append(
+                    (
+                        f"{where}.scopes",
+                        f"{route.key} takes access tokens with one of {sorted(wanted)}, and no app client in "
+                        "cognito.appClients may request any of them (allowedScopes): every call would be 401",
+                    )
+                )
+        return problems
+
     def cross_problems(self) -> list[tuple[str, str]]:
         """(key path, message) for every rule that spans sections; empty when the config is coherent."""
         problems: list[tuple[str, str]] = []
@@ -102,6 +141,7 @@ class StackConfig(ConfigModel):
             if route.api_key_required and not self.usage_plans:
                 problems.append((f"{where}.apiKeyRequired", "needs at least one entry in usagePlans"))
         problems.extend(self._cache_problems())
+        problems.extend(self._token_problems())
         if self.needs_user_pool and not self.cognito.enabled:
             problems.append(("lambdaAuthorizer.useComponentUserPool", "needs cognito.enabled: true"))
         if self.api.api_key_source == "AUTHORIZER" and not (

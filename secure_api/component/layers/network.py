@@ -17,6 +17,7 @@ every refresh.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 import pulumi
@@ -35,6 +36,26 @@ def warn_open_network(config: StackConfig) -> None:
             "network.acceptPublicApi: the REGIONAL API takes calls from any address "
             "(authorizers, WAF and usage plans still apply)"
         )
+
+
+def warn_blocked_but_allowed(config: StackConfig) -> None:
+    """An address both in `network.allowedSourceCidrs` and in `waf.blockedIps`: WAF wins.
+
+    AWS WAF evaluates the request before API Gateway reads the resource policy ("Use AWS WAF to protect
+    your REST APIs in API Gateway"), so the block answers 403 (WAF_FILTERED) and the policy's Allow is
+    never consulted.
+    """
+    if not config.waf.enabled:
+        return
+    allowed = config.network.networks
+    for entry in config.waf.blocked_ips:
+        blocked = ipaddress.ip_network(entry, strict=False)
+        overlaps = [str(n) for n in allowed if n.version == blocked.version and n.overlaps(blocked)]
+        if overlaps:
+            pulumi.log.warn(
+                f"waf.blockedIps {entry} is inside network.allowedSourceCidrs {', '.join(overlaps)}: WAF runs before "
+                "the resource policy, so WAF wins and these callers get 403 (WAF_FILTERED)"
+            )
 
 
 def api_arn_pattern(partition: str, region: str, account_id: str) -> str:

@@ -1,0 +1,106 @@
+"""A local stand-in for a Cognito user pool's token endpoint: RS256 tokens and a JWKS served on 127.0.0.1.
+
+Tokens carry the claims Cognito puts in access and ID tokens ("Understanding user pool JSON web
+tokens (JWTs)", Amazon Cognito developer guide): access tokens `client_id`, `scope` (space separated),
+`token_use: access` and no `aud`; ID tokens `aud` (the client id) and `token_use: id`. The JWKS is
+served over HTTP on a loopback port, so the component's Lambda authorizer fetches it with its own code.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from .resources import AppClient
+
+KID = "secure-api-local-issuer"
+LIFETIME_SECONDS = 3600
+
+
+def _b64(number: int) -> str:
+    raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+class LocalIssuer:
+    """Signs tokens for any issuer URL with one key, and serves that key as `http://127.0.0.1:<port>/jwks.json`."""
+
+    def __init__(self) -> None:
+        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        numbers = self._key.public_key().public_numbers()
+        self._jwks = json.dumps(
+            {
+                "keys": [
+                    {"kty": "RSA", "kid": KID, "alg": "RS256", "use": "sig", "n": _b64(numbers.n), "e": _b64(numbers.e)}
+                ]
+            }
+        ).encode()
+        self._server: ThreadingHTTPServer | None = None
+
+    @property
+    def jwks_url(self) -> str:
+        """Starts the JWKS server on first use; `close` stops it."""
+        if self._server is None:
+            document = self._jwks
+
+            class Handler(BaseHTTPRequestHandler):
+                def do_GET(self) -> None:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(document)))
+                    self.end_headers()
+                    self.wfile.write(document)
+
+                def log_message(self, *_: Any) -> None:
+                    return
+
+            self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+            threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self._server.server_address[1]}/jwks.json"
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def token(
+        self,
+        issuer: str,
+        client: AppClient,
+        token_use: str,
+        scopes: tuple[str, ...],
+        *,
+        expired: bool = False,
+        now: float | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> str:
+        """A signed JWT as Cognito would issue it to `client`; `expired` puts `exp` an hour in the past."""
+        issued = int(time.time() if now is None else now) - (2 * LIFETIME_SECONDS if expired else 0)
+        claims: dict[str, Any] = {
+            "sub": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{issuer}/{client.id}")),
+            "iss": issuer,
+            "token_use": token_use,
+            "auth_time": issued,
+            "iat": issued,
+            "exp": issued + LIFETIME_SECONDS,
+            "jti": str(uuid.uuid4()),
+            "origin_jti": str(uuid.uuid4()),
+        }
+        if token_use == "access":
+            claims.update({"client_id": client.id, "scope": " ".join(scopes), "version": 2})
+            if "client_credentials" not in client.oauth_flows or client.explicit_auth_flows:
+                claims["username"] = "local-user"
+        else:
+            claims.update({"aud": client.id, "cognito:username": "local-user", "email": "user@example.com"})
+        claims.update(extra or {})
+        return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": KID})

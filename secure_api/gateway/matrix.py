@@ -1,0 +1,387 @@
+"""The access matrix: every route of every stage, asked by the standard callers, through the whole model.
+
+Callers (a row is skipped where the stack gives it no meaning, e.g. no network restriction means no
+"outside" address):
+
+- `outside`: anonymous, from an address outside the networks the resource policy allows;
+- `no-credentials`: from inside, with no token, signature or key;
+- `<client>+scopes` / `<client>-scopes`: each app client the route's Cognito or Lambda authorizer
+  trusts, with the route's scopes and with only its other scopes;
+- `id-token` / `access-token`: the token type the route does not take;
+- `expired`: an expired token of a client the route takes;
+- `no-api-key` / `other-plan-key`: no key, and a key of a plan that does not list this stage;
+- `preflight-allowed` / `preflight-other-origin`: a CORS preflight from a listed origin and another one;
+- `oversized`: a body over API Gateway's 10 MB (the WAF's body-size rule stops it first where there is one);
+- `over-rate`: the intended call, sent one more time at once than the tightest throttle's burst.
+
+Each cell is judged: a caller the layered model must stop who gets a 2xx is a **violation** (a
+mandatory finding, raw programs included); an intended caller who is stopped is a **defect**. A 400
+of request validation counts as "got in": bodies are `{}`, and what is judged is access.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .authorizers import issuable
+from .pipeline import PAYLOAD_LIMIT_BYTES, Gateway
+from .request import CognitoCaller, IamCaller, Request, Result
+from .resources import Api, AppClient, GatewayStack, Operation, Stage
+
+OTHER_ORIGIN = "https://other-origin.example"
+
+
+@dataclass(frozen=True)
+class Cell:
+    route: str
+    """`<api>/<stage> <METHOD> <path>`."""
+    caller: str
+    intended: bool
+    """True: the config means to let this caller in; False: the layered model must stop it."""
+    result: Result
+    verdict: str
+    """`ok`, `violation` (got in, must be stopped), `defect` (intended, stopped) or `not-evaluated`."""
+
+
+@dataclass
+class Matrix:
+    cells: list[Cell] = field(default_factory=list)
+
+    @property
+    def violations(self) -> list[Cell]:
+        return [c for c in self.cells if c.verdict == "violation"]
+
+    @property
+    def defects(self) -> list[Cell]:
+        return [c for c in self.cells if c.verdict == "defect"]
+
+
+def _networks(api: Api) -> tuple[list[str], str]:
+    """The CIDRs the resource policy admits, and the condition key they are on (SourceIp or VpcSourceIp)."""
+    statements = (api.policy or {}).get("Statement") or []
+    for statement in statements if isinstance(statements, list) else [statements]:
+        conditions = statement.get("Condition") or {}
+        for operator, keys in conditions.items():
+            wanted = "NotIpAddress" if statement.get("Effect") == "Deny" else "IpAddress"
+            if operator != wanted:
+                continue
+            for key, values in keys.items():
+                if key.lower() in ("aws:sourceip", "aws:vpcsourceip"):
+                    return ([values] if isinstance(values, str) else list(values)), key
+    return [], ""
+
+
+def _vpc_endpoint(api: Api, stack: GatewayStack) -> str:
+    text = str(api.policy or "")
+    found = re.findall(r"vpce-[0-9a-f]+", text)
+    return (found or list(api.vpc_endpoint_ids) or list(stack.vpc_endpoints) or ["vpce-0123456789abcdef0"])[0]
+
+
+def _blocked(stack: GatewayStack, address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    return any(
+        ip.version == ipaddress.ip_network(c, strict=False).version and ip in ipaddress.ip_network(c, strict=False)
+        for addresses in stack.ip_sets.values()
+        for c in addresses
+    )
+
+
+def _inside(stack: GatewayStack, cidrs: list[str]) -> str:
+    """An address the resource policy admits and no WAF IP set blocks (IPv4 preferred)."""
+    for cidr in sorted(cidrs, key=lambda c: ":" in c):
+        network = ipaddress.ip_network(cidr, strict=False)
+        for host in _hosts(network):
+            if not _blocked(stack, str(host)):
+                return str(host)
+    return "192.0.2.10"
+
+
+def _hosts(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> Iterator[Any]:
+    for index, host in enumerate(network.hosts() if network.num_addresses > 2 else iter(network)):
+        if index > 64:
+            return
+        yield host
+
+
+def _outside(stack: GatewayStack, cidrs: list[str]) -> str:
+    networks = [ipaddress.ip_network(c, strict=False) for c in cidrs]
+    for candidate in ("198.18.0.1", "100.64.0.1", "192.0.2.200", "203.0.113.250"):
+        ip = ipaddress.ip_address(candidate)
+        if not any(ip in n for n in networks if n.version == 4) and not _blocked(stack, candidate):
+            return candidate
+    return "198.18.0.1"
+
+
+def _origins(api: Api, operation: Operation) -> list[str]:
+    """The origins the path's preflight answers for: its fixed Allow-Origin, or those its template echoes."""
+    preflight = next((o for o in api.operations if o.method == "OPTIONS" and o.path == operation.path), None)
+    if preflight is None or preflight.integration.get("type") != "mock":
+        return []
+    chosen = (preflight.integration.get("responses") or {}).get("default") or {}
+    fixed = (chosen.get("responseParameters") or {}).get("method.response.header.Access-Control-Allow-Origin", "")
+    template = (chosen.get("responseTemplates") or {}).get("application/json", "")
+    return re.findall(r"\$origin == '([^']+)'", template) or ([fixed.strip("'")] if fixed else [])
+
+
+def _clients(stack: GatewayStack, operation: Operation) -> list[AppClient]:
+    authorizer = operation.authorizer
+    if authorizer is None:
+        return []
+    if authorizer.type == "COGNITO_USER_POOLS":
+        pools = [p for p in stack.user_pools if p.arn in authorizer.provider_arns]
+        return [c for p in pools for c in p.clients]
+    function = stack.functions.get(authorizer.function_arn)
+    if function is None or not function.component_authorizer:
+        return []
+    trusted = str(function.environment.get("JWT_ISSUERS", ""))
+    return [c for p in stack.user_pools if p.issuer in trusted for c in p.clients if c.id in trusted]
+
+
+def _route_scopes(stack: GatewayStack, operation: Operation) -> tuple[str, ...]:
+    if operation.authorization == "COGNITO_USER_POOLS":
+        return operation.scopes
+    function = stack.functions.get(operation.authorizer.function_arn) if operation.authorizer else None
+    if function is None:
+        return ()
+    rules = json.loads(function.environment.get("ROUTE_REQUIREMENTS", "{}") or "{}")
+    rule = rules.get(operation.key) or {}
+    return tuple(rule.get("scopes") or ())
+
+
+def _key_names(stack: GatewayStack, api: Api, stage: Stage) -> tuple[str | None, str | None]:
+    """A key of a plan listing this stage, and a key of none that does."""
+    listing = {
+        k.name
+        for p in stack.usage_plans
+        for k in p.keys
+        if any(a == api.id and s == stage.name for a, s, _ in p.stages)
+    }
+    other = next((k.name for k in stack.keys if k.name not in listing), None)
+    return (sorted(listing)[0] if listing else None), other
+
+
+def _throttle_burst(stack: GatewayStack, api: Api, stage: Stage, operation: Operation, key: str | None) -> int | None:
+    bursts = []
+    if stage.throttle is not None:
+        bursts.append(stage.throttle.burst)
+    if key is not None and operation.api_key_required:
+        for plan in stack.usage_plans:
+            if any(k.name == key for k in plan.keys):
+                for a, s, throttles in plan.stages:
+                    if a == api.id and s == stage.name:
+                        specific = throttles.get(f"{operation.path}/{operation.method}")
+                        chosen = specific or plan.throttle
+                        if chosen is not None:
+                            bursts.append(chosen.burst)
+    return min(bursts) if bursts else None
+
+
+@dataclass
+class _Asker:
+    """Sends one cell's request through the gateway, each cell far enough apart that no state carries over."""
+
+    gateway: Gateway
+    matrix: Matrix
+    route: str = ""
+    api: Api | None = None
+    clock: float = 0.0
+
+    def __call__(self, caller: str, request: Request, wanted: bool, repeat: int = 1) -> None:
+        assert self.api is not None
+        self.clock += 400.0  # past every WAF window and authorizer TTL
+        reachable = _via_reachable(self.gateway.stack, self.api, request)
+        result = self.gateway.evaluate(reachable, now=self.clock)
+        for _ in range(repeat - 1):
+            result = self.gateway.evaluate(reachable, now=self.clock)
+        self.matrix.cells.append(Cell(self.route, caller, wanted, result, _verdict(result, wanted, caller)))
+
+
+def build(gateway: Gateway) -> Matrix:
+    """Ask every route of every stage the standard callers; judge each answer (see the module docstring)."""
+    ask = _Asker(gateway, Matrix())
+    for stage in gateway.stack.stages:
+        for operation in stage.api.operations:
+            if operation.method == "OPTIONS" and operation.integration.get("type") == "mock":
+                continue
+            ask.route, ask.api = f"{stage.api.name}/{stage.name} {operation.key}", stage.api
+            _route_rows(ask, stage, operation)
+    return ask.matrix
+
+
+def _route_rows(ask: _Asker, stage: Stage, operation: Operation) -> None:
+    stack, api = ask.gateway.stack, stage.api
+    cidrs, _ = _networks(api)
+    good_key, other_key = _key_names(stack, api, stage)
+    method = "GET" if operation.method == "ANY" else operation.method
+    base = Request(
+        method=method,
+        path="/" + stage.name + re.sub(r"\{[^}]+\}", "x1", operation.path),
+        via="execute-api",
+        source_ip=_inside(stack, cidrs) if cidrs else "198.18.0.1",
+        vpc_endpoint=_vpc_endpoint(api, stack) if api.endpoint_type == "PRIVATE" else "",
+        host=api.id,
+        headers=_headers(operation),
+        body=b"{}" if method in ("POST", "PUT", "PATCH") else b"",
+        api_key=good_key or "",
+    )
+    intended = _intended(stack, operation)
+    if cidrs:
+        ask("outside", replace(base, source_ip=_outside(stack, cidrs), caller=intended), False)
+    if operation.authorization != "NONE" or operation.api_key_required:
+        ask("no-credentials", replace(base, caller=None, api_key=""), False)
+    _token_rows(stack, operation, base, ask)
+    if operation.authorization == "AWS_IAM":
+        ask("iam-same-account", replace(base, caller=IamCaller(stack.account)), True)
+    if operation.api_key_required:
+        ask("no-api-key", replace(base, caller=intended, api_key=""), False)
+        if other_key is not None:
+            ask("other-plan-key", replace(base, caller=intended, api_key=other_key), False)
+    origins = _origins(api, operation)
+    if origins:
+        preflight = replace(
+            base,
+            method="OPTIONS",
+            caller=None,
+            api_key="",
+            body=b"",
+            headers={
+                "Origin": origins[0],
+                "Access-Control-Request-Method": method,
+                "Access-Control-Request-Headers": "authorization,content-type",
+            },
+        )
+        ask("preflight-allowed", preflight, True)
+        ask("preflight-other-origin", replace(preflight, headers={**preflight.headers, "Origin": OTHER_ORIGIN}), False)
+    if method in ("POST", "PUT", "PATCH"):
+        ask("oversized", replace(base, caller=intended, body=b"x" * (PAYLOAD_LIMIT_BYTES + 1)), False)
+    burst = _throttle_burst(stack, api, stage, operation, good_key)
+    if burst is not None and (intended is not None or operation.authorization == "NONE"):
+        ask("over-rate", replace(base, caller=intended), False, repeat=burst + 1)
+
+
+def _headers(operation: Operation) -> dict[str, str]:
+    headers = {"Content-Type": "application/json"}
+    for kind, name in operation.required_parameters:
+        if kind == "header":
+            headers[name] = "model-value"
+    return headers
+
+
+def _via_reachable(stack: GatewayStack, api: Api, request: Request) -> Request:
+    """Through the custom domain when the default endpoint is off (as a client must call it)."""
+    if not api.disable_execute_api_endpoint:
+        return request
+    for domain in stack.domains:
+        for base, mapping in domain.mappings.items():
+            if mapping.api_id == api.id:
+                stage_prefix = "/" + mapping.stage
+                rest = request.path[len(stage_prefix) :] if request.path.startswith(stage_prefix) else request.path
+                path = f"/{base}{rest}" if base not in ("", "(none)") else rest or "/"
+                return replace(request, via="domain", host=domain.name, path=path)
+    return request
+
+
+def _intended(stack: GatewayStack, operation: Operation) -> CognitoCaller | IamCaller | None:
+    """The caller the config means to let in: a client with the route's scopes, a same-account signer, or nobody."""
+    if operation.authorization == "AWS_IAM":
+        return IamCaller(stack.account)
+    scopes = _route_scopes(stack, operation)
+    for client in _clients(stack, operation):
+        if scopes:
+            granted = tuple(s for s in scopes if s in client.scopes)
+            if granted and not issuable(client, "access", granted)[1]:
+                return CognitoCaller(client.name, "access", granted)
+        elif operation.authorization == "COGNITO_USER_POOLS" and not issuable(client, "id", None)[1]:
+            return CognitoCaller(client.name, "id")
+        elif operation.authorization == "CUSTOM" and not issuable(client, "access", None)[1]:
+            return CognitoCaller(client.name, "access")
+    return None
+
+
+def _token_rows(stack: GatewayStack, operation: Operation, base: Request, ask: _Asker) -> None:
+    if operation.authorization not in ("COGNITO_USER_POOLS", "CUSTOM"):
+        return
+    scopes = _route_scopes(stack, operation)
+    for client in _clients(stack, operation):
+        granted = tuple(s for s in scopes if s in client.scopes)
+        if scopes:
+            if granted and not issuable(client, "access", granted)[1]:
+                ask(f"{client.name}+scopes", replace(base, caller=CognitoCaller(client.name, "access", granted)), True)
+            others, _ = issuable(client, "access", None)
+            rest = tuple(s for s in others if s not in scopes and s not in ("openid", "email", "profile", "phone"))
+            if rest:
+                ask(f"{client.name}-scopes", replace(base, caller=CognitoCaller(client.name, "access", rest)), False)
+        elif operation.authorization == "COGNITO_USER_POOLS" and not issuable(client, "id", None)[1]:
+            ask(f"{client.name}+id", replace(base, caller=CognitoCaller(client.name, "id")), True)
+    intended = _intended(stack, operation)
+    if isinstance(intended, CognitoCaller):
+        wrong = "id" if intended.token_use == "access" else "access"
+        client = stack.client(intended.client)
+        if (
+            client is not None
+            and not issuable(client, wrong, None)[1]
+            and operation.authorization == "COGNITO_USER_POOLS"
+        ):
+            ask(f"{wrong}-token", replace(base, caller=CognitoCaller(client.name, wrong)), False)
+        ask(
+            "expired",
+            replace(base, caller=CognitoCaller(intended.client, intended.token_use, intended.scopes, expired=True)),
+            False,
+        )
+
+
+def _verdict(result: Result, intended: bool, caller: str) -> str:
+    if result.status == 0 and result.reason.startswith("not evaluated"):
+        return "not-evaluated"
+    # A 400 of request validation got past every access layer: the matrix judges access, and its bodies are
+    # `{}`, not the route's model.
+    passed = 200 <= result.status < 300 or (result.layer == "validation" and result.status == 400)
+    if caller == "preflight-other-origin":
+        passed = passed and result.headers.get("Access-Control-Allow-Origin") in (OTHER_ORIGIN, "*")
+    if caller == "preflight-allowed":
+        passed = passed and bool(result.headers.get("Access-Control-Allow-Origin"))
+    if intended:
+        return "ok" if passed else "defect"
+    return "violation" if passed else "ok"
+
+
+def render_text(matrix: Matrix) -> str:
+    """A compact table: one line per route, `caller=status` cells; `!` marks a violation, `?` a defect."""
+    lines = ["Access matrix (status per standard caller; ! must be stopped but got in, ? intended but stopped):"]
+    routes: dict[str, list[Cell]] = {}
+    for cell in matrix.cells:
+        routes.setdefault(cell.route, []).append(cell)
+    width = max((len(r) for r in routes), default=0)
+    for route, cells in routes.items():
+        marks = {"violation": "!", "defect": "?", "not-evaluated": "~"}
+        row = " ".join(f"{c.caller}={c.result.status}{marks.get(c.verdict, '')}" for c in cells)
+        lines.append(f"  {route.ljust(width)}  {row}")
+    for cell in matrix.violations:
+        lines.append(f"  violation: {cell.route}: {cell.caller} gets {cell.result.status}: {cell.result.reason}")
+    for cell in matrix.defects:
+        lines.append(
+            f"  defect: {cell.route}: {cell.caller} is stopped ({cell.result.status}, {cell.result.layer}): "
+            f"{cell.result.reason}"
+        )
+    return "\n".join(lines)
+
+
+def to_json(matrix: Matrix) -> list[dict[str, Any]]:
+    return [
+        {
+            "route": c.route,
+            "caller": c.caller,
+            "intended": c.intended,
+            "status": c.result.status,
+            "layer": c.result.layer,
+            "reason": c.result.reason,
+            "verdict": c.verdict,
+            "notEvaluated": list(c.result.not_evaluated),
+        }
+        for c in matrix.cells
+    ]

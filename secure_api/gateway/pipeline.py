@@ -1,0 +1,304 @@
+"""What API Gateway REST does to one request, step by step, over the planned stack (`stack.GatewayStack`).
+
+The order is AWS's (developer guide: "How API Gateway resource policies affect authorization
+workflow", "Configuring mutual TLS authentication for a REST API", "Disable the default endpoint for
+REST APIs", "Use AWS WAF to protect your REST APIs in API Gateway", "Usage plans and API keys for
+REST APIs", "Request validation for REST APIs", "Gateway responses for REST APIs"):
+
+1. entry: custom domain and base path mapping, mutual TLS, the default endpoint, private APIs;
+2. the stage's AWS WAF web ACL;
+3. the resource policy together with the method's authentication type (`authorization.py`);
+4. the authorizer (Cognito, Lambda) inside step 3, as the outcome tables have it;
+5. API key and usage plan, throttles and quotas;
+6. request validation;
+7. the integration, or the gateway response of the error, with its headers (CORS included);
+8. the stage's access-log line.
+
+`Gateway` keeps what AWS keeps between requests: rate-based WAF counters, token buckets, quotas
+and the Lambda authorizer's result cache. Its clock is the `now` each call passes (seconds).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from . import authorization, integration, limits, waf
+from .authorizers import ComponentAuthorizer, UnknownNameError
+from .issuer import LocalIssuer
+from .request import Request, Result
+from .resources import Api, Domain, GatewayStack, Operation, Stage
+
+PAYLOAD_LIMIT_BYTES = 10 * 1024 * 1024
+"""API Gateway REST's payload limit ("Amazon API Gateway quotas": 10 MB), answered with 413."""
+
+
+@dataclass
+class _Target:
+    api: Api
+    stage: Stage
+    resource_path: str
+    """The path after the stage (or base path): `/orders/42`."""
+    domain: Domain | None
+    host: str
+
+
+@dataclass
+class Gateway:
+    """The planned stack, with the state AWS keeps between requests. `close()` stops the local JWKS server."""
+
+    stack: GatewayStack
+    issuer: LocalIssuer = field(default_factory=LocalIssuer)
+    rates: waf.RateCounter = field(default_factory=waf.RateCounter)
+    buckets: limits.Buckets = field(default_factory=limits.Buckets)
+    authorizer_cache: dict[tuple[str, str], tuple[float, Any]] = field(default_factory=dict)
+    _functions: dict[str, ComponentAuthorizer] = field(default_factory=dict)
+    _ids: itertools.count = field(default_factory=itertools.count)
+
+    def close(self) -> None:
+        self.issuer.close()
+
+    def component_authorizer(self, function_arn: str) -> ComponentAuthorizer | None:
+        function = self.stack.functions.get(function_arn)
+        if function is None or not function.component_authorizer:
+            return None
+        if function_arn not in self._functions:
+            self._functions[function_arn] = ComponentAuthorizer(function, self.issuer)
+        return self._functions[function_arn]
+
+    def evaluate(self, request: Request, *, now: float = 0.0) -> Result:
+        """The answer AWS would give `request` at time `now`; raises UnknownNameError for a name the stack lacks."""
+        request_id = f"model-{next(self._ids):06d}"
+        target, stopped = self._entry(request)
+        if stopped is not None:
+            return stopped
+        assert target is not None
+        result = self._through(request, target, now, request_id)
+        return replace(result, access_log=integration.access_log(target.stage, request, target, result, request_id))
+
+    def _through(self, request: Request, target: _Target, now: float, request_id: str) -> Result:
+        api, stage = target.api, target.stage
+        notes: list[str] = []
+        approximations: list[str] = []
+        if stage.web_acl is not None:
+            outcome = waf.evaluate(
+                stage.web_acl,
+                waf.WafRequest(
+                    method=request.method.upper(),
+                    uri_path=request.path.split("?")[0],
+                    query_string="&".join(f"{k}={v}" for k, v in request.query.items()),
+                    headers=request.headers,
+                    body=request.body,
+                    source_ip=request.source_ip,
+                    country=request.country,
+                ),
+                ip_sets=self.stack.ip_sets,
+                rates=self.rates,
+                now=now,
+            )
+            notes += [f"WAF {stage.web_acl_name}: {n}" for n in outcome.not_evaluated]
+            approximations += [f"WAF {stage.web_acl_name}: {a}" for a in outcome.approximations]
+            if outcome.action != "ALLOW":
+                return integration.error(
+                    api,
+                    "WAF_FILTERED",
+                    "waf",
+                    f"web ACL {stage.web_acl_name}: {outcome.reason}",
+                    status=outcome.status,
+                    notes=notes,
+                    approximations=approximations,
+                )
+        operation, params = match(api, request.method, target.resource_path)
+        if operation is None:
+            return integration.error(
+                api,
+                "MISSING_AUTHENTICATION_TOKEN",
+                "entry",
+                f"API {api.name}: no method {request.method.upper()} on a resource matching {target.resource_path}",
+                notes=notes,
+                approximations=approximations,
+            )
+        method_arn = (
+            f"arn:aws:execute-api:{self.stack.region}:{self.stack.account}:{api.id}/{stage.name}/"
+            f"{request.method.upper()}{target.resource_path}"
+        )
+        decision = authorization.decide(self, request, target.api, operation, method_arn, now)
+        notes += decision.not_evaluated
+        if decision.status != 200:
+            return integration.error(
+                api,
+                decision.response_type,
+                decision.layer,
+                decision.reason,
+                operation,
+                notes=notes,
+                approximations=approximations,
+            )
+        keyed = limits.check(self.stack, self.buckets, request, api, stage, operation, decision.usage_key, now)
+        if keyed is not None:
+            response_type, layer, reason = keyed
+            return integration.error(
+                api, response_type, layer, reason, operation, notes=notes, approximations=approximations
+            )
+        if len(request.body) > PAYLOAD_LIMIT_BYTES:
+            return integration.error(
+                api,
+                "REQUEST_TOO_LARGE",
+                "validation",
+                f"the body is {len(request.body)} bytes; API Gateway takes at most 10 MB",
+                operation,
+                notes=notes,
+                approximations=approximations,
+            )
+        invalid = integration.validate(api, operation, request, params)
+        if invalid is not None:
+            response_type, reason = invalid
+            return integration.error(
+                api, response_type, "validation", reason, operation, notes=notes, approximations=approximations
+            )
+        answer = integration.respond(operation, request, request_id, params)
+        return replace(
+            answer,
+            not_evaluated=tuple(notes),
+            approximations=tuple(approximations),
+            reason=f"{decision.reason}; {answer.reason}",
+        )
+
+    def _entry(self, request: Request) -> tuple[_Target | None, Result | None]:
+        """Which API and stage the request reaches, or the answer that stops it before WAF."""
+        path, _, _ = request.path.partition("?")
+        if request.via == "domain":
+            return self._domain_entry(request, path)
+        if request.via not in ("stage", "execute-api"):
+            raise UnknownNameError(f"via must be domain, stage or execute-api, got {request.via!r}")
+        segments = [s for s in path.split("/") if s]
+        stage_name = segments[0] if segments else ""
+        candidates = [a for a in self.stack.apis if not request.host or request.host in (a.id, a.name)]
+        if not candidates:
+            raise UnknownNameError(
+                f"no API {request.host!r} (the stack has: {', '.join(a.name for a in self.stack.apis) or 'none'})"
+            )
+        for api in candidates:
+            stage = self.stack.stage(api, stage_name)
+            if stage is None:
+                continue
+            host = f"{api.id}.execute-api.{self.stack.region}.amazonaws.com"
+            target = _Target(api, stage, "/" + "/".join(segments[1:]), None, host)
+            if api.endpoint_type == "PRIVATE" and not request.vpc_endpoint:
+                return None, _refused(
+                    0,
+                    f"API {api.name} is PRIVATE: its execute-api name resolves only inside a "
+                    "VPC, through an interface VPC endpoint (set vpcEndpoint)",
+                )
+            if api.disable_execute_api_endpoint:
+                return None, integration.error(
+                    api,
+                    "ACCESS_DENIED",
+                    "entry",
+                    f"API {api.name} disables its default execute-api endpoint: callers use the custom domain",
+                    status=403,
+                )
+            return target, None
+        stages = ", ".join(s.name for s in self.stack.stages if s.api in candidates)
+        return None, _refused(
+            403,
+            f"no stage {stage_name!r} (stages: {stages or 'none'}): the path through the "
+            "execute-api host starts with the stage name",
+            layer="entry",
+        )
+
+    def _domain_entry(self, request: Request, path: str) -> tuple[_Target | None, Result | None]:
+        domains = [d for d in self.stack.domains if not request.host or d.name == request.host]
+        if len(domains) != 1:
+            names = ", ".join(d.name for d in self.stack.domains) or "none"
+            raise UnknownNameError(
+                f"via domain needs {'a host naming one of' if domains else 'a custom domain; the stack has'}: {names}"
+            )
+        domain = domains[0]
+        if domain.truststore_uri:
+            refused = _client_certificate(domain, request.client_certificate)
+            if refused is not None:
+                return None, refused
+        if domain.endpoint_type == "PRIVATE" and (
+            not request.vpc_endpoint or request.vpc_endpoint not in domain.access_vpc_endpoints
+        ):
+            return None, _refused(
+                0,
+                f"private custom domain {domain.name} is reached only through a VPC endpoint "
+                "with a domain name access association",
+            )
+        inner = path.lstrip("/")
+        for base in sorted(domain.mappings, key=len, reverse=True):
+            if base in ("", "(none)") or inner == base or inner.startswith(base + "/"):
+                mapping = domain.mappings[base]
+                api = self.stack.api(mapping.api_id)
+                stage = self.stack.stage(api, mapping.stage) if api else None
+                if api is None or stage is None:
+                    return None, _refused(
+                        403,
+                        f"{domain.name}: the mapping of base path {base!r} names API "
+                        f"{mapping.api_id} stage {mapping.stage!r}, which the stack does not have",
+                    )
+                rest = inner[len(base) :] if base not in ("", "(none)") else inner
+                return _Target(api, stage, "/" + rest.strip("/"), domain, domain.name), None
+        return None, _refused(
+            403,
+            f"{domain.name}: no base path mapping matches {path} "
+            f"(mappings: {', '.join(sorted(domain.mappings)) or 'none'})",
+        )
+
+
+def _client_certificate(domain: Domain, certificate: str) -> Result | None:
+    """Mutual TLS: "Configuring mutual TLS authentication for a REST API" (handshake, then 403 for a bad chain)."""
+    if certificate == "valid":
+        return None
+    if certificate == "none":
+        return _refused(0, f"{domain.name} requires a client certificate (mutual TLS): the TLS handshake fails")
+    if certificate in ("expired", "untrusted"):
+        why = "has expired" if certificate == "expired" else f"does not chain to the truststore {domain.truststore_uri}"
+        return _refused(403, f"{domain.name}: the client certificate {why} (mutual TLS)")
+    raise UnknownNameError(f"clientCertificate must be none, valid, expired or untrusted, got {certificate!r}")
+
+
+def _refused(status: int, reason: str, layer: str = "entry") -> Result:
+    return Result(status=status, layer=layer, reason=reason)
+
+
+def _group(segment: str) -> str:
+    """`{orderId}` / `{proxy+}` as a regex group name (`orderId`, `proxy`)."""
+    return re.sub(r"\W", "_", segment.strip("{}+"))
+
+
+def _pattern(path: str) -> tuple[re.Pattern[str], int]:
+    """A resource path as a regex and its specificity (literal segments beat `{param}`, which beats `{proxy+}`)."""
+    parts, score = [], 0
+    for segment in [s for s in path.split("/") if s]:
+        if segment.endswith("+}"):
+            parts.append(f"(?P<{_group(segment)}>.+)")
+        elif segment.startswith("{"):
+            parts.append(f"(?P<{_group(segment)}>[^/]+)")
+            score += 1
+        else:
+            parts.append(re.escape(segment))
+            score += 2
+    return re.compile("/" + "/".join(parts) + ("/?" if parts else "")), score
+
+
+def match(api: Api, method: str, resource_path: str) -> tuple[Operation | None, Mapping[str, str]]:
+    """The operation API Gateway routes to: the most specific resource, then the method, else ANY."""
+    best: tuple[int, int, Operation, dict[str, str]] | None = None
+    verb = method.upper()
+    for operation in api.operations:
+        if operation.method not in (verb, "ANY"):
+            continue
+        pattern, score = _pattern(operation.path)
+        found = pattern.fullmatch(resource_path if resource_path != "" else "/")
+        if found is None:
+            continue
+        rank = (score, 1 if operation.method == verb else 0)
+        if best is None or rank > best[:2]:
+            best = (*rank, operation, found.groupdict())
+    return (best[2], best[3]) if best else (None, {})
