@@ -1,0 +1,1 @@
+"""The offline request model of API Gateway REST: how a request meets each layer."""
