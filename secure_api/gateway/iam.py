@@ -35,16 +35,8 @@ _Verdict = tuple[bool | None, str]
 _Matcher = Callable[[str, str], bool]
 
 KNOWN_KEYS = frozenset(
-    {
-        "aws:sourceip",
-        "aws:vpcsourceip",
-        "aws:sourcevpce",
-        "aws:sourcevpc",
-        "aws:principalaccount",
-        "aws:principalorgid",
-        "aws:principalarn",
-        "aws:securetransport",
-    }
+    {"aws:sourceip", "aws:vpcsourceip", "aws:sourcevpce", "aws:sourcevpc"}
+    | {"aws:principalaccount", "aws:principalorgid", "aws:principalarn", "aws:securetransport"}
 )
 """Condition keys the request model sets (lower case); when one is missing, the request lacks it."""
 
@@ -95,28 +87,24 @@ class Evaluation:
     reason: str
 
 
-def _all(verdicts: Iterable[_Verdict]) -> _Verdict:
-    """AND: any False decides; else any undecided; else True with every text."""
+def _decide(verdicts: Iterable[_Verdict], decisive: bool) -> _Verdict:
+    """The first verdict in state `decisive`, else the first undecided one, else the other state with every text."""
     results = list(verdicts)
-    for wanted in (False, None):
+    for wanted in (decisive, None):
         for state, text in results:
             if state is wanted:
                 return state, text
-    return True, "; ".join(text for _, text in results if text)
+    return not decisive, "; ".join(text for _, text in results if text)
+
+
+def _all(verdicts: Iterable[_Verdict]) -> _Verdict:
+    """AND: any False decides, then any undecided."""
+    return _decide(verdicts, False)
 
 
 def _any(verdicts: Iterable[_Verdict]) -> _Verdict:
-    """OR: any True decides; else any undecided; else False with every text."""
-    results = list(verdicts)
-    for wanted in (True, None):
-        for state, text in results:
-            if state is wanted:
-                return state, text
-    return False, "; ".join(text for _, text in results if text)
-
-
-def _negate(verdict: _Verdict) -> _Verdict:
-    return (None if verdict[0] is None else not verdict[0]), verdict[1]
+    """OR: any True decides, then any undecided."""
+    return _decide(verdicts, True)
 
 
 @lru_cache(maxsize=2048)
@@ -244,7 +232,7 @@ def _clause(op: str, key: str, values: Any, context: Mapping[str, list[str]], va
     for value in request:
         hit, problem = _value_match(matcher, value, policy, variables)
         text = problem or f"{op} {key} {value} {'in' if hit else 'not in'} {shown}"
-        verdicts.append(_negate((hit, text)) if negated else (hit, text))
+        verdicts.append((hit if hit is None else hit != negated, text))
     return _all(verdicts) if set_op == "forallvalues" else _any(verdicts)
 
 
@@ -277,13 +265,18 @@ def _element(statement: Mapping[str, Any], name: str, test: Callable[[str], _Ver
         patterns = _strings(value)
     except ValueError as error:
         return None, f"{name}: {error}"
-    verdicts = [test(pattern) for pattern in patterns]
+    return _listed([test(pattern) for pattern in patterns], patterns, f"Not{name}" if inverted else name, wanted)
+
+
+def _listed(verdicts: list[_Verdict], entries: list[str], label: str, wanted: str) -> _Verdict:
+    """Whether any entry of an element matches (verdicts[i] for entries[i]); a Not... element inverts it."""
     state, problem = _any(verdicts)
     if state is None:
         return None, problem
-    hits = [pattern for pattern, (hit, _) in zip(patterns, verdicts, strict=True) if hit]
-    label = f"Not{name}" if inverted else name
-    return state != inverted, f"{wanted} matches {label} {hits[0]}" if hits else f"{wanted} matches no {label}"
+    hits = [entry for entry, (hit, _) in zip(entries, verdicts, strict=True) if hit]
+    return state != label.startswith(
+        "Not"
+    ), f"{wanted} matches {label} {hits[0]}" if hits else f"{wanted} matches no {label}"
 
 
 def _action(pattern: str, action: str) -> _Verdict:
@@ -325,28 +318,26 @@ def _principal(statement: Mapping[str, Any], who: Principal) -> _Verdict:
     if found is None:
         return None, "a resource policy statement needs exactly one of Principal and NotPrincipal"
     element, inverted = found
-    verdicts: list[_Verdict] = []
+    entries: list[tuple[str, _Verdict]] = []
     if element == "*":
-        verdicts.append((True, ""))
+        entries.append(("*", (True, "")))
     elif not isinstance(element, Mapping):
-        verdicts.append((None, f'Principal {json.dumps(element)} is not "*" or an object'))
+        entries.append(("?", (None, f'Principal {json.dumps(element)} is not "*" or an object')))
     for kind, values in element.items() if isinstance(element, Mapping) else ():
         try:
-            entries = _strings(values)
+            names = _strings(values)
         except ValueError as error:
-            verdicts.append((None, f"Principal {kind}: {error}"))
+            entries.append((kind, (None, f"Principal {kind}: {error}")))
             continue
-        for value in entries:
+        for value in names:
             if kind == "AWS":
-                verdicts.append(_aws_principal(value, who))
+                entries.append((f"AWS {value}", _aws_principal(value, who)))
             elif kind == "Service":
-                verdicts.append(((who.service or "").lower() == value.lower(), ""))
+                entries.append((f"Service {value}", ((who.service or "").lower() == value.lower(), "")))
             else:
-                verdicts.append((None, f"Principal type {kind} is not evaluated"))
-    hit = _any(verdicts)
+                entries.append((kind, (None, f"Principal type {kind} is not evaluated")))
     label = "NotPrincipal" if inverted else "Principal"
-    state = hit[0] if hit[0] is None or not inverted else not hit[0]
-    return state, hit[1] or f"{label} {'matches' if hit[0] else 'does not match'} the caller"
+    return _listed([verdict for _, verdict in entries], [entry for entry, _ in entries], label, "the caller")
 
 
 def _applies(statement: Mapping[str, Any], request: _Request) -> _Verdict:
