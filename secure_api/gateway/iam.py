@@ -6,11 +6,7 @@ Implements, for resource policies (`check_principal=True`) and identity policies
   overrides any Allow, an Allow is needed, and a request nothing allows is implicitly denied.
 - "IAM JSON policy elements" (reference_policies_elements_*): Statement, Sid, Effect, Action/NotAction,
   Resource/NotResource, Principal/NotPrincipal, Condition.
-- "IAM JSON policy elements: Condition operators" (reference_policies_elements_condition_operators):
-  the String, Numeric, Bool, IpAddress, Arn and Null operators, `...IfExists`, and absent keys (false
-  for a positive operator, true for a negated one).
-- "Single-valued vs. multivalued context keys" (reference_policies_condition-single-vs-multi-valued-
-  context-keys): `ForAnyValue:` / `ForAllValues:`; a multivalued key needs one of them.
+- Condition blocks: `secure_api.gateway.conditions` (the Condition operators and multivalued keys pages).
 
 Anything the evaluator cannot decide (an unknown operator, a policy variable, a malformed element, a
 service-specific key missing from the context) makes the answer `NOT_EVALUATED` when it could change
@@ -19,29 +15,15 @@ it, never a guess. A decided explicit Deny stays an explicit deny whatever else 
 
 from __future__ import annotations
 
-import ipaddress
 import json
-import math
-import operator
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import lru_cache
 from typing import Any
 
-# (decided, text): True / False, or None when it cannot be decided; text says what was checked.
-_Verdict = tuple[bool | None, str]
-_Matcher = Callable[[str, str], bool]
+from .conditions import Verdict, all_of, any_of, arn_like, evaluate_condition, like, strings
 
-KNOWN_KEYS = frozenset(
-    {"aws:sourceip", "aws:vpcsourceip", "aws:sourcevpce", "aws:sourcevpc"}
-    | {"aws:principalaccount", "aws:principalorgid", "aws:principalarn", "aws:securetransport"}
-)
-"""Condition keys the request model sets (lower case); when one is missing, the request lacks it."""
-
-# Global keys AWS adds to every request: assuming them absent would be a guess.
-_ALWAYS_PRESENT = frozenset({"aws:currenttime", "aws:epochtime"})
 _VERSIONS = frozenset({"2012-10-17", "2008-10-17"})
 
 
@@ -87,190 +69,28 @@ class Evaluation:
     reason: str
 
 
-def _decide(verdicts: Iterable[_Verdict], decisive: bool) -> _Verdict:
-    """The first verdict in state `decisive`, else the first undecided one, else the other state with every text."""
-    results = list(verdicts)
-    for wanted in (decisive, None):
-        for state, text in results:
-            if state is wanted:
-                return state, text
-    return not decisive, "; ".join(text for _, text in results if text)
-
-
-def _all(verdicts: Iterable[_Verdict]) -> _Verdict:
-    """AND: any False decides, then any undecided."""
-    return _decide(verdicts, False)
-
-
-def _any(verdicts: Iterable[_Verdict]) -> _Verdict:
-    """OR: any True decides, then any undecided."""
-    return _decide(verdicts, True)
-
-
-@lru_cache(maxsize=2048)
-def _glob(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    """IAM wildcards: `*` any run of characters, `?` one character, everything else literal."""
-    body = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
-    return re.compile(body, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
-
-
-def _like(value: str, pattern: str, ignore_case: bool = False) -> bool:
-    return _glob(pattern, ignore_case).fullmatch(value) is not None
-
-
-def _arn_like(value: str, pattern: str) -> bool:
-    """Each of the six colon-separated ARN fields matched on its own, case-sensitively (ArnLike)."""
-    fields = pattern.split(":", 5)
-    if len(fields) != 6 or fields[0] != "arn":
-        raise ValueError(f"{pattern} is not an ARN")
-    actual = value.split(":", 5)
-    return len(actual) == 6 and all(_like(a, p) for a, p in zip(actual, fields, strict=True))
-
-
-def _ip(value: str, cidr: str) -> bool:
-    return ipaddress.ip_address(value) in ipaddress.ip_network(cidr, strict=False)
-
-
-def _boolean(value: str, expected: str) -> bool:
-    if expected.lower() not in ("true", "false") or value.lower() not in ("true", "false"):
-        raise ValueError(f"{expected!r} / {value!r} is not true or false")
-    return value.lower() == expected.lower()
-
-
-def _number(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise ValueError(f"{text} is not a number")
-    return number
-
-
-def _numeric(compare: Callable[[float, float], bool]) -> _Matcher:
-    return lambda value, limit: compare(_number(value), _number(limit))
-
-
-# base operator (lower case) -> (matcher(request value, policy value), negated)
-_OPERATORS: dict[str, tuple[_Matcher, bool]] = {
-    "stringequals": (operator.eq, False),
-    "stringnotequals": (operator.eq, True),
-    "stringequalsignorecase": (lambda v, p: v.lower() == p.lower(), False),
-    "stringnotequalsignorecase": (lambda v, p: v.lower() == p.lower(), True),
-    "stringlike": (_like, False),
-    "stringnotlike": (_like, True),
-    "arnequals": (_arn_like, False),
-    "arnlike": (_arn_like, False),
-    "arnnotequals": (_arn_like, True),
-    "arnnotlike": (_arn_like, True),
-    "ipaddress": (_ip, False),
-    "notipaddress": (_ip, True),
-    "bool": (_boolean, False),
-    "numericequals": (_numeric(operator.eq), False),
-    "numericnotequals": (_numeric(operator.eq), True),
-    "numericlessthan": (_numeric(operator.lt), False),
-    "numericlessthanequals": (_numeric(operator.le), False),
-    "numericgreaterthan": (_numeric(operator.gt), False),
-    "numericgreaterthanequals": (_numeric(operator.ge), False),
-}
-
-
-def _strings(value: Any) -> list[str]:
-    """A policy value or list of them as IAM compares them; ValueError for objects."""
-    items = value if isinstance(value, list) else [value]
-    if any(isinstance(item, Mapping | list) or item is None for item in items):
-        raise ValueError(f"{json.dumps(value)} is not a string or a list of strings")
-    return [str(item).lower() if isinstance(item, bool) else str(item) for item in items]
-
-
-def _value_match(matcher: _Matcher, request: str, policy: list[str], variables: bool) -> _Verdict:
-    """Whether the request value matches any policy value (the values of one key OR together)."""
-    verdicts: list[_Verdict] = []
-    for value in policy:
-        if variables and "${" in value:
-            verdicts.append((None, f"policy variable in {value} is not evaluated"))
-            continue
-        try:
-            verdicts.append((matcher(request, value), ""))
-        except ValueError as error:
-            verdicts.append((None, f"cannot compare {request} with {value}: {error}"))
-    return _any(verdicts)
-
-
-def _key_absent_is_known(key: str) -> bool:
-    """A known key, or a global `aws:` key (no tag key, not one AWS always sets), may be absent."""
-    return key in KNOWN_KEYS or (key.startswith("aws:") and "/" not in key and key not in _ALWAYS_PRESENT)
-
-
-def _clause(op: str, key: str, values: Any, context: Mapping[str, list[str]], variables: bool) -> _Verdict:
-    """One `"Operator": {"key": values}` pair; op and key as written in the policy."""
-    lowered = op.lower()
-    set_op, _, base = lowered.rpartition(":")
-    if_exists = base.endswith("ifexists") and base != "ifexists"
-    base = base.removesuffix("ifexists") if if_exists else base
-    null = base == "null" and not set_op and not if_exists
-    if set_op not in ("", "foranyvalue", "forallvalues") or (base not in _OPERATORS and not null):
-        return None, f"unknown condition operator {op}"
-    try:
-        policy = _strings(values)
-    except ValueError as error:
-        return None, f"{op} {key}: {error}"
-    request = context.get(key.lower())
-    shown = f"[{', '.join(policy)}]"
-    if request is None and not _key_absent_is_known(key.lower()):
-        return None, f"{op} {key}: the key is not in the request context and its presence is unknown"
-    if null:
-        if any(p.lower() not in ("true", "false") for p in policy):
-            return None, f"{op} {key}: {shown} is not true or false"
-        absent = not request
-        return any((p.lower() == "true") == absent for p in policy), f"{op} {key} {'absent' if absent else 'present'}"
-    matcher, negated = _OPERATORS[base]
-    if not request:
-        if if_exists or set_op == "forallvalues":
-            return True, f"{op} {key} absent"
-        return (negated and not set_op), f"{op} {key} absent"
-    if not set_op and len(request) > 1:
-        return None, f"{op} {key}: multivalued key [{', '.join(request)}] without ForAnyValue/ForAllValues"
-    verdicts: list[_Verdict] = []
-    for value in request:
-        hit, problem = _value_match(matcher, value, policy, variables)
-        text = problem or f"{op} {key} {value} {'in' if hit else 'not in'} {shown}"
-        verdicts.append((hit if hit is None else hit != negated, text))
-    return _all(verdicts) if set_op == "forallvalues" else _any(verdicts)
-
-
-def _conditions(block: Any, context: Mapping[str, list[str]], variables: bool) -> _Verdict:
-    """A Condition element: every operator and every key in it must hold."""
-    if block is None:
-        return True, ""
-    if not isinstance(block, Mapping) or not all(isinstance(keys, Mapping) for keys in block.values()):
-        return None, "Condition is not an object of operator: {key: values}"
-    return _all(
-        _clause(str(op), str(key), values, context, variables)
-        for op, keys in block.items()
-        for key, values in keys.items()
-    )
-
-
 def _pair(statement: Mapping[str, Any], name: str) -> tuple[Any, bool] | None:
     """The value of `name` or `Not<name>` and whether it was the Not form; None when not exactly one."""
     present = [(statement[key], key.startswith("Not")) for key in (name, f"Not{name}") if key in statement]
     return present[0] if len(present) == 1 else None
 
 
-def _element(statement: Mapping[str, Any], name: str, test: Callable[[str], _Verdict], wanted: str) -> _Verdict:
+def _element(statement: Mapping[str, Any], name: str, test: Callable[[str], Verdict], wanted: str) -> Verdict:
     """Action/Resource (or Not...): any listed pattern matching `wanted`; the Not form inverts it."""
     found = _pair(statement, name)
     if found is None:
         return None, f"needs exactly one of {name} and Not{name}"
     value, inverted = found
     try:
-        patterns = _strings(value)
+        patterns = strings(value)
     except ValueError as error:
         return None, f"{name}: {error}"
     return _listed([test(pattern) for pattern in patterns], patterns, f"Not{name}" if inverted else name, wanted)
 
 
-def _listed(verdicts: list[_Verdict], entries: list[str], label: str, wanted: str) -> _Verdict:
+def _listed(verdicts: list[Verdict], entries: list[str], label: str, wanted: str) -> Verdict:
     """Whether any entry of an element matches (verdicts[i] for entries[i]); a Not... element inverts it."""
-    state, problem = _any(verdicts)
+    state, problem = any_of(verdicts)
     if state is None:
         return None, problem
     hits = [entry for entry, (hit, _) in zip(entries, verdicts, strict=True) if hit]
@@ -279,22 +99,22 @@ def _listed(verdicts: list[_Verdict], entries: list[str], label: str, wanted: st
     ), f"{wanted} matches {label} {hits[0]}" if hits else f"{wanted} matches no {label}"
 
 
-def _action(pattern: str, action: str) -> _Verdict:
+def _action(pattern: str, action: str) -> Verdict:
     if pattern != "*" and ":" not in pattern:
         return None, f"Action {pattern} is not service:action"
-    return _like(action, pattern, ignore_case=True), ""
+    return like(action, pattern, ignore_case=True), ""
 
 
-def _resource(pattern: str, resource: str, variables: bool) -> _Verdict:
+def _resource(pattern: str, resource: str, variables: bool) -> Verdict:
     if variables and "${" in pattern:
         return None, f"policy variable in Resource {pattern} is not evaluated"
     try:
-        return pattern == "*" or _arn_like(resource, pattern), ""
+        return pattern == "*" or arn_like(resource, pattern), ""
     except ValueError as error:
         return None, f"Resource: {error}"
 
 
-def _aws_principal(value: str, who: Principal) -> _Verdict:
+def _aws_principal(value: str, who: Principal) -> Verdict:
     """One `{"AWS": value}` entry: "*", an account (id or :root ARN, any principal in it) or an ARN."""
     if value == "*":
         return True, ""
@@ -312,20 +132,20 @@ def _aws_principal(value: str, who: Principal) -> _Verdict:
     return who.arn == value, ""
 
 
-def _principal(statement: Mapping[str, Any], who: Principal) -> _Verdict:
+def _principal(statement: Mapping[str, Any], who: Principal) -> Verdict:
     """Principal/NotPrincipal of a resource policy: "*", {"AWS": ...}, {"Service": ...}."""
     found = _pair(statement, "Principal")
     if found is None:
         return None, "a resource policy statement needs exactly one of Principal and NotPrincipal"
     element, inverted = found
-    entries: list[tuple[str, _Verdict]] = []
+    entries: list[tuple[str, Verdict]] = []
     if element == "*":
         entries.append(("*", (True, "")))
     elif not isinstance(element, Mapping):
         entries.append(("?", (None, f'Principal {json.dumps(element)} is not "*" or an object')))
     for kind, values in element.items() if isinstance(element, Mapping) else ():
         try:
-            names = _strings(values)
+            names = strings(values)
         except ValueError as error:
             entries.append((kind, (None, f"Principal {kind}: {error}")))
             continue
@@ -340,10 +160,10 @@ def _principal(statement: Mapping[str, Any], who: Principal) -> _Verdict:
     return _listed([verdict for _, verdict in entries], [entry for entry, _ in entries], label, "the caller")
 
 
-def _applies(statement: Mapping[str, Any], request: _Request) -> _Verdict:
+def _applies(statement: Mapping[str, Any], request: _Request) -> Verdict:
     """Whether every element of the statement matches the request."""
     checks = [  # the condition first: its text is the most telling part of a reason
-        _conditions(statement.get("Condition"), request.context, request.variables),
+        evaluate_condition(statement.get("Condition"), request.context, request.variables),
         _element(statement, "Resource", lambda p: _resource(p, request.resource, request.variables), request.resource),
         _element(statement, "Action", lambda p: _action(p, request.action), request.action),
     ]
@@ -351,7 +171,7 @@ def _applies(statement: Mapping[str, Any], request: _Request) -> _Verdict:
         checks.append(_principal(statement, request.who))
     elif "Principal" in statement or "NotPrincipal" in statement:
         checks.append((None, "an identity policy statement cannot name a Principal"))
-    return _all(checks)
+    return all_of(checks)
 
 
 @dataclass(frozen=True)
