@@ -548,3 +548,16 @@ def test_dev_policy_iam_route() -> None:
 
 def test_dev_policy_unknown_route_is_an_implicit_deny() -> None:
     assert dev("DELETE/orders/42", "198.51.100.4").effect is Effect.IMPLICIT_DENY
+
+
+def test_document_without_version_reads_variables_literally() -> None:
+    document = {"Statement": [statement(Resource=f"{API}/v1/GET/${{x}}")]}
+    literal = evaluate(document, action=INVOKE, resource=f"{API}/v1/GET/${{x}}", principal=None, context={})
+    assert literal.effect is Effect.ALLOW
+    assert evaluate(document, action=INVOKE, resource=ORDERS, principal=None, context={}).effect is Effect.IMPLICIT_DENY
+
+
+def test_allow_reason_names_the_matching_pattern() -> None:
+    pattern = f"{API}/v1/GET/orders"
+    result = run(statement(sid="Routes", Resource=[f"{API}/v1/POST/orders", pattern]))
+    assert result.reason.startswith(f"Routes: {ORDERS} matches Resource {pattern}")
