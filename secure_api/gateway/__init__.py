@@ -1,1 +1,1 @@
-"""An offline model of what API Gateway REST does to a request."""
+"""The offline request model of API Gateway REST: how a request meets each layer."""

@@ -1,28 +1,35 @@
-"""IAM policy evaluation for one request: explicit Deny over Allow over implicit deny.
+"""IAM policy evaluation for the offline request model: one policy document, one request.
 
-Sources (IAM user guide): "Policy evaluation logic", "IAM JSON policy elements: Condition
-operators", "Multivalued context keys", "IAM JSON policy elements: Principal / NotPrincipal /
-Action / NotAction / Resource / NotResource". What the model does not know — an operator or a
-condition key it cannot decide, a policy variable — makes the result NOT_EVALUATED, never a guess;
-an explicit Deny that is decided still denies.
+Implements, for resource policies (`check_principal=True`) and identity policies (`False`):
 
-Shapes: `document` is a policy as JSON text or a dict; `context` maps condition keys (any case) to
-a string or a list of strings (multivalued keys); `resource` is an ARN.
+- IAM User Guide, "Policy evaluation logic" (reference_policies_evaluation-logic): an explicit Deny
+  overrides any Allow, an Allow is needed, and a request nothing allows is implicitly denied.
+- "IAM JSON policy elements" (reference_policies_elements_*): Statement, Sid, Effect, Action/NotAction,
+  Resource/NotResource, Principal/NotPrincipal, Condition.
+- Condition blocks: `secure_api.gateway.conditions` (the Condition operators and multivalued keys pages).
+
+Anything the evaluator cannot decide (an unknown operator, a policy variable, a malformed element, a
+service-specific key missing from the context) makes the answer `NOT_EVALUATED` when it could change
+it, never a guess. A decided explicit Deny stays an explicit deny whatever else the document holds.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import lru_cache
 from typing import Any
+
+from .conditions import Verdict, all_of, any_of, arn_like, evaluate_condition, like, strings
+
+_VERSIONS = frozenset({"2012-10-17", "2008-10-17"})
 
 
 class Effect(StrEnum):
+    """The outcome of one evaluation."""
+
     ALLOW = "Allow"
     EXPLICIT_DENY = "ExplicitDeny"
     IMPLICIT_DENY = "ImplicitDeny"
@@ -31,226 +38,150 @@ class Effect(StrEnum):
 
 @dataclass(frozen=True)
 class Principal:
-    """The caller as IAM sees it; with no field set it is anonymous (matches only `*` and `{"AWS": "*"}`)."""
+    """The caller as IAM sees it. anonymous: no credentials (matches only "*" / {"AWS": "*"})."""
 
-    account: str | None = None
-    """12 digits, for IAM (SigV4) callers."""
-    arn: str | None = None
-    """e.g. `arn:aws:iam::210987654321:role/caller`."""
-    service: str | None = None
-    """e.g. `apigateway.amazonaws.com`."""
+    account: str | None = None  # 12 digits, for IAM (SigV4) callers
+    arn: str | None = None  # e.g. arn:aws:iam::210987654321:role/caller or ...:root
+    service: str | None = None  # e.g. "apigateway.amazonaws.com"
 
     @property
     def anonymous(self) -> bool:
+        """True when the caller signed nothing (no account, ARN or service)."""
         return not (self.account or self.arn or self.service)
+
+    @property
+    def account_id(self) -> str | None:
+        """`account`, else the account field of `arn`."""
+        parts = (self.arn or "").split(":")
+        return self.account or (parts[4] if len(parts) >= 6 and parts[4] else None)
 
 
 @dataclass(frozen=True)
 class Evaluation:
+    """The decision, the statement that made it and why.
+
+    `statement` is the deciding statement's Sid, else "Statement[<index>]" (0-based), "" for an
+    implicit deny; `reason` names that statement and the checks that decided it.
+    """
+
     effect: Effect
     statement: str
-    """The Sid of the deciding statement, else `Statement[<index>]`; empty for an implicit deny."""
     reason: str
 
 
-KNOWN_KEYS = frozenset(
-    k.lower()
-    for k in (
-        "aws:SourceIp",
-        "aws:VpcSourceIp",
-        "aws:SourceVpce",
-        "aws:SourceVpc",
-        "aws:PrincipalAccount",
-        "aws:PrincipalOrgID",
-        "aws:PrincipalArn",
-        "aws:SecureTransport",
-        "aws:CurrentTime",
-    )
-)
-"""Keys the request model sets when they apply; absent from a request, they are absent for IAM too."""
+def _pair(statement: Mapping[str, Any], name: str) -> tuple[Any, bool] | None:
+    """The value of `name` or `Not<name>` and whether it was the Not form; None when not exactly one."""
+    present = [(statement[key], key.startswith("Not")) for key in (name, f"Not{name}") if key in statement]
+    return present[0] if len(present) == 1 else None
 
 
-class _UnknownError(Exception):
-    """The statement cannot be decided offline; the message says why."""
+def _element(statement: Mapping[str, Any], name: str, test: Callable[[str], Verdict], wanted: str) -> Verdict:
+    """Action/Resource (or Not...): any listed pattern matching `wanted`; the Not form inverts it."""
+    found = _pair(statement, name)
+    if found is None:
+        return None, f"needs exactly one of {name} and Not{name}"
+    value, inverted = found
+    try:
+        patterns = strings(value)
+    except ValueError as error:
+        return None, f"{name}: {error}"
+    return _listed([test(pattern) for pattern in patterns], patterns, f"Not{name}" if inverted else name, wanted)
 
 
-@lru_cache(maxsize=4096)
-def _compiled(text: str, case: bool) -> re.Pattern[str]:
-    """IAM wildcards: `*` any run of characters, `?` one character (the rest is literal)."""
-    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in text)
-    return re.compile(body, 0 if case else re.IGNORECASE | re.DOTALL)
+def _listed(verdicts: list[Verdict], entries: list[str], label: str, wanted: str) -> Verdict:
+    """Whether any entry of an element matches (verdicts[i] for entries[i]); a Not... element inverts it."""
+    state, problem = any_of(verdicts)
+    if state is None:
+        return None, problem
+    hits = [entry for entry, (hit, _) in zip(entries, verdicts, strict=True) if hit]
+    return state != label.startswith(
+        "Not"
+    ), f"{wanted} matches {label} {hits[0]}" if hits else f"{wanted} matches no {label}"
 
 
-def _like(pattern: str, value: str, case: bool = True) -> bool:
-    return _compiled(pattern, case).fullmatch(value) is not None
+def _action(pattern: str, action: str) -> Verdict:
+    if pattern != "*" and ":" not in pattern:
+        return None, f"Action {pattern} is not service:action"
+    return like(action, pattern, ignore_case=True), ""
 
 
-def _strings(value: Any) -> list[str]:
-    if value is None:
-        return []
-    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+def _resource(pattern: str, resource: str, variables: bool) -> Verdict:
+    if variables and "${" in pattern:
+        return None, f"policy variable in Resource {pattern} is not evaluated"
+    try:
+        return pattern == "*" or arn_like(resource, pattern), ""
+    except ValueError as error:
+        return None, f"Resource: {error}"
 
 
-def _principal_matches(spec: Any, principal: Principal | None) -> bool:
-    """Whether `Principal` (or `NotPrincipal`) names the caller: `*`, account ids, `:root` or exact ARNs, services."""
-    if spec == "*":
-        return True
-    if not isinstance(spec, Mapping):
-        raise _UnknownError(f"Principal {spec!r} is not `*` or a mapping")
-    who = principal or Principal()
-    for kind, values in spec.items():
-        for value in _strings(values):
+def _aws_principal(value: str, who: Principal) -> Verdict:
+    """One `{"AWS": value}` entry: "*", an account (id or :root ARN, any principal in it) or an ARN."""
+    if value == "*":
+        return True, ""
+    account = value if re.fullmatch(r"\d{12}", value) else None
+    root = re.fullmatch(r"arn:[\w-]+:iam::(\d{12}):root", value)
+    if root or account:
+        return who.account_id == (account or (root and root.group(1))), ""
+    if "*" in value or "?" in value or not value.startswith("arn:"):
+        return None, f"Principal AWS {value} is neither an account nor an ARN"
+    # A role in Principal matches its sessions (role names are unique in an account, whatever the path).
+    session = re.fullmatch(r"arn:([\w-]+):sts::(\d{12}):assumed-role/([^/]+)/.+", who.arn or "")
+    role = re.fullmatch(r"arn:([\w-]+):iam::(\d{12}):role/(?:.*/)?([^/]+)", value)
+    if session and role:
+        return session.groups() == role.groups(), ""
+    return who.arn == value, ""
+
+
+def _principal(statement: Mapping[str, Any], who: Principal) -> Verdict:
+    """Principal/NotPrincipal of a resource policy: "*", {"AWS": ...}, {"Service": ...}."""
+    found = _pair(statement, "Principal")
+    if found is None:
+        return None, "a resource policy statement needs exactly one of Principal and NotPrincipal"
+    element, inverted = found
+    entries: list[tuple[str, Verdict]] = []
+    if element == "*":
+        entries.append(("*", (True, "")))
+    elif not isinstance(element, Mapping):
+        entries.append(("?", (None, f'Principal {json.dumps(element)} is not "*" or an object')))
+    for kind, values in element.items() if isinstance(element, Mapping) else ():
+        try:
+            names = strings(values)
+        except ValueError as error:
+            entries.append((kind, (None, f"Principal {kind}: {error}")))
+            continue
+        for value in names:
             if kind == "AWS":
-                if value == "*":
-                    return True
-                account = value if re.fullmatch(r"\d{12}", value) else None
-                root = re.fullmatch(r"arn:[\w-]+:iam::(\d{12}):root", value)
-                if (account or (root and root[1])) and who.account in (account, root[1] if root else None):
-                    return True
-                if who.arn and value == who.arn:
-                    return True
+                entries.append((f"AWS {value}", _aws_principal(value, who)))
             elif kind == "Service":
-                if who.service and value == who.service:
-                    return True
-            elif kind in ("Federated", "CanonicalUser"):
-                continue
+                entries.append((f"Service {value}", ((who.service or "").lower() == value.lower(), "")))
             else:
-                raise _UnknownError(f"Principal type {kind!r}")
-    return False
+                entries.append((kind, (None, f"Principal type {kind} is not evaluated")))
+    label = "NotPrincipal" if inverted else "Principal"
+    return _listed([verdict for _, verdict in entries], [entry for entry, _ in entries], label, "the caller")
 
 
-def _actions_match(patterns: Any, action: str) -> bool:
-    return any(_like(p, action, case=False) for p in _strings(patterns))
+def _applies(statement: Mapping[str, Any], request: _Request) -> Verdict:
+    """Whether every element of the statement matches the request."""
+    checks = [  # the condition first: its text is the most telling part of a reason
+        evaluate_condition(statement.get("Condition"), request.context, request.variables),
+        _element(statement, "Resource", lambda p: _resource(p, request.resource, request.variables), request.resource),
+        _element(statement, "Action", lambda p: _action(p, request.action), request.action),
+    ]
+    if request.check_principal:
+        checks.append(_principal(statement, request.who))
+    elif "Principal" in statement or "NotPrincipal" in statement:
+        checks.append((None, "an identity policy statement cannot name a Principal"))
+    return all_of(checks)
 
 
-def _resources_match(patterns: Any, resource: str) -> bool:
-    return any(_like(p, resource) for p in _strings(patterns))
-
-
-def _ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(value)
-    except ValueError:
-        return None
-
-
-def _in_network(value: str, cidr: str) -> bool:
-    address = _ip(value)
-    try:
-        network = ipaddress.ip_network(cidr, strict=False)
-    except ValueError as error:
-        raise _UnknownError(f"{cidr!r} is not an IP address or CIDR") from error
-    return address is not None and address.version == network.version and address in network
-
-
-def _number(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError as error:
-        raise _UnknownError(f"{text!r} is not a number") from error
-
-
-_Test = Callable[[str, str], bool]
-_POSITIVE: dict[str, _Test] = {
-    "StringEquals": lambda v, p: v == p,
-    "StringEqualsIgnoreCase": lambda v, p: v.lower() == p.lower(),
-    "StringLike": lambda v, p: _like(p, v),
-    "ArnEquals": lambda v, p: _like(p, v),
-    "ArnLike": lambda v, p: _like(p, v),
-    "IpAddress": _in_network,
-    "NumericEquals": lambda v, p: _number(v) == _number(p),
-    "NumericLessThan": lambda v, p: _number(v) < _number(p),
-    "NumericLessThanEquals": lambda v, p: _number(v) <= _number(p),
-    "NumericGreaterThan": lambda v, p: _number(v) > _number(p),
-    "NumericGreaterThanEquals": lambda v, p: _number(v) >= _number(p),
-    "Bool": lambda v, p: v.lower() == p.lower(),
-}
-_NEGATED: dict[str, str] = {
-    "StringNotEquals": "StringEquals",
-    "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
-    "StringNotLike": "StringLike",
-    "ArnNotEquals": "ArnEquals",
-    "ArnNotLike": "ArnLike",
-    "NotIpAddress": "IpAddress",
-    "NumericNotEquals": "NumericEquals",
-}
-
-
-def _condition(operator: str, key: str, wanted: list[str], context: Mapping[str, list[str]]) -> bool:
-    """One operator on one key ("Condition operators"; set operators in "Multivalued context keys")."""
-    if any("${" in w for w in wanted):
-        raise _UnknownError(f"{operator} {key}: policy variables are not evaluated offline")
-    qualifier, _, name = operator.rpartition(":")
-    if_exists = name.endswith("IfExists")
-    base = name.removesuffix("IfExists")
-    lowered = key.lower()
-    values = context.get(lowered)
-    if base == "Null":
-        present = values is not None and len(values) > 0
-        return present != (wanted[0].lower() == "true" if wanted else True)
-    if base not in _POSITIVE and base not in _NEGATED:
-        raise _UnknownError(f"condition operator {operator}")
-    if values is None:
-        if lowered not in KNOWN_KEYS:
-            raise _UnknownError(f"condition key {key} (not known offline)")
-        # Absent key: true with IfExists; a negated operator matches nothing, so it holds; ForAllValues holds.
-        return if_exists or base in _NEGATED or qualifier == "ForAllValues"
-    negated = base in _NEGATED
-    test = _POSITIVE[_NEGATED.get(base, base)]
-
-    def holds(value: str) -> bool:
-        matched = any(test(value, w) for w in wanted)
-        return not matched if negated else matched
-
-    if qualifier == "ForAllValues" or (not qualifier and negated):
-        return all(holds(v) for v in values)
-    if qualifier in ("ForAnyValue", ""):
-        return any(holds(v) for v in values)
-    raise _UnknownError(f"condition set operator {qualifier}")
-
-
-def _conditions_hold(block: Any, context: Mapping[str, list[str]]) -> bool:
-    if not block:
-        return True
-    if not isinstance(block, Mapping):
-        raise _UnknownError("Condition is not a mapping")
-    return all(
-        _condition(operator, key, _strings(values), context)
-        for operator, keys in block.items()
-        for key, values in (keys.items() if isinstance(keys, Mapping) else [])
-    )
-
-
-def _element(statement: Mapping[str, Any], name: str, test: Callable[[Any], bool]) -> bool:
-    """`name` (e.g. Action) must match, `Not<name>` must not; neither present: no constraint."""
-    if name in statement:
-        return test(statement[name])
-    if f"Not{name}" in statement:
-        return not test(statement[f"Not{name}"])
-    return True
-
-
-def _applies(
-    statement: Mapping[str, Any],
-    action: str,
-    resource: str,
-    principal: Principal | None,
-    context: Mapping[str, list[str]],
-    check_principal: bool,
-) -> bool:
-    if check_principal and "Principal" not in statement and "NotPrincipal" not in statement:
-        raise _UnknownError("a resource policy statement without Principal")
-    return (
-        (not check_principal or _element(statement, "Principal", lambda spec: _principal_matches(spec, principal)))
-        and _element(statement, "Action", lambda patterns: _actions_match(patterns, action))
-        and _element(statement, "Resource", lambda patterns: _resources_match(patterns, resource))
-        and _conditions_hold(statement.get("Condition"), context)
-    )
-
-
-def _describe(statement: Mapping[str, Any]) -> str:
-    condition = statement.get("Condition")
-    return f" when {json.dumps(condition, separators=(',', ':'))}" if condition else ""
+@dataclass(frozen=True)
+class _Request:
+    action: str
+    resource: str
+    who: Principal
+    context: Mapping[str, list[str]]
+    check_principal: bool
+    variables: bool
 
 
 def evaluate(
@@ -262,39 +193,49 @@ def evaluate(
     context: Mapping[str, str | Sequence[str]],
     check_principal: bool = True,
 ) -> Evaluation:
-    """The policy's decision for `action` on `resource` by `principal` in `context`.
+    """Evaluate one policy document (a dict or its JSON text) for one request.
 
-    `check_principal=False` is for identity policies and Lambda authorizer policies (no Principal).
+    action: "service:Action" (e.g. "execute-api:Invoke"); resource: the ARN requested; principal:
+    the caller, None for anonymous; context: condition keys (names case-insensitive) to a value or,
+    for a multivalued key, a list; check_principal: False for identity policies (no Principal).
+    Returns EXPLICIT_DENY (a matching Deny), else NOT_EVALUATED (a statement that could change the
+    answer cannot be decided), else ALLOW (a matching Allow), else IMPLICIT_DENY. Never raises.
     """
-    policy = json.loads(document) if isinstance(document, str) else document
-    statements = policy.get("Statement") if isinstance(policy, Mapping) else None
-    if isinstance(statements, Mapping):
-        statements = [statements]
-    if not isinstance(statements, list):
-        return Evaluation(Effect.NOT_EVALUATED, "", "the policy has no Statement list")
-    keys = {k.lower(): _strings(v) for k, v in context.items()}
-    allowed: str | None = None
-    allow_text = ""
-    unknown: list[str] = []
-    unknown_deny = False
-    for index, statement in enumerate(statements):
-        name = statement.get("Sid") or f"Statement[{index}]"
-        effect = statement.get("Effect")
-        try:
-            if effect not in ("Allow", "Deny"):
-                raise _UnknownError(f"Effect {effect!r}")
-            applies = _applies(statement, action, resource, principal, keys, check_principal)
-        except _UnknownError as why:
-            unknown.append(f"{name}: {why}")
-            unknown_deny = unknown_deny or effect != "Allow"
+    try:
+        policy = json.loads(document) if isinstance(document, str) else document
+    except ValueError as error:
+        return Evaluation(Effect.NOT_EVALUATED, "", f"the policy is not JSON: {error}")
+    version = policy.get("Version", "2008-10-17") if isinstance(policy, Mapping) else None
+    body = policy.get("Statement") if isinstance(policy, Mapping) else None
+    if version not in _VERSIONS or not isinstance(body, Mapping | list):
+        return Evaluation(Effect.NOT_EVALUATED, "", "the policy needs a Statement and Version 2012-10-17 or 2008-10-17")
+    request = _Request(
+        action=action,
+        resource=resource,
+        who=principal or Principal(),
+        context={str(k).lower(): [v] if isinstance(v, str) else [str(i) for i in v] for k, v in context.items()},
+        check_principal=check_principal,
+        variables=version == "2012-10-17",  # the 2008 grammar reads ${...} literally
+    )
+    allow: Evaluation | None = None
+    unknown: dict[str, Evaluation] = {}  # "Deny" (or a bad Effect) / "Allow" -> first undecided statement
+    for index, statement in enumerate(body if isinstance(body, list) else [body]):
+        if not isinstance(statement, Mapping):
+            unknown.setdefault("Deny", Evaluation(Effect.NOT_EVALUATED, f"Statement[{index}]", "not an object"))
             continue
-        if applies and effect == "Deny":
-            return Evaluation(Effect.EXPLICIT_DENY, name, f"{name} denies{_describe(statement)}")
-        if applies and allowed is None:
-            allowed = name
-            allow_text = f"{name} allows{_describe(statement)}"
-    if unknown and (unknown_deny or allowed is None):
-        return Evaluation(Effect.NOT_EVALUATED, "", "; ".join(unknown))
-    if allowed is not None:
-        return Evaluation(Effect.ALLOW, allowed, allow_text)
-    return Evaluation(Effect.IMPLICIT_DENY, "", "no statement allows it")
+        name = str(statement.get("Sid") or f"Statement[{index}]")
+        effect = statement.get("Effect")
+        state, text = _applies(statement, request)
+        if state is False:
+            continue
+        if effect not in ("Allow", "Deny"):
+            state, text = None, f"Effect {json.dumps(effect)} is not Allow or Deny"
+        if state is None:
+            kind = "Allow" if effect == "Allow" else "Deny"
+            unknown.setdefault(kind, Evaluation(Effect.NOT_EVALUATED, name, f"{name}: {text}"))
+        elif effect == "Deny":
+            return Evaluation(Effect.EXPLICIT_DENY, name, f"{name}: {text}")
+        elif allow is None:
+            allow = Evaluation(Effect.ALLOW, name, f"{name}: {text}")
+    decided = unknown.get("Deny") or allow or unknown.get("Allow")
+    return decided or Evaluation(Effect.IMPLICIT_DENY, "", f"no statement allows {action} on {resource}")
