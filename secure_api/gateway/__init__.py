@@ -1,0 +1,1 @@
+"""An offline model of what API Gateway REST does to a request."""
