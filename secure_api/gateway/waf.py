@@ -70,6 +70,7 @@ class _Ctx:
     ip_sets: Mapping[str, Sequence[str]]
     rates: RateCounter
     now: float
+    body_limit: int = BODY_INSPECTION_LIMIT
     rule: str = ""
     labels: list[str] = field(default_factory=list)
     not_evaluated: list[str] = field(default_factory=list)
@@ -109,7 +110,7 @@ def _transform(text: str, transformations: Sequence[Mapping[str, Any]]) -> str:
 
 
 def _body_text(ctx: _Ctx) -> str:
-    return ctx.request.body[:BODY_INSPECTION_LIMIT].decode("utf-8", "replace")
+    return ctx.request.body[:ctx.body_limit].decode("utf-8", "replace")
 
 
 def _fields(ctx: _Ctx, field_to_match: Mapping[str, Any]) -> list[str] | None:
@@ -151,7 +152,7 @@ def _fields(ctx: _Ctx, field_to_match: Mapping[str, Any]) -> list[str] | None:
 def _oversize(ctx: _Ctx, field_to_match: Mapping[str, Any]) -> bool | None:
     """For a body larger than the inspection limit: True = match, False = no match, None = inspect the part."""
     body = field_to_match.get("body")
-    if body is None or len(ctx.request.body) <= BODY_INSPECTION_LIMIT:
+    if body is None or len(ctx.request.body) <= ctx.body_limit:
         return None
     handling = body.get("oversizeHandling", "CONTINUE")
     return {"MATCH": True, "NO_MATCH": False}.get(handling)
@@ -198,7 +199,7 @@ def _size_constraint(ctx: _Ctx, spec: Mapping[str, Any]) -> bool:
     fm = spec.get("fieldToMatch", {})
     over = _oversize(ctx, fm)
     if over is not None:
-        ctx.detail = f"body of {len(ctx.request.body)} bytes over the {BODY_INSPECTION_LIMIT}-byte inspection limit"
+        ctx.detail = f"body of {len(ctx.request.body)} bytes over the {ctx.body_limit}-byte inspection limit"
         return over
     texts = _texts(ctx, spec, "sizeConstraintStatement") or []
     size, op = float(spec.get("size", 0)), spec.get("comparisonOperator", "GT")
@@ -356,6 +357,13 @@ def _status(action_spec: Mapping[str, Any] | None, action: str) -> int:
     return int(custom.get("responseCode", 405 if action == "CHALLENGE" else 403 if action == "BLOCK" else 405))
 
 
+def _body_limit(acl_inputs: Mapping[str, Any]) -> int:
+    """Body bytes inspected: associationConfig.requestBodies[0].apiGateway.defaultSizeInspectionLimit, else 8 KB."""
+    body = ((acl_inputs.get("associationConfig") or {}).get("requestBodies") or [{}])[0] or {}
+    limit = str((body.get("apiGateway") or {}).get("defaultSizeInspectionLimit", "KB_8"))
+    return int(limit[3:]) * 1024 if limit.startswith("KB_") and limit[3:].isdigit() else BODY_INSPECTION_LIMIT
+
+
 def evaluate(acl_inputs: Mapping[str, Any], request: WafRequest, *, ip_sets: Mapping[str, Sequence[str]],
              rates: RateCounter | None = None, now: float = 0.0) -> WafOutcome:
     """Evaluate ``acl_inputs`` (WebAcl inputs) over ``request``; ``ip_sets`` maps IP set ARN → CIDRs.
@@ -364,7 +372,7 @@ def evaluate(acl_inputs: Mapping[str, Any], request: WafRequest, *, ip_sets: Map
     challenge) decides; count rules add their labels and evaluation goes on; otherwise the defaultAction applies
     ("Processing order of rules and rule groups in a web ACL", "Rule action"). ``now`` is in seconds.
     """
-    ctx = _Ctx(request, ip_sets, rates or RateCounter(), now)
+    ctx = _Ctx(request, ip_sets, rates or RateCounter(), now, _body_limit(acl_inputs))
     counted: list[str] = []
 
     def outcome(action: str, rule: str, status: int, reason: str) -> WafOutcome:

@@ -131,3 +131,21 @@ def test_unknown_statement_passes_with_note() -> None:
     out = evaluate(acl, req(), ip_sets={})
     assert out.action == "ALLOW"
     assert out.not_evaluated == ("asn: asnMatchStatement not evaluated offline",)
+
+
+def test_body_inspection_limit_from_association_config(dev_acl: Any) -> None:
+    acl, ip_sets = dev_acl
+    ten_kb = req(method="POST", body=b"a" * 10 * 1024)
+    assert evaluate(acl, ten_kb, ip_sets=ip_sets).rule == "body-size"  # over the default 8 KB: oversize MATCH
+    raised = {**acl, "associationConfig": {"requestBodies": [{"apiGateway": {"defaultSizeInspectionLimit": "KB_16"}}]}}
+    assert evaluate(raised, ten_kb, ip_sets=ip_sets).rule != "body-size"
+    assert evaluate(raised, req(method="POST", body=b"a" * 20 * 1024), ip_sets=ip_sets).rule == "body-size"
+
+
+def test_xss_and_linux_group_in_count_mode(dev_acl: Any) -> None:
+    acl, ip_sets = dev_acl
+    xss = evaluate(acl, req(query_string="q=%3Cscript%3Ealert(1)%3C/script%3E"), ip_sets=ip_sets)
+    assert (xss.action, xss.rule) == ("BLOCK", "cross-site-scripting")
+    lfi = evaluate(acl, req(query_string="file=/etc/passwd"), ip_sets=ip_sets)
+    assert lfi.action == "ALLOW"
+    assert "AWSManagedRulesLinuxRuleSet: not evaluated offline" in lfi.not_evaluated
