@@ -85,7 +85,10 @@ def render(answers: list[tuple[Case, Result, list[str]]], fmt: str) -> str:
         mark = "    " if case.expect is None else ("ok  " if not problems else "FAIL")
         lines.append(f"{mark} {case.name}: {result.status} [{result.layer}] {result.reason}")
         lines += [f"       expected: {p}" for p in problems]
-        lines += [f"       not evaluated offline: {n}" for n in result.not_evaluated]
+    passed = sorted({note for _, result, _ in answers for note in result.not_evaluated})
+    if passed:
+        lines.append("passed without being judged offline (a live request may still be stopped here):")
+        lines += [f"  - {note}" for note in passed]
     failed = sum(1 for _, _, p in answers if p)
     checked = sum(1 for c, _, _ in answers if c.expect is not None)
     lines.append(f"{len(answers)} case(s), {checked} with expectations, {failed} failed")

@@ -206,4 +206,14 @@ class GatewayStack:
         return next((c for pool in self.user_pools for c in pool.clients if c.name == name), None)
 
     def key(self, name: str) -> ApiKey | None:
-        return next((k for k in self.keys if name in (k.name, k.physical_name)), None)
+        """The API key `name` names: its Pulumi or AWS name, else the one key whose name ends in `-<name>`.
+
+        The suffix form finds the key a stack file calls `partner-acme` (Pulumi name
+        `secure-api-key-partner-acme`, AWS name `orders-api-partner-acme`); None when nothing or more
+        than one key matches.
+        """
+        exact = [k for k in self.keys if name in (k.name, k.physical_name)]
+        if exact:
+            return exact[0]
+        suffixed = {k.id: k for k in self.keys if (k.name.endswith(f"-{name}") or k.physical_name.endswith(f"-{name}"))}
+        return next(iter(suffixed.values())) if len(suffixed) == 1 else None
