@@ -16,9 +16,11 @@ Table B (cross-account): both must allow; an explicit deny in either denies.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from . import iam
@@ -91,9 +93,29 @@ def _resource_policy(api: Api, request: Request, method_arn: str) -> iam.Evaluat
     principal = (
         iam.Principal(account=caller.account, arn=caller.principal_arn) if isinstance(caller, IamCaller) else None
     )
+    return _evaluate(api.policy_text, method_arn, principal, context_keys(request), check_principal=True)
+
+
+@lru_cache(maxsize=8192)
+def _evaluate_frozen(
+    document: str, resource: str, principal: iam.Principal | None, context: tuple[tuple[str, str], ...], check: bool
+) -> iam.Evaluation:
     return iam.evaluate(
-        api.policy, action=INVOKE, resource=method_arn, principal=principal, context=context_keys(request)
+        json.loads(document),
+        action=INVOKE,
+        resource=resource,
+        principal=principal,
+        context=dict(context),
+        check_principal=check,
     )
+
+
+def _evaluate(
+    document: Any, resource: str, principal: iam.Principal | None, context: dict[str, str], *, check_principal: bool
+) -> iam.Evaluation:
+    """`iam.evaluate` of `execute-api:Invoke`, memoised: a pure function of the document and the request."""
+    text = document if isinstance(document, str) else json.dumps(document, sort_keys=True)
+    return _evaluate_frozen(text, resource, principal, tuple(sorted(context.items())), check_principal)
 
 
 def _side(evaluation: iam.Evaluation | None) -> str:
@@ -213,14 +235,7 @@ def _lambda(
         return Decision(0, "authorizer", verdict.reason, decided=False)
     if verdict.status != 200:
         return Decision(verdict.status, "authorizer", verdict.reason, verdict.response_type)
-    returned = iam.evaluate(
-        verdict.policy or {},
-        action=INVOKE,
-        resource=method_arn,
-        principal=None,
-        context=context_keys(request),
-        check_principal=False,
-    )
+    returned = _evaluate(verdict.policy or {}, method_arn, None, context_keys(request), check_principal=False)
     if returned.effect is iam.Effect.NOT_EVALUATED:
         return Decision(
             0, "authorizer", f"not evaluated offline: the policy of {authorizer.name}: {returned.reason}", decided=False

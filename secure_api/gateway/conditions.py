@@ -77,6 +77,7 @@ def arn_like(value: str, pattern: str) -> bool:
     return len(actual) == 6 and all(like(a, p) for a, p in zip(actual, fields, strict=True))
 
 
+@lru_cache(maxsize=4096)
 def _ip(value: str, cidr: str) -> bool:
     return ipaddress.ip_address(value) in ipaddress.ip_network(cidr, strict=False)
 

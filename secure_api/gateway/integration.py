@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import airspeed
@@ -47,6 +48,7 @@ def error(
     status: int | None = None,
     notes: Sequence[str] = (),
     approximations: Sequence[str] = (),
+    log_line: Callable[[Result], str] | None = None,
 ) -> Result:
     """A request stopped by API Gateway: the gateway response of `response_type`, its headers included."""
     response = gateway_response(api, response_type, status)
@@ -59,6 +61,7 @@ def error(
         operation=operation.key if operation else "",
         not_evaluated=tuple(notes),
         approximations=tuple(approximations),
+        log_line=log_line,
     )
 
 
@@ -76,18 +79,38 @@ def validate(api: Api, operation: Operation, request: Request, params: Mapping[s
             return "BAD_REQUEST_PARAMETERS", f"{operation.key} requires {', '.join(missing)}"
     if operation.validate_body and operation.models:
         content_type = (request.header("content-type") or "application/json").split(";")[0].strip().lower()
-        schema = operation.models.get(content_type, operation.models.get("$default"))
+        model = content_type if content_type in operation.models else "$default"
+        schema = operation.models.get(model)
         if schema:
-            try:
-                document = json.loads(request.body or b"null")
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                return "BAD_REQUEST_BODY", f"{operation.key}: the body is not JSON"
-            root = {**schema, "components": {"schemas": api.schemas}}
-            failure = jsonschema.exceptions.best_match(jsonschema.Draft4Validator(root).iter_errors(document))
-            if failure is not None:
-                where = "/".join(str(p) for p in failure.absolute_path) or "the body"
-                return "BAD_REQUEST_BODY", f"{operation.key}: {where}: {failure.message} (the model for {content_type})"
+            key = (operation.key, model, request.body)
+            if key not in api.body_verdicts:
+                if len(api.body_verdicts) > BODY_VERDICTS:
+                    api.body_verdicts.clear()
+                api.body_verdicts[key] = _body_problem(api, operation, model, schema, request.body)
+            problem = api.body_verdicts[key]
+            if problem is not None:
+                return "BAD_REQUEST_BODY", f"{operation.key}: {problem} (the model for {content_type})"
     return None
+
+
+BODY_VERDICTS = 10_000
+"""Bodies whose verdict an API remembers per (operation, model) before it starts over."""
+
+
+def _body_problem(api: Api, operation: Operation, model: str, schema: Mapping[str, Any], body: bytes) -> str | None:
+    """Why `body` fails the model (JSON Schema draft 4, `#/components/schemas/...` refs resolved), else None."""
+    try:
+        document = json.loads(body or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return "the body is not JSON"
+    validator = api.validators.get((operation.key, model))
+    if validator is None:
+        root = {**schema, "components": {"schemas": api.schemas}}
+        validator = api.validators[(operation.key, model)] = jsonschema.Draft4Validator(root)
+    failure = jsonschema.exceptions.best_match(validator.iter_errors(document))
+    if failure is None:
+        return None
+    return f"{'/'.join(str(p) for p in failure.absolute_path) or 'the body'}: {failure.message}"
 
 
 class _Input:
@@ -145,7 +168,7 @@ def respond(operation: Operation, request: Request, request_id: str, params: Map
     )
 
 
-def access_log(stage: Stage, request: Request, target: _Target, result: Result, request_id: str) -> str:
+def access_log(stage: Stage, request: Request, target: _Target, request_id: str, result: Result) -> str:
     """The stage's access-log line for this request: `$context.*` variables replaced, unknown ones `-`."""
     if not stage.access_log_format:
         return ""
@@ -169,8 +192,26 @@ def access_log(stage: Stage, request: Request, target: _Target, result: Result, 
         "wafResponseCode": "WAF_BLOCK" if result.layer == "waf" else "WAF_ALLOW" if stage.web_acl else "-",
     }
 
-    def value(match: re.Match[str]) -> str:
-        found = values.get(match[1], "-")
-        return json.dumps(found)[1:-1] if stage.access_log_format.lstrip().startswith("{") else found
+    segments, quoted = _log_template(stage.access_log_format)
+    parts = []
+    for literal, variable in segments:
+        parts.append(literal)
+        if variable is not None:
+            found = values.get(variable, "-")
+            parts.append(json.dumps(found)[1:-1] if quoted and _ESCAPED.search(found) else found)
+    return "".join(parts)
 
-    return _VARIABLE.sub(value, stage.access_log_format)
+
+_ESCAPED = re.compile(r'["\\\x00-\x1f]')
+
+
+@lru_cache(maxsize=64)
+def _log_template(text: str) -> tuple[tuple[tuple[str, str | None], ...], bool]:
+    """An access-log format split into (literal, variable) pieces, and whether it is JSON (values escaped)."""
+    pieces: list[tuple[str, str | None]] = []
+    start = 0
+    for found in _VARIABLE.finditer(text):
+        pieces.append((text[start : found.start()], found[1]))
+        start = found.end()
+    pieces.append((text[start:], None))
+    return tuple(pieces), text.lstrip().startswith("{")

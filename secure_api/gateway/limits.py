@@ -27,26 +27,23 @@ class Buckets:
     tokens: dict[str, tuple[float, float]] = field(default_factory=dict)
     quotas: dict[str, tuple[int, int]] = field(default_factory=dict)
 
-    def take(self, key: str, throttle: Throttle, now: float) -> bool:
-        """Take one token of `key`'s bucket; False when it is empty (the request is throttled)."""
+    def take(self, key: str, throttle: Throttle, now: float, copies: int = 1) -> bool:
+        """`copies` requests take a token each from `key`'s bucket; False when the last finds it empty."""
         level, last = self.tokens.get(key, (float(throttle.burst), now))
         level = min(float(throttle.burst), level + max(0.0, now - last) * throttle.rate)
-        if level < 1:
-            self.tokens[key] = (level, now)
-            return False
-        self.tokens[key] = (level - 1, now)
-        return True
+        served = min(copies, int(level))
+        self.tokens[key] = (level - served, now)
+        return served == copies
 
-    def count(self, key: str, limit: int, period: str, now: float) -> bool:
-        """Count one request against `key`'s quota; False when the period's `limit` is used up."""
+    def count(self, key: str, limit: int, period: str, now: float, copies: int = 1) -> bool:
+        """Count `copies` requests against `key`'s quota; False when the last finds the period's `limit` used up."""
         window = int(now // PERIOD_SECONDS.get(period, PERIOD_SECONDS["DAY"]))
         start, used = self.quotas.get(key, (window, 0))
         if start != window:
             used = 0
-        if used >= limit:
-            return False
-        self.quotas[key] = (window, used + 1)
-        return True
+        served = max(0, min(copies, limit - used))
+        self.quotas[key] = (window, used + served)
+        return served == copies
 
 
 def method_path(operation: Operation, verb: str) -> str:
@@ -81,8 +78,12 @@ def check(
     operation: Operation,
     usage_key: str | None,
     now: float,
+    copies: int = 1,
 ) -> tuple[str, str, str] | None:
-    """(gateway response type, layer, reason) of the first limit that stops the request, else None."""
+    """(gateway response type, layer, reason) of the first limit that stops the request, else None.
+
+    `copies` identical requests arrive at `now` (seconds); the answer is the last one's.
+    """
     verb = request.method.upper()
     path = method_path(operation, verb)
     if operation.api_key_required:
@@ -100,11 +101,11 @@ def check(
                 "api-key",
                 f"API key {key.name} is in {where}, which does not list API {api.name} stage {stage.name}",
             )
-        stopped = _plan_limits(buckets, plan, key, api, stage, path, now)
+        stopped = _plan_limits(buckets, plan, key, api, stage, path, now, copies)
         if stopped is not None:
             return stopped
     throttle = stage.method_throttles.get(path.lstrip("/")) or stage.throttle
-    if throttle is not None and not buckets.take(f"stage/{api.id}/{stage.name}/{path}", throttle, now):
+    if throttle is not None and not buckets.take(f"stage/{api.id}/{stage.name}/{path}", throttle, now, copies):
         return (
             "THROTTLED",
             "throttle",
@@ -114,12 +115,12 @@ def check(
 
 
 def _plan_limits(
-    buckets: Buckets, plan: UsagePlan, key: ApiKey, api: Api, stage: Stage, path: str, now: float
+    buckets: Buckets, plan: UsagePlan, key: ApiKey, api: Api, stage: Stage, path: str, now: float, copies: int
 ) -> tuple[str, str, str] | None:
     throttles = next(th for a, s, th in plan.stages if a == api.id and s == stage.name)
     throttle = throttles.get(path) or plan.throttle
     if throttle is not None and not buckets.take(
-        f"plan/{plan.id}/{key.id}/{path if path in throttles else '*'}", throttle, now
+        f"plan/{plan.id}/{key.id}/{path if path in throttles else '*'}", throttle, now, copies
     ):
         return (
             "THROTTLED",
@@ -128,7 +129,7 @@ def _plan_limits(
             f"{throttle.burst}) is exhausted for API key {key.name}",
         )
     if plan.quota is not None and not buckets.count(
-        f"quota/{plan.id}/{key.id}", plan.quota.limit, plan.quota.period, now
+        f"quota/{plan.id}/{key.id}", plan.quota.limit, plan.quota.period, now, copies
     ):
         return (
             "QUOTA_EXCEEDED",

@@ -129,6 +129,11 @@ def _origins(api: Api, operation: Operation) -> list[str]:
 
 
 def _clients(stack: GatewayStack, operation: Operation) -> list[AppClient]:
+    """The app clients whose tokens the route's authorizer trusts, by name (the matrix is the same every run)."""
+    return sorted(_trusted_clients(stack, operation), key=lambda c: (c.name, c.id))
+
+
+def _trusted_clients(stack: GatewayStack, operation: Operation) -> list[AppClient]:
     authorizer = operation.authorizer
     if authorizer is None:
         return []
@@ -183,21 +188,18 @@ def _throttle_burst(stack: GatewayStack, api: Api, stage: Stage, operation: Oper
 
 @dataclass
 class _Asker:
-    """Sends one cell's request through the gateway, each cell far enough apart that no state carries over."""
+    """Sends one cell's request through the gateway, from a fresh state: no counter or cache carries over."""
 
     gateway: Gateway
     matrix: Matrix
     route: str = ""
     api: Api | None = None
-    clock: float = 0.0
 
     def __call__(self, caller: str, request: Request, wanted: bool, repeat: int = 1) -> None:
         assert self.api is not None
-        self.clock += 400.0  # past every WAF window and authorizer TTL
+        self.gateway.reset()
         reachable = _via_reachable(self.gateway.stack, self.api, request)
-        result = self.gateway.evaluate(reachable, now=self.clock)
-        for _ in range(repeat - 1):
-            result = self.gateway.evaluate(reachable, now=self.clock)
+        result = self.gateway.evaluate(reachable, copies=repeat)
         self.matrix.cells.append(Cell(self.route, caller, wanted, result, _verdict(result, wanted, caller)))
 
 
@@ -321,12 +323,8 @@ def _token_rows(stack: GatewayStack, operation: Operation, base: Request, ask: _
     intended = _intended(stack, operation)
     if isinstance(intended, CognitoCaller):
         wrong = "id" if intended.token_use == "access" else "access"
-        client = stack.client(intended.client)
-        if (
-            client is not None
-            and not issuable(client, wrong, None)[1]
-            and operation.authorization == "COGNITO_USER_POOLS"
-        ):
+        client = next((c for c in _clients(stack, operation) if not issuable(c, wrong, None)[1]), None)
+        if client is not None and operation.authorization == "COGNITO_USER_POOLS":
             ask(f"{wrong}-token", replace(base, caller=CognitoCaller(client.name, wrong)), False)
         ask(
             "expired",

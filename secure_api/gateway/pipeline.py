@@ -24,6 +24,7 @@ import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache, partial
 from typing import Any
 
 from . import authorization, integration, limits, waf
@@ -57,9 +58,17 @@ class Gateway:
     authorizer_cache: dict[tuple[str, str], tuple[float, Any]] = field(default_factory=dict)
     _functions: dict[str, ComponentAuthorizer] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=itertools.count)
+    _waf_memo: dict[Any, Any] = field(default_factory=dict)
 
     def close(self) -> None:
+        """Stop the local issuer's JWKS server."""
         self.issuer.close()
+
+    def reset(self) -> None:
+        """Forget what AWS keeps between requests: WAF rate counters, throttles, quotas, authorizer cache."""
+        self.rates = waf.RateCounter()
+        self.buckets = limits.Buckets()
+        self.authorizer_cache.clear()
 
     def component_authorizer(self, function_arn: str) -> ComponentAuthorizer | None:
         function = self.stack.functions.get(function_arn)
@@ -69,20 +78,26 @@ class Gateway:
             self._functions[function_arn] = ComponentAuthorizer(function, self.issuer)
         return self._functions[function_arn]
 
-    def evaluate(self, request: Request, *, now: float = 0.0) -> Result:
-        """The answer AWS would give `request` at time `now`; raises UnknownNameError for a name the stack lacks."""
+    def evaluate(self, request: Request, *, now: float = 0.0, copies: int = 1) -> Result:
+        """The answer AWS would give `request` at time `now` (seconds).
+
+        `copies` identical requests arrive at that instant, and the answer is the last one's: WAF
+        rate-based rules, throttles and quotas count every copy. Raises UnknownNameError for a name
+        (API key, app client, host) the stack lacks.
+        """
         request_id = f"model-{next(self._ids):06d}"
         target, stopped = self._entry(request)
         if stopped is not None:
             return stopped
         assert target is not None
-        result = self._through(request, target, now, request_id)
-        return replace(result, access_log=integration.access_log(target.stage, request, target, result, request_id))
+        return self._through(request, target, now, request_id, copies)
 
-    def _through(self, request: Request, target: _Target, now: float, request_id: str) -> Result:
+    def _through(self, request: Request, target: _Target, now: float, request_id: str, copies: int) -> Result:
         api, stage = target.api, target.stage
         notes: list[str] = []
         approximations: list[str] = []
+        log_line = partial(integration.access_log, stage, request, target, request_id)
+        stop = partial(integration.error, api, notes=notes, approximations=approximations, log_line=log_line)
         if stage.web_acl is not None:
             outcome = waf.evaluate(
                 stage.web_acl,
@@ -98,28 +113,21 @@ class Gateway:
                 ip_sets=self.stack.ip_sets,
                 rates=self.rates,
                 now=now,
+                copies=copies,
+                memo=self._waf_memo,
             )
             notes += [f"WAF {stage.web_acl_name}: {n}" for n in outcome.not_evaluated]
             approximations += [f"WAF {stage.web_acl_name}: {a}" for a in outcome.approximations]
             if outcome.action != "ALLOW":
-                return integration.error(
-                    api,
-                    "WAF_FILTERED",
-                    "waf",
-                    f"web ACL {stage.web_acl_name}: {outcome.reason}",
-                    status=outcome.status,
-                    notes=notes,
-                    approximations=approximations,
+                return stop(
+                    "WAF_FILTERED", "waf", f"web ACL {stage.web_acl_name}: {outcome.reason}", status=outcome.status
                 )
         operation, params = match(api, request.method, target.resource_path)
         if operation is None:
-            return integration.error(
-                api,
+            return stop(
                 "MISSING_AUTHENTICATION_TOKEN",
                 "entry",
                 f"API {api.name}: no method {request.method.upper()} on a resource matching {target.resource_path}",
-                notes=notes,
-                approximations=approximations,
             )
         method_arn = (
             f"arn:aws:execute-api:{self.stack.region}:{self.stack.account}:{api.id}/{stage.name}/"
@@ -128,43 +136,29 @@ class Gateway:
         decision = authorization.decide(self, request, target.api, operation, method_arn, now)
         notes += decision.not_evaluated
         if decision.status != 200:
-            return integration.error(
-                api,
-                decision.response_type,
-                decision.layer,
-                decision.reason,
-                operation,
-                notes=notes,
-                approximations=approximations,
-            )
-        keyed = limits.check(self.stack, self.buckets, request, api, stage, operation, decision.usage_key, now)
+            return stop(decision.response_type, decision.layer, decision.reason, operation)
+        keyed = limits.check(self.stack, self.buckets, request, api, stage, operation, decision.usage_key, now, copies)
         if keyed is not None:
             response_type, layer, reason = keyed
-            return integration.error(
-                api, response_type, layer, reason, operation, notes=notes, approximations=approximations
-            )
+            return stop(response_type, layer, reason, operation)
         if len(request.body) > PAYLOAD_LIMIT_BYTES:
-            return integration.error(
-                api,
+            return stop(
                 "REQUEST_TOO_LARGE",
                 "validation",
                 f"the body is {len(request.body)} bytes; API Gateway takes at most 10 MB",
                 operation,
-                notes=notes,
-                approximations=approximations,
             )
         invalid = integration.validate(api, operation, request, params)
         if invalid is not None:
             response_type, reason = invalid
-            return integration.error(
-                api, response_type, "validation", reason, operation, notes=notes, approximations=approximations
-            )
+            return stop(response_type, "validation", reason, operation)
         answer = integration.respond(operation, request, request_id, params)
         return replace(
             answer,
             not_evaluated=tuple(notes),
             approximations=tuple(approximations),
             reason=f"{decision.reason}; {answer.reason}",
+            log_line=log_line,
         )
 
     def _entry(self, request: Request) -> tuple[_Target | None, Result | None]:
@@ -272,6 +266,7 @@ def _group(segment: str) -> str:
     return re.sub(r"\W", "_", segment.strip("{}+"))
 
 
+@lru_cache(maxsize=1024)
 def _pattern(path: str) -> tuple[re.Pattern[str], int]:
     """A resource path as a regex and its specificity (literal segments beat `{param}`, which beats `{proxy+}`)."""
     parts, score = [], 0

@@ -7,8 +7,9 @@ case-insensitive; `source_ip` is IPv4 or IPv6 text; `country` is ISO 3166-1 alph
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 LAYERS = ("entry", "waf", "resource-policy", "authorizer", "api-key", "throttle", "validation", "integration")
 """The layers that can decide, in the order API Gateway applies them."""
@@ -101,4 +102,10 @@ class Result:
     operation: str = ""
     not_evaluated: tuple[str, ...] = ()
     approximations: tuple[str, ...] = ()
-    access_log: str = ""
+    log_line: Callable[[Result], str] | None = field(default=None, repr=False, compare=False)
+    """Renders the stage's access-log line for this result; None when nothing reached a stage."""
+
+    @cached_property
+    def access_log(self) -> str:
+        """The stage's access-log line (`$context` variables filled in), written when first read; "" without one."""
+        return self.log_line(self) if self.log_line is not None else ""

@@ -6,8 +6,10 @@ requests, quota limits are requests per `period` (DAY, WEEK, MONTH).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from ..plan.harness import PlannedResource
@@ -86,6 +88,15 @@ class Api:
     schemas: Mapping[str, Any] = field(default_factory=dict)
     component: str = ""
     """The URN of the SecureApi component that built it; empty for a raw program's API."""
+    validators: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
+    """Compiled request models by (operation key, content type), filled as requests need them."""
+    body_verdicts: dict[tuple[str, str, bytes], str | None] = field(default_factory=dict, repr=False)
+    """Why a body failed its model (None: it passed), by (operation key, content type, body)."""
+
+    @cached_property
+    def policy_text(self) -> str:
+        """The resource policy as canonical JSON (sorted keys); `null` without one."""
+        return json.dumps(self.policy, sort_keys=True)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import re
 from collections import defaultdict, deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache, partial
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
@@ -55,10 +56,10 @@ class RateCounter:
     def __init__(self) -> None:
         self._seen: dict[tuple[str, str], deque[float]] = defaultdict(deque)
 
-    def add_and_count(self, rule: str, key: str, now: float, window: float) -> int:
-        """Record a request at ``now`` (seconds) and return the count within the last ``window`` seconds."""
+    def add_and_count(self, rule: str, key: str, now: float, window: float, copies: int = 1) -> int:
+        """Record ``copies`` requests at ``now`` (seconds) and return the count within the last ``window`` seconds."""
         seen = self._seen[(rule, key)]
-        seen.append(now)
+        seen.extend([now] * copies)
         while seen and seen[0] <= now - window:
             seen.popleft()
         return len(seen)
@@ -71,11 +72,35 @@ class _Ctx:
     rates: RateCounter
     now: float
     body_limit: int = BODY_INSPECTION_LIMIT
+    copies: int = 1
     rule: str = ""
     labels: list[str] = field(default_factory=list)
     not_evaluated: list[str] = field(default_factory=list)
     approximations: list[str] = field(default_factory=list)
+    counted: list[str] = field(default_factory=list)
     detail: str = ""
+    answers: dict[Any, Any] | None = None
+    """What stateless statements answered this request before (see `evaluate`'s `memo`)."""
+    scope_stateless: bool = False
+    """Whether the current rule's rate-based scope-down statement is stateless."""
+
+    def remembered(self, key: Any, stateless: bool, compute: Callable[[], Any]) -> Any:
+        """`compute()`, or for a stateless statement its recorded answer and side effects for this request."""
+        if self.answers is None or not stateless:
+            return compute()
+        lists = (self.labels, self.not_evaluated, self.approximations, self.counted)
+        hit = self.answers.get(key)
+        if hit is None:
+            marks = [len(found) for found in lists]
+            answer = compute()
+            added = tuple(tuple(found[mark:]) for found, mark in zip(lists, marks, strict=True))
+            self.answers[key] = (answer, self.detail, added if any(added) else None)
+            return answer
+        answer, self.detail, added = hit
+        if added is not None:
+            for found, more in zip(lists, added, strict=True):
+                found.extend(more)
+        return answer
 
     def header(self, name: str) -> str | None:
         for key, value in self.request.headers.items():
@@ -110,7 +135,7 @@ def _transform(text: str, transformations: Sequence[Mapping[str, Any]]) -> str:
 
 
 def _body_text(ctx: _Ctx) -> str:
-    return ctx.request.body[:ctx.body_limit].decode("utf-8", "replace")
+    return ctx.request.body[: ctx.body_limit].decode("utf-8", "replace")
 
 
 def _fields(ctx: _Ctx, field_to_match: Mapping[str, Any]) -> list[str] | None:
@@ -134,9 +159,9 @@ def _fields(ctx: _Ctx, field_to_match: Mapping[str, Any]) -> list[str] | None:
         return [v for k, v in parse_qsl(req.query_string, keep_blank_values=True) if k.lower() == name]
     if "headers" in field_to_match:
         out: list[str] = []
-        for spec in field_to_match["headers"] if isinstance(field_to_match["headers"], list) else [
-            field_to_match["headers"]
-        ]:
+        for spec in (
+            field_to_match["headers"] if isinstance(field_to_match["headers"], list) else [field_to_match["headers"]]
+        ):
             pattern = spec.get("matchPattern", {})
             excluded = {h.lower() for h in pattern.get("excludedHeaders", [])}
             included = {h.lower() for h in pattern.get("includedHeaders", [])}
@@ -204,8 +229,12 @@ def _size_constraint(ctx: _Ctx, spec: Mapping[str, Any]) -> bool:
     texts = _texts(ctx, spec, "sizeConstraintStatement") or []
     size, op = float(spec.get("size", 0)), spec.get("comparisonOperator", "GT")
     compare: dict[str, Callable[[int], bool]] = {
-        "EQ": lambda n: n == size, "NE": lambda n: n != size, "LE": lambda n: n <= size,
-        "LT": lambda n: n < size, "GE": lambda n: n >= size, "GT": lambda n: n > size,
+        "EQ": lambda n: n == size,
+        "NE": lambda n: n != size,
+        "LE": lambda n: n <= size,
+        "LT": lambda n: n < size,
+        "GE": lambda n: n >= size,
+        "GT": lambda n: n > size,
     }
     return any(compare[op](len(t.encode())) for t in texts)
 
@@ -245,12 +274,16 @@ def _in_ip_set(ctx: _Ctx, spec: Mapping[str, Any]) -> bool:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return bool(forwarded) and forwarded.get("fallbackBehavior", "MATCH") == "MATCH"
-    for cidr in ctx.ip_sets.get(arn, ()):
-        net = ipaddress.ip_network(cidr, strict=False)
+    for net in _networks(tuple(ctx.ip_sets.get(arn, ()))):
         if net.version == ip.version and ip in net:
             ctx.detail = f"{address} in IP set {arn.split('/')[-2] if arn.count('/') >= 2 else arn}"
             return True
     return False
+
+
+@lru_cache(maxsize=256)
+def _networks(cidrs: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(cidr, strict=False) for cidr in cidrs)
 
 
 def _geo(ctx: _Ctx, spec: Mapping[str, Any]) -> bool:
@@ -265,7 +298,7 @@ def _geo(ctx: _Ctx, spec: Mapping[str, Any]) -> bool:
 def _rate(ctx: _Ctx, spec: Mapping[str, Any]) -> bool:
     """Rate-based rule: count this request when the scope-down matches; match when the count exceeds the limit."""
     scope = spec.get("scopeDownStatement")
-    if scope and not _match(ctx, scope):
+    if scope and not ctx.remembered(("scope", ctx.rule), ctx.scope_stateless, partial(_match, ctx, scope)):
         return False
     kind = spec.get("aggregateKeyType", "IP")
     if kind == "IP":
@@ -279,7 +312,7 @@ def _rate(ctx: _Ctx, spec: Mapping[str, Any]) -> bool:
         ctx.not_evaluated.append(f"{ctx.rule}: rateBasedStatement aggregateKeyType {kind} not modelled")
         return False
     window, limit = float(spec.get("evaluationWindowSec", 300)), float(spec.get("limit", 0))
-    count = ctx.rates.add_and_count(ctx.rule, key, ctx.now, window)
+    count = ctx.rates.add_and_count(ctx.rule, key, ctx.now, window, ctx.copies)
     ctx.detail = f"{count} requests from {key or 'all'} in {window:g} s over limit {limit:g}"
     return count > limit
 
@@ -323,8 +356,12 @@ def _match(ctx: _Ctx, statement: Mapping[str, Any]) -> bool:
 def _log4j(ctx: _Ctx) -> list[str]:
     req, found = ctx.request, []
     probe = re.compile(r"\$\{\s*jndi\s*:", re.IGNORECASE)
-    for name, text in (("HEADER", " ".join(req.headers.values())), ("QUERYSTRING", unquote_plus(req.query_string)),
-                       ("BODY", _body_text(ctx)), ("URIPATH", unquote_plus(req.uri_path))):
+    for name, text in (
+        ("HEADER", " ".join(req.headers.values())),
+        ("QUERYSTRING", unquote_plus(req.query_string)),
+        ("BODY", _body_text(ctx)),
+        ("URIPATH", unquote_plus(req.uri_path)),
+    ):
         if probe.search(text):
             found.append(f"Log4JRCE_{name}")
     return found
@@ -364,47 +401,119 @@ def _body_limit(acl_inputs: Mapping[str, Any]) -> int:
     return int(limit[3:]) * 1024 if limit.startswith("KB_") and limit[3:].isdigit() else BODY_INSPECTION_LIMIT
 
 
-def evaluate(acl_inputs: Mapping[str, Any], request: WafRequest, *, ip_sets: Mapping[str, Sequence[str]],
-             rates: RateCounter | None = None, now: float = 0.0) -> WafOutcome:
+def evaluate(
+    acl_inputs: Mapping[str, Any],
+    request: WafRequest,
+    *,
+    ip_sets: Mapping[str, Sequence[str]],
+    rates: RateCounter | None = None,
+    now: float = 0.0,
+    copies: int = 1,
+    memo: dict[Any, Any] | None = None,
+) -> WafOutcome:
     """Evaluate ``acl_inputs`` (WebAcl inputs) over ``request``; ``ip_sets`` maps IP set ARN → CIDRs.
 
     Rules run in ascending priority; the first matching rule with a terminating action (block, allow, captcha,
     challenge) decides; count rules add their labels and evaluation goes on; otherwise the defaultAction applies
-    ("Processing order of rules and rule groups in a web ACL", "Rule action"). ``now`` is in seconds.
+    ("Processing order of rules and rule groups in a web ACL", "Rule action"). ``now`` is in seconds;
+    ``copies`` identical requests arrive at that instant (rate-based rules count them all) and the
+    outcome is the last one's. ``memo`` (a dict the caller keeps with ``acl_inputs``) remembers what
+    each stateless rule (no rate-based or label match statement) answered each distinct request.
     """
-    ctx = _Ctx(request, ip_sets, rates or RateCounter(), now, _body_limit(acl_inputs))
-    counted: list[str] = []
+    ctx = _Ctx(request, ip_sets, rates or RateCounter(), now, _body_limit(acl_inputs), copies=copies)
+    if memo is not None:
+        fingerprint = (
+            id(acl_inputs),
+            request.method,
+            request.uri_path,
+            request.query_string,
+            tuple(request.headers.items()),
+            request.body,
+            request.source_ip,
+            request.country,
+        )
+        ctx.answers = memo.get(fingerprint)
+        if ctx.answers is None:
+            if len(memo) > MEMO_ENTRIES:
+                memo.clear()
+            ctx.answers = memo[fingerprint] = {}
+    counted = ctx.counted
 
     def outcome(action: str, rule: str, status: int, reason: str) -> WafOutcome:
-        return WafOutcome(action, rule, status, reason, tuple(dict.fromkeys(ctx.labels)), tuple(counted),
-                          tuple(ctx.not_evaluated), tuple(ctx.approximations))
+        return WafOutcome(
+            action,
+            rule,
+            status,
+            reason,
+            tuple(dict.fromkeys(ctx.labels)),
+            tuple(counted),
+            tuple(ctx.not_evaluated),
+            tuple(ctx.approximations),
+        )
 
-    for rule in sorted(acl_inputs.get("rules", []), key=lambda r: float(r.get("priority", 0))):
-        ctx.rule, ctx.detail = rule["name"], ""
-        where = f"rule {rule['name']} (priority {float(rule.get('priority', 0)):g})"
+    for index, (rule, stateless, scope_stateless) in enumerate(_by_priority(acl_inputs, memo)):
+        ctx.rule, ctx.detail, ctx.scope_stateless = rule["name"], "", scope_stateless
         statement = rule.get("statement", {})
         group = statement.get("managedRuleGroupStatement")
         if group is not None:
-            verdict = _managed(ctx, rule, group, counted)
+            verdict = ctx.remembered(index, stateless, partial(_managed, ctx, rule, group, counted))
             if verdict is not None:
                 action, action_spec, inner = verdict
-                return outcome(action, rule["name"], _status(action_spec, action), f"{where}: {inner}")
+                return outcome(action, rule["name"], _status(action_spec, action), f"{_where(rule)}: {inner}")
             continue
-        if not _match(ctx, statement):
+        if not ctx.remembered(index, stateless, partial(_match, ctx, statement)):
             continue
         ctx.labels += [label["name"] for label in rule.get("ruleLabels", []) or []]
         action = _action_of(rule.get("action"))
         if action == "COUNT":
             counted.append(rule["name"])
             continue
-        return outcome(action, rule["name"], _status(rule.get("action"), action), f"{where}: {ctx.detail or 'matched'}")
+        return outcome(
+            action, rule["name"], _status(rule.get("action"), action), f"{_where(rule)}: {ctx.detail or 'matched'}"
+        )
     default = acl_inputs.get("defaultAction", {"allow": {}})
     action = _action_of(default)
     return outcome(action, "", _status(default, action), f"default action {action.lower()}")
 
 
-def _managed(ctx: _Ctx, rule: Mapping[str, Any], group: Mapping[str, Any],
-             counted: list[str]) -> tuple[str, Mapping[str, Any] | None, str] | None:
+def _where(rule: Mapping[str, Any]) -> str:
+    return f"rule {rule['name']} (priority {float(rule.get('priority', 0)):g})"
+
+
+def _by_priority(
+    acl_inputs: Mapping[str, Any], memo: dict[Any, Any] | None
+) -> list[tuple[Mapping[str, Any], bool, bool]]:
+    """The rules in the order WAF runs them, each with `_statelessness`."""
+    key = ("rules", id(acl_inputs))
+    rules = memo.get(key) if memo is not None else None
+    if rules is None:
+        ordered = sorted(acl_inputs.get("rules", []), key=lambda r: float(r.get("priority", 0)))
+        rules = [(rule, *_statelessness(rule)) for rule in ordered]
+        if memo is not None:
+            memo[key] = rules
+    return rules
+
+
+MEMO_ENTRIES = 100_000
+"""Entries a `memo` holds before it starts over."""
+
+
+def _statelessness(rule: Mapping[str, Any]) -> tuple[bool, bool]:
+    """Whether the rule's statement is stateless, and whether its rate-based scope-down statement is."""
+    statement = rule.get("statement", {})
+    scope = (statement.get("rateBasedStatement") or {}).get("scopeDownStatement")
+    return _stateless(statement), scope is not None and _stateless(scope)
+
+
+def _stateless(statement: Mapping[str, Any]) -> bool:
+    """Whether a statement's answer depends on the request alone: no rate-based or label match statement in it."""
+    text = repr(statement)
+    return "rateBasedStatement" not in text and "labelMatchStatement" not in text
+
+
+def _managed(
+    ctx: _Ctx, rule: Mapping[str, Any], group: Mapping[str, Any], counted: list[str]
+) -> tuple[str, Mapping[str, Any] | None, str] | None:
     """A managed rule group: judge documented signatures, honouring ruleActionOverrides and overrideAction."""
     name = group.get("name", "")
     signature = _MANAGED_SIGNATURES.get(name)
