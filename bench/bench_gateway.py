@@ -2,8 +2,10 @@
 
 Prints: requests evaluated per second in-process (the cases of examples/requests/dev.yaml, round
 robin, each at its own second on the model's clock, every layer evaluated: WAF, resource policy,
-Cognito and the component's real Lambda authorizer code, API keys, throttles, validation, access
-log), the time to build the dev stack's access matrix (issuer key, JWKS server and every cell), and
+Cognito and the component's real Lambda authorizer code, API keys, throttles, validation; the
+access-log line is rendered when read, and is not read here), twice: with the cyclic garbage
+collector off, as the `secure-api` CLI runs, and on, as a library user's process may (the planned
+Pulumi objects make each full collection slow), then the time to build the dev stack's access matrix (issuer key, JWKS server and every cell), and
 the median of RUNS whole `secure-api plan --stack dev` processes with and without the matrix.
 Targets: >= 10,000 requests/s; the matrix adds <= 0.3 s to `secure-api plan --stack dev`.
 Run: venv/bin/python bench/bench_gateway.py
@@ -11,6 +13,7 @@ Run: venv/bin/python bench/bench_gateway.py
 
 from __future__ import annotations
 
+import gc
 import statistics
 import subprocess
 import sys
@@ -47,17 +50,23 @@ def _plan_seconds(*extra: str) -> float:
 def main() -> None:
     stack = load(plan_stack("dev", preview=False, project_dir=ROOT).resources)
     cases = [c for c in load_cases(ROOT / "examples" / "requests" / "dev.yaml") if c.repeat == 1]
-    gateway = Gateway(stack)
-    try:
-        for case in cases:  # warm: the authorizer's JWKS, compiled patterns
-            gateway.evaluate(case.request)
-        start = time.perf_counter()
-        for index in range(REQUESTS):
-            gateway.evaluate(cases[index % len(cases)].request, now=float(index))
-        elapsed = time.perf_counter() - start
-    finally:
-        gateway.close()
-    print(f"requests through every layer: {REQUESTS / elapsed:,.0f} req/s ({len(cases)} distinct cases)")
+    for collector in ("off", "on"):
+        gateway = Gateway(stack)
+        (gc.disable if collector == "off" else gc.enable)()
+        try:
+            for case in cases:  # warm: the authorizer's JWKS, compiled patterns
+                gateway.evaluate(case.request)
+            start = time.perf_counter()
+            for index in range(REQUESTS):
+                gateway.evaluate(cases[index % len(cases)].request, now=float(index))
+            elapsed = time.perf_counter() - start
+        finally:
+            gateway.close()
+            gc.enable()
+        print(
+            f"requests through every layer, garbage collector {collector}: {REQUESTS / elapsed:,.0f} req/s "
+            f"({len(cases)} distinct cases)"
+        )
     start = time.perf_counter()
     gateway = Gateway(stack)
     cells = len(matrix.build(gateway).cells)

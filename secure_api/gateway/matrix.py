@@ -369,7 +369,24 @@ def render_text(matrix: Matrix) -> str:
     return "\n".join(lines)
 
 
+def from_json(cells: list[dict[str, Any]]) -> Matrix:
+    """The matrix `to_json` wrote (what `secure-api matrix --format json` prints under `accessMatrix`)."""
+    return Matrix(
+        [
+            Cell(
+                c["route"],
+                c["caller"],
+                c["intended"],
+                Result(c["status"], c["layer"], c["reason"], not_evaluated=tuple(c["notEvaluated"])),
+                c["verdict"],
+            )
+            for c in cells
+        ]
+    )
+
+
 def to_json(matrix: Matrix) -> list[dict[str, Any]]:
+    """One object per cell: route, caller, intended, status, layer, reason, verdict, notEvaluated."""
     return [
         {
             "route": c.route,

@@ -80,7 +80,8 @@ class _Ctx:
     counted: list[str] = field(default_factory=list)
     detail: str = ""
     answers: dict[Any, Any] | None = None
-    """What stateless statements answered this request before (see `evaluate`'s `memo`)."""
+    """What stateless statements answered this request before (see `evaluate`'s `memo`); its `quiet`
+    entry holds the keys of those that did not match and left no label, note or count."""
     scope_stateless: bool = False
     """Whether the current rule's rate-based scope-down statement is stateless."""
 
@@ -95,6 +96,8 @@ class _Ctx:
             answer = compute()
             added = tuple(tuple(found[mark:]) for found, mark in zip(lists, marks, strict=True))
             self.answers[key] = (answer, self.detail, added if any(added) else None)
+            if not answer and not any(added):
+                self.answers.setdefault("quiet", set()).add(key)
             return answer
         answer, self.detail, added = hit
         if added is not None:
@@ -451,7 +454,10 @@ def evaluate(
             tuple(ctx.approximations),
         )
 
+    quiet = ctx.answers.get("quiet", ()) if ctx.answers is not None else ()
     for index, (rule, stateless, scope_stateless) in enumerate(_by_priority(acl_inputs, memo)):
+        if index in quiet:  # a stateless rule that neither matched this request nor left a trace
+            continue
         ctx.rule, ctx.detail, ctx.scope_stateless = rule["name"], "", scope_stateless
         statement = rule.get("statement", {})
         group = statement.get("managedRuleGroupStatement")

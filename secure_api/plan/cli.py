@@ -4,8 +4,12 @@ Runs the project's own program (any Pulumi Python program, with or without Secur
 mock runtime against `Pulumi.<stack>.yaml`, prints the plan, then runs the CrossGuard pack on the
 planned resources through pulumi_policy's analyzer service.
 
-Exit status: 0 clean; 1 mandatory policy violations; 2 invalid project, stack file, config or
-program; 3 invalid policy config. With --format json/sarif, stdout is a valid document on every
+Then it asks every route the standard callers through the request model (`secure_api.gateway`) of
+the stack as `pulumi up` would leave it, and shows the access matrix: a caller the layered model
+must stop who gets in is a mandatory finding.
+
+Exit status: 0 clean; 1 mandatory policy violations or access-matrix violations; 2 invalid project,
+stack file, config or program; 3 invalid policy config. With --format json/sarif, stdout is a valid document on every
 exit status (an error is a tool notification).
 """
 
@@ -40,6 +44,10 @@ from secure_api_authorizer.build import PackagingError
 from .. import __version__
 from ..component.config import ConfigError
 from ..gateway import cli as requests_cli
+from ..gateway import matrix as access_matrix
+from ..gateway.pipeline import Gateway
+from ..gateway.resources import StackModelError
+from ..gateway.stack import load as load_gateway
 from . import codegen
 from .harness import UnsupportedDataSourceError
 from .locations import Locator, repository_root
@@ -85,11 +93,27 @@ def _parser() -> argparse.ArgumentParser:
         help="JSON file in the shape of `pulumi preview --policy-pack-config` (rule id -> level or object)",
     )
     plan.add_argument(
+        "--no-access-matrix",
+        action="store_true",
+        help="skip the access matrix (the standard callers of every route, through the request model)",
+    )
+    plan.add_argument(
         "--state",
         type=Path,
         help="output of `pulumi stack export`: warn about protected resources the config would delete or replace",
     )
     requests_cli.add_parser(commands)
+    matrix = commands.add_parser(
+        "matrix",
+        help="the access matrix: every route asked by the standard callers through the request model",
+        description=access_matrix.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    matrix.add_argument("--stack", help="stack name: reads Pulumi.<stack>.yaml (default: the only stack file)")
+    matrix.add_argument(
+        "--cwd", type=Path, default=None, help="run as if started in DIR: the project is at or above it"
+    )
+    matrix.add_argument("--format", choices=("text", "json"), default="text")
     schema = commands.add_parser("schema", help="print the JSON Schema of a stack file with secure-api config")
     schema.add_argument("--output", type=Path, help="write to this file instead of stdout")
     schema.add_argument(
@@ -206,16 +230,52 @@ def _run_plan(args: argparse.Namespace) -> tuple[str, int]:
     findings = [] if args.no_policy else evaluate(resources, policy_config)
     root = repository_root(plan.project.directory, Path.cwd())
     locate = Locator(plan, resources, root)
-    code = EXIT_MANDATORY_VIOLATIONS if has_mandatory(findings) else 0
+    matrix = None if args.no_access_matrix else _access_matrix(args, plan)
+    code = EXIT_MANDATORY_VIOLATIONS if has_mandatory(findings) or (matrix and matrix.violations) else 0
     if args.format == "json":
-        return render_json(findings, locate=locate), code
+        document = json.loads(render_json(findings, locate=locate))
+        if matrix is not None:
+            document["accessMatrix"] = access_matrix.to_json(matrix)
+        return json.dumps(document, indent=2) + "\n", code
     if args.format == "sarif":
         return render_sarif(findings, locate=locate), code
     with contextlib.chdir(plan.project.work_dir):  # schemaFile and truststorePath resolve as in the program
         text = render_plan(plan.stack_file.stack, None, plan.result, context=plan)
     if not args.no_policy:
         text += "\n\n" + render_text(findings, preview=plan.result.preview, locate=locate)
+    if matrix is not None:
+        text += "\n\n" + access_matrix.render_text(matrix)
     return text, code
+
+
+def _access_matrix(args: argparse.Namespace, plan: Plan) -> access_matrix.Matrix | None:
+    """The access matrix of the stack as `pulumi up` leaves it; a preview is planned again in update mode.
+
+    None when the stack has no REST API stage to ask.
+    """
+    planned = plan if not plan.result.preview else _plan(args, update=True)
+    try:
+        stack = load_gateway(planned.result.resources)
+    except StackModelError as error:
+        raise _PlanError(f"the access matrix cannot model the stack: {error}", EXIT_BAD_INPUT) from None
+    if not stack.stages:
+        return None
+    gateway = Gateway(stack)
+    try:
+        return access_matrix.build(gateway)
+    finally:
+        gateway.close()
+
+
+def _run_matrix(args: argparse.Namespace) -> tuple[str, int]:
+    """`secure-api matrix`: the access matrix of the stack planned in update mode; exit 1 on a violation."""
+    with _progress_on_stderr():
+        plan = _plan(args, update=True)
+    matrix = _access_matrix(args, plan) or access_matrix.Matrix()
+    code = EXIT_MANDATORY_VIOLATIONS if matrix.violations else 0
+    if args.format == "json":
+        return json.dumps({"accessMatrix": access_matrix.to_json(matrix), "error": None}, indent=2), code
+    return access_matrix.render_text(matrix), code
 
 
 def _emit(text: str) -> None:
@@ -242,6 +302,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "requests":
             with _progress_on_stderr():
                 text, code = requests_cli.run(args, lambda a: _plan(a, update=True))
+        elif args.command == "matrix":
+            text, code = _run_matrix(args)
         else:
             text, code = _run_plan(args)
     except requests_cli.RequestsError as error:
@@ -250,7 +312,9 @@ def main(argv: list[str] | None = None) -> int:
     except _PlanError as error:
         code = error.code
         print(f"error: {error}", file=sys.stderr)
-        if args.format == "json":
+        if args.command == "matrix" and args.format == "json":
+            _emit(json.dumps({"accessMatrix": [], "error": {"message": str(error), "exitCode": code}}, indent=2))
+        elif args.format == "json":
             _emit(render_json_error(str(error), code))
         elif args.format == "sarif":
             _emit(render_sarif_error(str(error), code))
