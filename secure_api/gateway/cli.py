@@ -74,7 +74,8 @@ def render(answers: list[tuple[Case, Result, list[str]]], fmt: str) -> str:
                     "accessLog": result.access_log,
                 }
                 for case, result, problems in answers
-            ]
+            ],
+            "error": None,
         }
         return json.dumps(document, indent=2)
     lines = []

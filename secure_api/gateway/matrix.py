@@ -4,7 +4,7 @@ Callers (a row is skipped where the stack gives it no meaning, e.g. no network r
 "outside" address):
 
 - `outside`: anonymous, from an address outside the networks the resource policy allows;
-- `no-credentials`: from inside, with no token, signature or key;
+- `no-credentials`: from inside, with no token, signature or key (intended on a public route);
 - `<client>+scopes` / `<client>-scopes`: each app client the route's Cognito or Lambda authorizer
   trusts, with the route's scopes and with only its other scopes;
 - `id-token` / `access-token`: the token type the route does not take;
@@ -229,13 +229,15 @@ def _route_rows(ask: _Asker, stage: Stage, operation: Operation) -> None:
         host=api.id,
         headers=_headers(operation),
         body=b"{}" if method in ("POST", "PUT", "PATCH") else b"",
-        api_key=good_key or "",
+        api_key=good_key or other_key or "",  # without a key of a plan listing the stage, the config still means one
     )
     intended = _intended(stack, operation)
     if cidrs:
         ask("outside", replace(base, source_ip=_outside(stack, cidrs), caller=intended), False)
     if operation.authorization != "NONE" or operation.api_key_required:
         ask("no-credentials", replace(base, caller=None, api_key=""), False)
+    else:  # a public route: anyone inside the allowed networks is meant to get in
+        ask("no-credentials", replace(base, caller=None, api_key=""), True)
     _token_rows(stack, operation, base, ask)
     if operation.authorization == "AWS_IAM":
         ask("iam-same-account", replace(base, caller=IamCaller(stack.account)), True)
@@ -339,10 +341,11 @@ def _verdict(result: Result, intended: bool, caller: str) -> str:
     # A 400 of request validation got past every access layer: the matrix judges access, and its bodies are
     # `{}`, not the route's model.
     passed = 200 <= result.status < 300 or (result.layer == "validation" and result.status == 400)
+    allowed = {k.lower(): v for k, v in result.headers.items()}.get("access-control-allow-origin")
     if caller == "preflight-other-origin":
-        passed = passed and result.headers.get("Access-Control-Allow-Origin") in (OTHER_ORIGIN, "*")
+        passed = passed and allowed in (OTHER_ORIGIN, "*")
     if caller == "preflight-allowed":
-        passed = passed and bool(result.headers.get("Access-Control-Allow-Origin"))
+        passed = passed and bool(allowed)
     if intended:
         return "ok" if passed else "defect"
     return "violation" if passed else "ok"
@@ -357,7 +360,7 @@ def render_text(matrix: Matrix) -> str:
     width = max((len(r) for r in routes), default=0)
     for route, cells in routes.items():
         marks = {"violation": "!", "defect": "?", "not-evaluated": "~"}
-        row = " ".join(f"{c.caller}={c.result.status}{marks.get(c.verdict, '')}" for c in cells)
+        row = " ".join(f"{c.caller}={_shown(c)}{marks.get(c.verdict, '')}" for c in cells)
         lines.append(f"  {route.ljust(width)}  {row}")
     for cell in matrix.violations:
         lines.append(f"  violation: {cell.route}: {cell.caller} gets {cell.result.status}: {cell.result.reason}")
@@ -369,24 +372,17 @@ def render_text(matrix: Matrix) -> str:
     return "\n".join(lines)
 
 
-def from_json(cells: list[dict[str, Any]]) -> Matrix:
-    """The matrix `to_json` wrote (what `secure-api matrix --format json` prints under `accessMatrix`)."""
-    return Matrix(
-        [
-            Cell(
-                c["route"],
-                c["caller"],
-                c["intended"],
-                Result(c["status"], c["layer"], c["reason"], not_evaluated=tuple(c["notEvaluated"])),
-                c["verdict"],
-            )
-            for c in cells
-        ]
-    )
+def _shown(cell: Cell) -> str:
+    """The cell's status; a preflight answered without this origin in Access-Control-Allow-Origin says so."""
+    if cell.caller.startswith("preflight") and cell.result.status == 200:
+        allowed = {k.lower(): v for k, v in cell.result.headers.items()}.get("access-control-allow-origin")
+        if cell.caller == "preflight-other-origin" and allowed not in (OTHER_ORIGIN, "*"):
+            return "200/no-cors"
+    return str(cell.result.status)
 
 
 def to_json(matrix: Matrix) -> list[dict[str, Any]]:
-    """One object per cell: route, caller, intended, status, layer, reason, verdict, notEvaluated."""
+    """One object per cell: route, caller, intended, status, layer, reason, headers, verdict, notEvaluated."""
     return [
         {
             "route": c.route,
@@ -395,6 +391,7 @@ def to_json(matrix: Matrix) -> list[dict[str, Any]]:
             "status": c.result.status,
             "layer": c.result.layer,
             "reason": c.result.reason,
+            "headers": dict(c.result.headers),
             "verdict": c.verdict,
             "notEvaluated": list(c.result.not_evaluated),
         }

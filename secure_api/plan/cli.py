@@ -308,11 +308,15 @@ def main(argv: list[str] | None = None) -> int:
             text, code = _run_plan(args)
     except requests_cli.RequestsError as error:
         print(f"error: {error}", file=sys.stderr)
+        if args.format == "json":
+            _emit(json.dumps({"cases": [], "error": {"message": str(error), "exitCode": EXIT_BAD_INPUT}}, indent=2))
         return EXIT_BAD_INPUT
     except _PlanError as error:
         code = error.code
         print(f"error: {error}", file=sys.stderr)
-        if args.command == "matrix" and args.format == "json":
+        if args.command == "requests" and args.format == "json":
+            _emit(json.dumps({"cases": [], "error": {"message": str(error), "exitCode": code}}, indent=2))
+        elif args.command == "matrix" and args.format == "json":
             _emit(json.dumps({"accessMatrix": [], "error": {"message": str(error), "exitCode": code}}, indent=2))
         elif args.format == "json":
             _emit(render_json_error(str(error), code))

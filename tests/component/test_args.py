@@ -186,6 +186,8 @@ STACK_FILE_SHAPE: dict[str, Any] = {
             "name": "Orders",
             "scopes": [{"name": "orders.read", "description": "r"}],
         },
+        # A client that may request the route's scope: without one every call would be 401 (a config error).
+        "appClients": [{"name": "reader", "allowedScopes": ["orders/orders.read"]}],
     },
     "lambdaAuthorizer": {"apiKeySha256": {"a" * 64: "partner"}},
     "network": {"allowedSourceCidrs": ["203.0.113.0/24"]},
@@ -216,6 +218,7 @@ def test_typed_snake_case_args_validate_to_the_stack_file_config() -> None:
                 "name": "Orders",
                 "scopes": [{"name": "orders.read", "description": "r"}],
             },
+            "app_clients": [{"name": "reader", "allowed_scopes": ["orders/orders.read"]}],
         },
         # Map keys are data, never renamed: the digest and the rule group name stay as written.
         "lambda_authorizer": {"api_key_sha256": {"a" * 64: "partner"}},

@@ -79,11 +79,12 @@ class StackConfig(ConfigModel):
         A method without OAuth scopes takes only ID tokens, and one with scopes only access tokens carrying one
         of them (AWS knowledge center, "api-gateway-cognito-401-unauthorized"). An ID token needs a user
         sign-in (the code or implicit flow with `openid`, or a user explicit auth flow); `client_credentials`
-        issues access tokens only ("Amazon Cognito user pool app clients").
+        issues access tokens only ("Amazon Cognito user pool app clients"). Without any app client in the
+        config there is nothing to contradict: the clients are then made elsewhere (another stack, the console).
         """
-        if not self.cognito.enabled:
-            return []
         clients = self.cognito.app_clients
+        if not self.cognito.enabled or not clients:
+            return []
         problems = []
         for index, route in enumerate(self.routes):
             if route.auth != "cognito":

@@ -30,6 +30,25 @@ def with_routes(*routes: dict[str, Any], **extra: Any) -> dict[str, Any]:
     }
 
 
+SERVICE_ONLY = {
+    "domainPrefix": "orders-auth",
+    "resourceServer": {
+        "identifier": "https://orders.example.com",
+        "name": "orders",
+        "scopes": [{"name": "orders.read", "description": "r"}, {"name": "orders.write", "description": "w"}],
+    },
+    "appClients": [
+        {
+            "name": "service",
+            "generateSecret": True,
+            "oauthFlows": ["client_credentials"],
+            "explicitAuthFlows": ["ALLOW_REFRESH_TOKEN_AUTH"],  # no user sign-in through this client
+            "allowedScopes": ["https://orders.example.com/orders.read"],
+        }
+    ],
+}
+
+
 INVALID: list[tuple[str, dict[str, Any], str, str]] = [
     ("unknown top-level key", with_routes(ORDERS, wafEnabled=False), "secure-api:wafEnabled", "unknown key"),
     (
@@ -183,6 +202,19 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
         "secure-api:routes[0].authorizerRequirements",
         "lambdaAuthorizer.mode: jwt",
     ),
+    (
+        # A method without scopes takes only ID tokens; client_credentials issues access tokens only.
+        "cognito route without scopes and no client that obtains ID tokens",
+        with_routes({**ORDERS, "auth": "cognito"}, cognito=SERVICE_ONLY),
+        "secure-api:routes[0].scopes",
+        "cognito.appClients obtains one (service (client_credentials))",
+    ),
+    (
+        "cognito route with scopes no client may request",
+        with_routes({**ORDERS, "auth": "cognito", "scopes": ["orders.write"]}, cognito=SERVICE_ONLY),
+        "secure-api:routes[0].scopes",
+        "['https://orders.example.com/orders.write'], and no app client in cognito.appClients may request",
+    ),
 ]
 
 
@@ -195,6 +227,19 @@ def test_invalid_config_names_the_key(case: str, config: dict[str, Any], key: st
     assert matching, f"{case}: no problem reported at {key}; got:\n{message}"
     assert any(detail in m for m in matching), f"{case}: {detail!r} not in {matching}"
     assert "Traceback" not in message
+
+
+def test_a_client_that_signs_users_in_serves_a_route_without_scopes() -> None:
+    web = {
+        "name": "web",
+        "oauthFlows": ["code"],
+        "allowedScopes": ["openid"],
+        "callbackUrls": ["https://a.example.com/cb"],
+    }
+    cognito = {**SERVICE_ONLY, "appClients": [*SERVICE_ONLY["appClients"], web]}
+    config = parse_config(with_routes({**ORDERS, "auth": "cognito"}, cognito=cognito))
+    assert [c.name for c in config.cognito.app_clients if c.issues_id_tokens] == ["web"]
+    assert parse_config(with_routes({**ORDERS, "auth": "cognito", "scopes": ["orders.read"]}, cognito=SERVICE_ONLY))
 
 
 def test_every_problem_is_listed_at_once() -> None:
