@@ -19,8 +19,14 @@ from functools import lru_cache, partial
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
-BODY_INSPECTION_LIMIT = 8 * 1024
-"""Bytes of body WAF inspects for API Gateway by default ("Oversize web request components")."""
+BODY_INSPECTION_LIMIT = 16 * 1024
+"""Bytes of body an API Gateway REST API forwards to WAF by default: 16 KB (WAFv2 API reference,
+`AssociationConfig`: "The default setting is 16 KB (16,384 bytes)"; only Application Load Balancer and
+AppSync are fixed at 8 KB). A web ACL's `associationConfig` raises it to KB_32, KB_48 or KB_64."""
+
+SIZE_RESTRICTIONS_BODY_BYTES = 8 * 1024
+"""AWSManagedRulesCommonRuleSet's SizeRestrictions_BODY blocks bodies over 8 KB ("Core rule set (CRS) managed
+rule group", AWS WAF developer guide), whatever the inspection limit."""
 
 
 @dataclass(frozen=True)
@@ -372,7 +378,7 @@ def _log4j(ctx: _Ctx) -> list[str]:
 
 def _size_restrictions(ctx: _Ctx) -> list[str]:
     found = []
-    if len(ctx.request.body) > BODY_INSPECTION_LIMIT:
+    if len(ctx.request.body) > SIZE_RESTRICTIONS_BODY_BYTES:
         found.append("SizeRestrictions_BODY")
     if len(ctx.request.query_string.encode()) > 2048:
         found.append("SizeRestrictions_QUERYSTRING")
@@ -398,9 +404,9 @@ def _status(action_spec: Mapping[str, Any] | None, action: str) -> int:
 
 
 def _body_limit(acl_inputs: Mapping[str, Any]) -> int:
-    """Body bytes inspected: associationConfig.requestBodies[0].apiGateway.defaultSizeInspectionLimit, else 8 KB."""
+    """Body bytes inspected: associationConfig.requestBodies[0].apiGateway.defaultSizeInspectionLimit, else 16 KB."""
     body = ((acl_inputs.get("associationConfig") or {}).get("requestBodies") or [{}])[0] or {}
-    limit = str((body.get("apiGateway") or {}).get("defaultSizeInspectionLimit", "KB_8"))
+    limit = str((body.get("apiGateway") or {}).get("defaultSizeInspectionLimit", "KB_16"))
     return int(limit[3:]) * 1024 if limit.startswith("KB_") and limit[3:].isdigit() else BODY_INSPECTION_LIMIT
 
 

@@ -135,11 +135,18 @@ def test_unknown_statement_passes_with_note() -> None:
 
 def test_body_inspection_limit_from_association_config(dev_acl: Any) -> None:
     acl, ip_sets = dev_acl
-    ten_kb = req(method="POST", body=b"a" * 10 * 1024)
-    assert evaluate(acl, ten_kb, ip_sets=ip_sets).rule == "body-size"  # over the default 8 KB: oversize MATCH
-    raised = {**acl, "associationConfig": {"requestBodies": [{"apiGateway": {"defaultSizeInspectionLimit": "KB_16"}}]}}
-    assert evaluate(raised, ten_kb, ip_sets=ip_sets).rule != "body-size"
-    assert evaluate(raised, req(method="POST", body=b"a" * 20 * 1024), ip_sets=ip_sets).rule == "body-size"
+    # The dev body-size rule blocks bodies over 16,384 bytes: API Gateway forwards 16 KB by default, so
+    # the size constraint sees the whole of a 16 KB body and a bigger one is oversize (MATCH).
+    sixteen_kb = req(method="POST", body=b"a" * 16 * 1024)
+    assert evaluate(acl, sixteen_kb, ip_sets=ip_sets).rule != "body-size"
+    assert evaluate(acl, req(method="POST", body=b"a" * (16 * 1024 + 1)), ip_sets=ip_sets).rule == "body-size"
+    small = {**acl, "rules": [{**r, "statement": {"sizeConstraintStatement": {
+        **r["statement"]["sizeConstraintStatement"], "size": 40 * 1024}}} if r["name"] == "body-size" else r
+        for r in acl["rules"]]}
+    forty_kb = req(method="POST", body=b"a" * 40 * 1024)
+    assert evaluate(small, forty_kb, ip_sets=ip_sets).rule == "body-size"  # over 16 KB inspected: oversize MATCH
+    raised = {**small, "associationConfig": {"requestBodies": [{"apiGateway": {"defaultSizeInspectionLimit": "KB_64"}}]}}
+    assert evaluate(raised, forty_kb, ip_sets=ip_sets).rule != "body-size"
 
 
 def test_xss_and_linux_group_in_count_mode(dev_acl: Any) -> None:
