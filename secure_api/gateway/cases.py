@@ -16,7 +16,8 @@ Shape of one case (camelCase, as in stack files):
         headers: {Origin: https://app.example.com}
         query: {limit: "10"}
         body: {items: []}      # a string, or JSON written as YAML; or bodyFile: path (relative to this file)
-        clientCertificate: valid   # none | valid | expired | untrusted
+        clientCertificate: valid   # none | valid | expired | untrusted (the certificate's state, stated)
+        # clientCertificateFile: client.pem   # or a real PEM chain (leaf first), verified against the truststore
         apiKey: partner-acme   # a configured key's name, or `invalid`
         caller:                # one of:
           cognito: {client: web, tokenUse: access, scopes: [...], expired: false}
@@ -66,6 +67,7 @@ SCHEMA: dict[str, Any] = {
                     "body": {},
                     "bodyFile": {"type": "string"},
                     "clientCertificate": {"enum": ["none", "valid", "expired", "untrusted"]},
+                    "clientCertificateFile": {"type": "string", "minLength": 1},
                     "apiKey": {"type": "string", "minLength": 1},
                     "caller": {
                         "type": "object",
@@ -107,7 +109,10 @@ SCHEMA: dict[str, Any] = {
                         },
                     },
                 },
-                "not": {"required": ["body", "bodyFile"]},
+                "allOf": [
+                    {"not": {"required": ["body", "bodyFile"]}},
+                    {"not": {"required": ["clientCertificate", "clientCertificateFile"]}},
+                ],
             },
             "expect": {
                 "type": "object",
@@ -172,11 +177,23 @@ def load_cases(path: Path) -> list[Case]:
 
 
 def _message(error: jsonschema.ValidationError) -> str:
-    if error.validator == "not" and error.validator_value == {"required": ["body", "bodyFile"]}:
-        return "give body or bodyFile, not both"
+    if error.validator == "not":
+        first, second = error.validator_value["required"]
+        return f"give {first} or {second}, not both"
     if error.validator == "additionalProperties":
         return f"{error.message}; allowed: {', '.join(sorted(error.schema.get('properties', {})))}"
     return error.message
+
+
+def _certificate(spec: dict[str, Any], folder: Path) -> str:
+    if "clientCertificateFile" not in spec:
+        return ""
+    file = folder / spec["clientCertificateFile"]
+    try:
+        return file.read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        why = error.strerror if isinstance(error, OSError) else "not PEM text"
+        raise CaseFileError(f"request.clientCertificateFile {spec['clientCertificateFile']}: {file}: {why}") from None
 
 
 def _body(spec: dict[str, Any], folder: Path) -> bytes:
@@ -224,6 +241,7 @@ def _case(item: dict[str, Any], folder: Path) -> Case:
         query={k: str(v) for k, v in (spec.get("query") or {}).items()},
         body=_body(spec, folder),
         client_certificate=spec.get("clientCertificate", "valid"),
+        client_certificate_pem=_certificate(spec, folder),
         caller=caller,
         api_key=spec.get("apiKey", ""),
     )

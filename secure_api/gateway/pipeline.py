@@ -24,8 +24,12 @@ import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from functools import lru_cache, partial
 from typing import Any
+
+from cryptography import x509
+from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store, VerificationError
 
 from . import authorization, integration, limits, waf
 from .authorizers import ComponentAuthorizer, UnknownNameError
@@ -213,7 +217,7 @@ class Gateway:
             )
         domain = domains[0]
         if domain.truststore_uri:
-            refused = _client_certificate(domain, request.client_certificate)
+            refused = _client_certificate(domain, request.client_certificate, request.client_certificate_pem)
             if refused is not None:
                 return None, refused
         if domain.endpoint_type == "PRIVATE" and (
@@ -245,16 +249,63 @@ class Gateway:
         )
 
 
-def _client_certificate(domain: Domain, certificate: str) -> Result | None:
-    """Mutual TLS: "Configuring mutual TLS authentication for a REST API" (handshake, then 403 for a bad chain)."""
-    if certificate == "valid":
+MAX_CHAIN_DEPTH = 4
+"""Certificates in a client chain API Gateway accepts, leaf included ("Configuring mutual TLS authentication for
+a REST API": the truststore's certificates "can have a maximum chain length of four")."""
+
+
+def _client_certificate(domain: Domain, state: str, pem: str) -> Result | None:
+    """Mutual TLS ("Configuring mutual TLS authentication for a REST API"): no certificate fails the handshake;
+    one that does not chain to the truststore, or has expired, gets 403.
+
+    `pem` (leaf first, then intermediates) is verified for real against the truststore bundle: signatures,
+    validity now, and a chain of at most `MAX_CHAIN_DEPTH` certificates (`cryptography.x509.verification`,
+    RFC 5280 path validation). Without it, `state` says what the certificate is: none, valid, expired, untrusted.
+    """
+    if pem:
+        return _verified(domain, pem)
+    if state == "valid":
         return None
-    if certificate == "none":
+    if state == "none":
         return _refused(0, f"{domain.name} requires a client certificate (mutual TLS): the TLS handshake fails")
-    if certificate in ("expired", "untrusted"):
-        why = "has expired" if certificate == "expired" else f"does not chain to the truststore {domain.truststore_uri}"
+    if state in ("expired", "untrusted"):
+        why = "has expired" if state == "expired" else f"does not chain to the truststore {domain.truststore_uri}"
         return _refused(403, f"{domain.name}: the client certificate {why} (mutual TLS)")
-    raise UnknownNameError(f"clientCertificate must be none, valid, expired or untrusted, got {certificate!r}")
+    raise UnknownNameError(f"clientCertificate must be none, valid, expired or untrusted, got {state!r}")
+
+
+def _verified(domain: Domain, pem: str) -> Result | None:
+    try:
+        chain = x509.load_pem_x509_certificates(pem.encode())
+    except ValueError as error:
+        raise UnknownNameError(f"clientCertificateFile is not a PEM certificate chain: {error}") from None
+    if not domain.truststore_pem:
+        return _refused(
+            403, f"{domain.name}: its truststore {domain.truststore_uri} is not in the stack to verify against"
+        )
+    store = Store(x509.load_pem_x509_certificates(domain.truststore_pem.encode()))
+    leaf, intermediates = chain[0], chain[1:]
+    if leaf.not_valid_after_utc < datetime.now(UTC):
+        return _refused(
+            403, f"{domain.name}: the client certificate {leaf.subject.rfc4514_string()} has expired (mutual TLS)"
+        )
+    verifier = (
+        PolicyBuilder()
+        .store(store)
+        .time(datetime.now(UTC))
+        .max_chain_depth(MAX_CHAIN_DEPTH - 2)  # intermediates between the leaf and the trust anchor
+        .extension_policies(ca_policy=ExtensionPolicy.webpki_defaults_ca(), ee_policy=ExtensionPolicy.permit_all())
+        .build_client_verifier()
+    )
+    try:
+        verifier.verify(leaf, intermediates)
+    except VerificationError as error:
+        return _refused(
+            403,
+            f"{domain.name}: the client certificate {leaf.subject.rfc4514_string()} does not verify against the "
+            f"truststore {domain.truststore_uri}: {error} (mutual TLS)",
+        )
+    return None
 
 
 def _refused(status: int, reason: str, layer: str = "entry") -> Result:

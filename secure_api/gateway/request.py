@@ -76,6 +76,9 @@ class Request:
     query: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
     client_certificate: str = "valid"
+    client_certificate_pem: str = ""
+    """A real client certificate chain (PEM, leaf first); when given it is verified, and `client_certificate`
+    is not read."""
     caller: Caller = None
     api_key: str = ""
     host: str = ""

@@ -145,7 +145,8 @@ def test_body_inspection_limit_from_association_config(dev_acl: Any) -> None:
         for r in acl["rules"]]}
     forty_kb = req(method="POST", body=b"a" * 40 * 1024)
     assert evaluate(small, forty_kb, ip_sets=ip_sets).rule == "body-size"  # over 16 KB inspected: oversize MATCH
-    raised = {**small, "associationConfig": {"requestBodies": [{"apiGateway": {"defaultSizeInspectionLimit": "KB_64"}}]}}
+    association = {"requestBodies": [{"apiGateway": {"defaultSizeInspectionLimit": "KB_64"}}]}
+    raised = {**small, "associationConfig": association}
     assert evaluate(raised, forty_kb, ip_sets=ip_sets).rule != "body-size"
 
 
