@@ -4,9 +4,9 @@ Prints: requests evaluated per second in-process (the cases of examples/requests
 robin, each at its own second on the model's clock, every layer evaluated: WAF, resource policy,
 Cognito and the component's real Lambda authorizer code, API keys, throttles, validation; the
 access-log line is rendered when read, and is not read here), twice: with the cyclic garbage
-collector off, as the `secure-api` CLI runs, and on, as a library user's process may (the planned
-Pulumi objects make each full collection slow), then the time to build the dev stack's access matrix (issuer key, JWKS server and every cell), and
-the median of RUNS whole `secure-api plan --stack dev` processes with and without the matrix.
+collector off, as the `secure-api` CLI runs, and on, as a library user's process may; then the time
+to build the dev stack's access matrix (issuer, JWKS server and every cell), and the median of RUNS
+whole `secure-api plan --stack dev` processes with and without the matrix.
 Targets: >= 10,000 requests/s; the matrix adds <= 0.3 s to `secure-api plan --stack dev`.
 Run: venv/bin/python bench/bench_gateway.py
 """
@@ -20,8 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from secure_api.gateway import matrix
 from secure_api.gateway.cases import load_cases
@@ -29,6 +28,7 @@ from secure_api.gateway.pipeline import Gateway
 from secure_api.gateway.stack import load
 from secure_api.plan.offline import plan_stack
 
+ROOT = Path(__file__).resolve().parent.parent
 REQUESTS = 50_000
 RUNS = 5
 
