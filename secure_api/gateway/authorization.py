@@ -268,7 +268,8 @@ def _identity(gateway: Gateway, request: Request, sources: tuple[str, ...]) -> l
     if isinstance(caller, CognitoCaller) and sources:
         values[0] = "Bearer " + _mint(gateway, caller)
     elif isinstance(caller, LambdaAnswer) and values and values[0] is None:
-        values[0] = "stated-answer"
+        # A stand-in token per stated answer: the same answer shares a cache entry, another one does not.
+        values[0] = f"stated-answer {caller.effect} {sorted(caller.context.items())}"
     return values
 
 
