@@ -39,7 +39,7 @@ COMPONENT_KEYS = frozenset(info.alias or name for name, info in StackConfig.mode
 _PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
 
 
-class StackFileLoader(yaml.SafeLoader):
+class StackFileLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser when PyYAML has it
     """Scalars as the Pulumi CLI (Go's yaml.v3) reads stack files.
 
     YAML 1.2 booleans: `mfa: ON` is the string "ON", not True. A plain number with a leading zero and
