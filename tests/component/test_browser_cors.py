@@ -1,9 +1,12 @@
-"""A real browser decides: headless Chromium calls answers built from the OpenAPI document's CORS headers.
+"""A real browser decides: headless Chromium calls a local server that answers with the request model's decision.
 
-A small server on 127.0.0.1 plays API Gateway with exactly the headers the document declares for
-the preflight, for the 401 gateway response and for a mock integration's response. A page served
-from another origin (`http://localhost:<port>`; localhost and 127.0.0.1 are different origins)
-calls it with `fetch`, with and without credentials, and posts back what it could read.
+The server on 127.0.0.1 plays API Gateway: each request the browser sends is evaluated by
+`secure_api.gateway` over the planned stack (update mode) — WAF, resource policy, authorizer, API key,
+validation, mock integration and gateway responses, CORS included — and the model's status, headers
+and body are sent back. A page served from another origin (`http://localhost:<port>`; localhost and
+127.0.0.1 are different origins) calls it with `fetch`, with and without credentials, and posts back
+what it could read. So a resource policy that denies preflights, a gateway response without CORS
+headers or a mock that does not echo the origin fails here, in a real browser.
 Without a `chromium` binary the test is skipped with that reason, never passed.
 """
 
@@ -15,19 +18,22 @@ import shutil
 import signal
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import airspeed
 import pytest
 
-from secure_api.component.config import parse_config
-from secure_api.component.openapi import ApiReferences, build_openapi
+from secure_api.gateway.pipeline import Gateway
+from secure_api.gateway.request import Request
+from secure_api.gateway.resources import GatewayStack
+from secure_api.gateway.stack import load
+from secure_api.plan.harness import PlanResult
 
-REFS = ApiReferences(region="eu-west-1", partition="aws", user_pool_arn="arn:pool", authorizer_function_arn="arn:fn")
+ALLOWED_ADDRESS = "203.0.113.10"
+"""The browser's address as the model sees it: inside `network.allowedSourceCidrs` of the test config."""
 # From the workplace's notes on running Chromium headless without network side effects.
 CHROMIUM_FLAGS = (
     "--headless",
@@ -79,56 +85,6 @@ def chromium() -> str:
     return found
 
 
-def fixed(parameters: dict[str, str], prefix: str) -> dict[str, str]:
-    """Header mappings of the document as sent; every CORS value the component writes is a fixed `'value'`."""
-    headers = {}
-    for key, value in parameters.items():
-        assert value[:1] == value[-1:] == "'", f"{key}: the emulator serves fixed values only, got {value}"
-        headers[key.removeprefix(f"{prefix}.header.")] = value[1:-1]
-    return headers
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: str
-
-
-def render(template: str, request_headers: dict[str, str]) -> tuple[str, dict[str, str]]:
-    """A mapping template as API Gateway runs it: (body, headers set through `$context.responseOverride`)."""
-
-    class Input:
-        def params(self) -> dict[str, dict[str, str]]:
-            return {"header": request_headers, "path": {}, "querystring": {}}
-
-    context: dict[str, Any] = {"requestId": "test-request-id", "responseOverride": {"header": {}}}
-    body = airspeed.Template(template).merge({"input": Input(), "context": context})
-    return body, context["responseOverride"]["header"]
-
-
-def api_answer(document: dict[str, Any], method: str, path: str, request_headers: dict[str, str]) -> Answer:
-    """What API Gateway sends for this document: preflight, mock integration, or a gateway response."""
-    item = document["paths"].get(path)
-    operation = item.get(method.lower()) if item else None
-    gateway = document["x-amazon-apigateway-gateway-responses"]
-    if operation is None:
-        response = gateway["MISSING_AUTHENTICATION_TOKEN"]
-    elif operation["security"]:  # a Cognito route: the token is not valid, so the authorizer answers 401
-        response = gateway["UNAUTHORIZED"]
-    else:
-        integration = operation["x-amazon-apigateway-integration"]
-        assert integration["type"] == "mock"
-        answer = integration["responses"]["default"]
-        body, overrides = render(answer.get("responseTemplates", {}).get("application/json", ""), request_headers)
-        headers = fixed(answer.get("responseParameters", {}), "method.response")
-        declared = operation["responses"][answer["statusCode"]].get("headers", {})
-        assert set(overrides) <= set(declared), "API Gateway sets only headers the method response declares"
-        return Answer(int(answer["statusCode"]), {**headers, **overrides}, body)
-    body = response["responseTemplates"]["application/json"].replace("$context.requestId", "test-request-id")
-    return Answer(int(response["statusCode"]), fixed(response["responseParameters"], "gatewayresponse"), body)
-
-
 @dataclass
 class Exchange:
     """What the API server received and what the page reported."""
@@ -137,19 +93,33 @@ class Exchange:
     requests: list[tuple[str, str, str | None]] = field(default_factory=list)
     reports: list[list[dict[str, Any]]] = field(default_factory=list)
     reported: threading.Event = field(default_factory=threading.Event)
+    results: list[tuple[str, str, int, str]] = field(default_factory=list)
+    """What the model decided per request: (method, path, status, layer)."""
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def _api_server(document: dict[str, Any], exchange: Exchange) -> ThreadingHTTPServer:
+def _api_server(gateway: Gateway, stage: str, exchange: Exchange) -> ThreadingHTTPServer:
     class Api(BaseHTTPRequestHandler):
         def _answer(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            self.rfile.read(length)
+            body = self.rfile.read(length)
             exchange.requests.append((self.command, self.path, self.headers.get("Origin")))
-            answer = api_answer(document, self.command, self.path, dict(self.headers.items()))
-            payload = answer.body.encode()
-            self.send_response(answer.status)
-            for name, value in answer.headers.items():
-                self.send_header(name, value)
+            request = Request(
+                self.command,
+                f"/{stage}{self.path}",
+                via="stage",
+                source_ip=ALLOWED_ADDRESS,
+                headers=dict(self.headers.items()),
+                body=body,
+            )
+            with exchange.lock:  # the model keeps per-stage state (rate counters, authorizer cache)
+                result = gateway.evaluate(request)
+            exchange.results.append((self.command, self.path, result.status, result.layer))
+            payload = result.body.encode()
+            self.send_response(result.status)
+            for name, value in result.headers.items():
+                if name.lower() not in ("content-length", "content-type"):
+                    self.send_header(name, value)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
@@ -199,8 +169,8 @@ def servers() -> Iterator[tuple[ThreadingHTTPServer, ThreadingHTTPServer, Exchan
         server.server_close()
 
 
-def _document(origins: list[str], credentials: bool) -> dict[str, Any]:
-    config = {
+def _config(origins: list[str], credentials: bool) -> dict[str, Any]:
+    return {
         "routes": [
             {
                 "path": "/health",
@@ -220,7 +190,19 @@ def _document(origins: list[str], credentials: bool) -> dict[str, Any]:
         "network": {"allowedSourceCidrs": ["203.0.113.0/24"]},
         "cors": {"allowOrigins": origins, "allowLocalhost": True, "allowCredentials": credentials},
     }
-    return build_openapi(parse_config(config), REFS)
+
+
+Planner = Callable[[list[str], bool], GatewayStack]
+
+
+@pytest.fixture
+def planned(plan: Callable[..., PlanResult]) -> Planner:
+    """Plans the test config (update mode) and loads a fresh model of it."""
+
+    def run(origins: list[str], credentials: bool) -> GatewayStack:
+        return load(plan(_config(origins, credentials), preview=False).resources)
+
+    return run
 
 
 def _browse(binary: str, url: str, exchange: Exchange, profile: Path) -> list[dict[str, Any]]:
@@ -256,10 +238,12 @@ class Visits:
     other_requests: list[tuple[str, str, str | None]]
 
 
-def _visit(document: dict[str, Any], app_origin: str, other_origin: str, exchange: Exchange, tmp: Path) -> Visits:
-    """Serve `document`'s answers, then load the page from the app's origin and from the other one."""
+def _visit(stack: GatewayStack, app_origin: str, other_origin: str, exchange: Exchange, tmp: Path) -> Visits:
+    """Serve the model's answers for `stack`, then load the page from the app's origin and from the other one."""
     binary = chromium()
-    api = _api_server(document, exchange)
+    (stage,) = stack.stages
+    gateway = Gateway(stack)
+    api = _api_server(gateway, stage.name, exchange)
     threading.Thread(target=api.serve_forever, daemon=True).start()
     try:
         exchange.page = PAGE % {"api": f"http://127.0.0.1:{api.server_address[1]}"}
@@ -271,6 +255,7 @@ def _visit(document: dict[str, Any], app_origin: str, other_origin: str, exchang
     finally:
         api.shutdown()
         api.server_close()
+        gateway.close()
 
 
 def _assert_blocked(visits: Visits, other_origin: str) -> None:
@@ -284,13 +269,16 @@ def _assert_blocked(visits: Visits, other_origin: str) -> None:
 
 
 @pytest.mark.parametrize("credentials", [False, True], ids=["no-credentials", "credentials"])
-def test_browser_reads_only_what_the_document_allows(
-    servers: tuple[ThreadingHTTPServer, ThreadingHTTPServer, Exchange], credentials: bool, tmp_path: Path
+def test_browser_reads_only_what_the_model_allows(
+    servers: tuple[ThreadingHTTPServer, ThreadingHTTPServer, Exchange],
+    planned: Planner,
+    credentials: bool,
+    tmp_path: Path,
 ) -> None:
     app_server, other_server, exchange = servers
     app_origin = f"http://localhost:{app_server.server_address[1]}"
     other_origin = f"http://localhost:{other_server.server_address[1]}"
-    visits = _visit(_document([app_origin], credentials), app_origin, other_origin, exchange, tmp_path)
+    visits = _visit(planned([app_origin], credentials), app_origin, other_origin, exchange, tmp_path)
     allowed = visits.app
 
     # The allowed app reads the mock's answer and the authorizer's 401 (after a preflight).
@@ -302,6 +290,9 @@ def test_browser_reads_only_what_the_document_allows(
     assert json.loads(allowed["unauthorized"]["body"])["message"] == "Unauthorized"
     assert ("OPTIONS", "/orders", app_origin) in visits.app_requests
     assert ("POST", "/orders", app_origin) in visits.app_requests
+    # The model decided each answer: the preflight passed the resource policy, the bad token met Cognito.
+    assert ("OPTIONS", "/orders", 200, "integration") in exchange.results
+    assert ("POST", "/orders", 401, "authorizer") in exchange.results
     # With credentials the answers must say so, or the browser keeps them from the page.
     for probe in ("mock-credentials", "unauthorized-credentials"):
         assert allowed[probe]["read"] is credentials, allowed[probe]
@@ -311,16 +302,47 @@ def test_browser_reads_only_what_the_document_allows(
     _assert_blocked(visits, other_origin)
 
 
+def test_a_resource_policy_that_denies_preflights_breaks_the_browser_call(
+    servers: tuple[ThreadingHTTPServer, ThreadingHTTPServer, Exchange], planned: Planner, tmp_path: Path
+) -> None:
+    """The regression of the request-model issue: the policy's Allow without the OPTIONS methods.
+
+    API Gateway evaluates the preflight's mock method against the resource policy alone, so it gets 403
+    without CORS headers and the browser never sends the POST ("How API Gateway resource policies
+    affect authorization workflow", API Gateway developer guide).
+    """
+    app_server, other_server, exchange = servers
+    app_origin = f"http://localhost:{app_server.server_address[1]}"
+    other_origin = f"http://localhost:{other_server.server_address[1]}"
+    stack = planned([app_origin], False)
+    (api,) = stack.apis
+    assert api.policy is not None
+    dropped = 0
+    for statement in api.policy["Statement"]:
+        if statement["Effect"] == "Allow" and isinstance(statement["Resource"], list):
+            kept = [r for r in statement["Resource"] if "/OPTIONS/" not in r]
+            dropped += len(statement["Resource"]) - len(kept)
+            statement["Resource"] = kept
+    assert dropped, "the planned policy allows the preflights"
+    visits = _visit(stack, app_origin, other_origin, exchange, tmp_path)
+
+    assert visits.app["mock"]["read"], visits.app["mock"]  # a simple GET needs no preflight
+    assert visits.app["unauthorized"]["read"] is False
+    assert "Failed to fetch" in visits.app["unauthorized"]["error"]
+    assert ("OPTIONS", "/orders", 403, "resource-policy") in exchange.results
+    assert not [r for r in visits.app_requests if r[0] == "POST"]
+
+
 def test_several_origins_preflight_and_mocks_echo_a_listed_origin_gateway_errors_do_not(
-    servers: tuple[ThreadingHTTPServer, ThreadingHTTPServer, Exchange], tmp_path: Path
+    servers: tuple[ThreadingHTTPServer, ThreadingHTTPServer, Exchange], planned: Planner, tmp_path: Path
 ) -> None:
     """The documented limit, as a browser sees it: the app listed second gets through preflights and
     mock answers (the template echoes its origin), but gateway responses name only the first origin."""
     app_server, other_server, exchange = servers
     app_origin = f"http://localhost:{app_server.server_address[1]}"
     other_origin = f"http://localhost:{other_server.server_address[1]}"
-    document = _document(["https://app.example.com", app_origin], credentials=True)
-    visits = _visit(document, app_origin, other_origin, exchange, tmp_path)
+    stack = planned(["https://app.example.com", app_origin], True)
+    visits = _visit(stack, app_origin, other_origin, exchange, tmp_path)
 
     assert visits.app["mock"]["read"], visits.app["mock"]
     assert visits.app["mock-credentials"]["read"], visits.app["mock-credentials"]
