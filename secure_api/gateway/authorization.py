@@ -148,7 +148,7 @@ def decide(gateway: Gateway, request: Request, api: Api, operation: Operation, m
         return unknown
     kind = operation.authorization
     if kind == "AWS_IAM":
-        return _iam(api, request, policy)
+        return _iam(api, request, method_arn, policy)
     if kind == "CUSTOM" and operation.authorizer is not None:
         return _lambda(gateway, request, api, operation, method_arn, policy, now)
     verdict = None
@@ -163,7 +163,7 @@ def decide(gateway: Gateway, request: Request, api: Api, operation: Operation, m
     return Decision(200, "authorizer", who + allowed)
 
 
-def _iam(api: Api, request: Request, policy: iam.Evaluation | None) -> Decision:
+def _iam(api: Api, request: Request, method_arn: str, policy: iam.Evaluation | None) -> Decision:
     caller = request.caller
     if not isinstance(caller, IamCaller):
         return Decision(
@@ -175,6 +175,13 @@ def _iam(api: Api, request: Request, policy: iam.Evaluation | None) -> Decision:
     same = caller.account == _owner(api)
     table = TABLE_A if same else TABLE_B
     identity = ALLOW if caller.identity_policy_allows else NEITHER
+    if caller.identity_policy:
+        own = _evaluate(caller.identity_policy, method_arn, None, context_keys(request), check_principal=False)
+        if own.effect is iam.Effect.NOT_EVALUATED:
+            return Decision(
+                0, "authorizer", f"not evaluated offline: the caller's IAM policy: {own.reason}", decided=False
+            )
+        identity = _side(own)
     outcome = table[(identity, _side(policy))]
     where = "same account (table A)" if same else "cross-account (table B)"
     summary = f"IAM policy {identity.lower()}, resource policy {_side(policy).lower()}: {outcome.lower()}, {where}"
@@ -269,7 +276,8 @@ def _identity(gateway: Gateway, request: Request, sources: tuple[str, ...]) -> l
         values[0] = "Bearer " + _mint(gateway, caller)
     elif isinstance(caller, LambdaAnswer) and values and values[0] is None:
         # A stand-in token per stated answer: the same answer shares a cache entry, another one does not.
-        values[0] = f"stated-answer {caller.effect} {sorted(caller.context.items())}"
+        policy = json.dumps(caller.policy, sort_keys=True) if caller.policy else ""
+        values[0] = f"stated-answer {caller.effect} {sorted(caller.context.items())} {policy}"
     return values
 
 
@@ -339,7 +347,7 @@ def _stated(caller: LambdaAnswer, name: str, method_arn: str) -> Verdict:
         raise UnknownNameError(
             f"caller.lambdaAuthorizer.effect must be Allow, Deny or Unauthorized, got {caller.effect!r}"
         )
-    document = {
+    document = caller.policy or {
         "Version": "2012-10-17",
         "Statement": [{"Effect": caller.effect, "Action": INVOKE, "Resource": method_arn}],
     }

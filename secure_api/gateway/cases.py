@@ -21,8 +21,9 @@ Shape of one case (camelCase, as in stack files):
         apiKey: partner-acme   # a configured key's name, or `invalid`
         caller:                # one of:
           cognito: {client: web, tokenUse: access, scopes: [...], expired: false}
-          # iam: {account: "123456789012", identityPolicyAllows: true, arn: ..., organization: o-...}
-          # lambdaAuthorizer: {effect: Allow, context: {...}}
+          # iam: {account: "123456789012", identityPolicyAllows: true, arn: ..., organization: o-...,
+          #       identityPolicy: {Statement: [...]}}  # evaluated instead of identityPolicyAllows
+          # lambdaAuthorizer: {effect: Allow, context: {...}, policy: {...}}  # policy: the returned document
       expect: {status: 403, layer: resource-policy, headers: {Access-Control-Allow-Origin: https://app.example.com}}
 """
 
@@ -39,6 +40,12 @@ import yaml
 from .request import LAYERS, CognitoCaller, IamCaller, LambdaAnswer, Request, Result
 
 _STRINGS = {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}}
+_POLICY = {
+    "type": "object",
+    "required": ["Statement"],
+    "properties": {"Version": {"type": "string"}, "Statement": {"type": ["array", "object"]}},
+}
+"""An IAM policy document (IAM User Guide, "IAM JSON policy element reference")."""
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "type": "array",
@@ -95,6 +102,7 @@ SCHEMA: dict[str, Any] = {
                                     "identityPolicyAllows": {"type": "boolean"},
                                     "arn": {"type": "string", "pattern": "^arn:"},
                                     "organization": {"type": "string", "pattern": "^o-[a-z0-9]{10,32}$"},
+                                    "identityPolicy": _POLICY,
                                 },
                             },
                             "lambdaAuthorizer": {
@@ -104,6 +112,7 @@ SCHEMA: dict[str, Any] = {
                                 "properties": {
                                     "effect": {"enum": ["Allow", "Deny", "Unauthorized"]},
                                     "context": _STRINGS,
+                                    "policy": _POLICY,
                                 },
                             },
                         },
@@ -224,11 +233,15 @@ def _case(item: dict[str, Any], folder: Path) -> Case:
     elif "iam" in caller_spec:
         c = caller_spec["iam"]
         caller = IamCaller(
-            c["account"], c.get("identityPolicyAllows", True), c.get("arn", ""), c.get("organization", "")
+            c["account"],
+            c.get("identityPolicyAllows", True),
+            c.get("arn", ""),
+            c.get("organization", ""),
+            json.dumps(c["identityPolicy"]) if "identityPolicy" in c else "",
         )
     elif "lambdaAuthorizer" in caller_spec:
         c = caller_spec["lambdaAuthorizer"]
-        caller = LambdaAnswer(c["effect"], {k: str(v) for k, v in (c.get("context") or {}).items()})
+        caller = LambdaAnswer(c["effect"], {k: str(v) for k, v in (c.get("context") or {}).items()}, c.get("policy"))
     request = Request(
         method=spec["method"],
         path=spec["path"],

@@ -9,6 +9,9 @@ Callers (a row is skipped where the stack gives it no meaning, e.g. no network r
   trusts, with the route's scopes and with only its other scopes;
 - `id-token` / `access-token`: the token type the route does not take;
 - `expired`: an expired token of a client the route takes;
+- `authorizer-allows` / `authorizer-denies`: a Lambda authorizer that is not the component's (its code
+  is not here) answering Allow and Deny, as a request case would state it;
+- `api-key`: on a keyed route without an authorizer, a key of a plan listing this stage (intended);
 - `no-api-key` / `other-plan-key`: no key, and a key of a plan that does not list this stage;
 - `preflight-allowed` / `preflight-other-origin`: a CORS preflight from a listed origin and another one;
 - `oversized`: a body over API Gateway's 10 MB (the WAF's body-size rule stops it first where there is one);
@@ -30,7 +33,7 @@ from typing import Any
 
 from .authorizers import issuable
 from .pipeline import PAYLOAD_LIMIT_BYTES, Gateway
-from .request import CognitoCaller, IamCaller, Request, Result
+from .request import CognitoCaller, IamCaller, LambdaAnswer, Request, Result
 from .resources import Api, AppClient, GatewayStack, Operation, Stage
 
 OTHER_ORIGIN = "https://other-origin.example"
@@ -241,7 +244,12 @@ def _route_rows(ask: _Asker, stage: Stage, operation: Operation) -> None:
     _token_rows(stack, operation, base, ask)
     if operation.authorization == "AWS_IAM":
         ask("iam-same-account", replace(base, caller=IamCaller(stack.account)), True)
+    if isinstance(intended, LambdaAnswer):
+        ask("authorizer-allows", replace(base, caller=intended), True)
+        ask("authorizer-denies", replace(base, caller=LambdaAnswer("Deny")), False)
     if operation.api_key_required:
+        if operation.authorization == "NONE":
+            ask("api-key", replace(base, caller=None), True)
         ask("no-api-key", replace(base, caller=intended, api_key=""), False)
         if other_key is not None:
             ask("other-plan-key", replace(base, caller=intended, api_key=other_key), False)
@@ -290,10 +298,15 @@ def _via_reachable(stack: GatewayStack, api: Api, request: Request) -> Request:
     return request
 
 
-def _intended(stack: GatewayStack, operation: Operation) -> CognitoCaller | IamCaller | None:
-    """The caller the config means to let in: a client with the route's scopes, a same-account signer, or nobody."""
+def _intended(stack: GatewayStack, operation: Operation) -> CognitoCaller | IamCaller | LambdaAnswer | None:
+    """The caller the config means to let in: a client with the route's scopes, a same-account signer, an
+    Allow of a Lambda authorizer whose code is not the component's, or nobody."""
     if operation.authorization == "AWS_IAM":
         return IamCaller(stack.account)
+    if operation.authorization == "CUSTOM" and operation.authorizer is not None:
+        function = stack.functions.get(operation.authorizer.function_arn)
+        if function is None or not function.component_authorizer:
+            return LambdaAnswer("Allow")
     scopes = _route_scopes(stack, operation)
     for client in _clients(stack, operation):
         if scopes:

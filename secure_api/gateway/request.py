@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 LAYERS = ("entry", "waf", "resource-policy", "authorizer", "api-key", "throttle", "validation", "integration")
 """The layers that can decide, in the order API Gateway applies them."""
@@ -34,12 +35,17 @@ class CognitoCaller:
 
 @dataclass(frozen=True)
 class IamCaller:
-    """A SigV4-signed caller: its account, and whether its own IAM policy allows `execute-api:Invoke` here."""
+    """A SigV4-signed caller: its account, and whether its own IAM policy allows `execute-api:Invoke` here.
+
+    `identity_policy`, when given, is the caller's identity-based policy (IAM policy JSON text); it is
+    evaluated, so it can also deny explicitly, and `identity_policy_allows` is not read.
+    """
 
     account: str
     identity_policy_allows: bool = True
     arn: str = ""
     organization: str = ""
+    identity_policy: str = ""
 
     @property
     def principal_arn(self) -> str:
@@ -48,10 +54,16 @@ class IamCaller:
 
 @dataclass(frozen=True)
 class LambdaAnswer:
-    """What a Lambda authorizer answers this caller: `Allow`, `Deny` or `Unauthorized` (it throws)."""
+    """What a Lambda authorizer answers this caller: `Allow`, `Deny` or `Unauthorized` (it throws).
+
+    `Allow` and `Deny` return a policy with that effect on the called method. `policy`, when given, is
+    the policy document the authorizer returns instead (it may cover other methods only, or none);
+    `effect` is then `Allow` ("Output from an Amazon API Gateway Lambda authorizer").
+    """
 
     effect: str
     context: Mapping[str, str] = field(default_factory=dict)
+    policy: Mapping[str, Any] | None = None
 
 
 Caller = CognitoCaller | IamCaller | LambdaAnswer | None

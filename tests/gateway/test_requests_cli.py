@@ -121,3 +121,40 @@ def test_repeat_counts_every_copy_against_the_throttle(capsys: pytest.CaptureFix
     )
     code, out, _ = _run(capsys, str(cases))
     assert code == 0, out
+
+
+def test_stated_policy_documents_are_evaluated(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """`caller.iam.identityPolicy` is evaluated: on the dev stack's AWS_IAM route the resource policy is
+    silent, so the caller's own policy decides (table A, same account)."""
+    invoke = {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "arn:aws:execute-api:*:*:*"}
+    allow = {"Statement": [invoke]}
+    deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "execute-api:*", "Resource": "*"}]}
+    other = {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+    cases = tmp_path / "cases.json"
+    request = {"method": "GET", "path": "/v1/admin/users", "via": "domain", "sourceIp": "198.51.100.20"}
+    cases.write_text(
+        json.dumps(
+            [
+                {
+                    "name": "own policy denies",
+                    "request": {**request, "caller": {"iam": {"account": "123456789012", "identityPolicy": deny}}},
+                    "expect": {"status": 403},
+                },
+                {
+                    "name": "own policy allows",
+                    "request": {**request, "caller": {"iam": {"account": "123456789012", "identityPolicy": allow}}},
+                    "expect": {"status": 200},
+                },
+                {
+                    "name": "own policy is silent",
+                    "request": {**request, "caller": {"iam": {"account": "123456789012", "identityPolicy": other}}},
+                    "expect": {"status": 403},
+                },
+            ]
+        )
+    )
+    code, out, _ = _run(capsys, "--format", "json", str(cases))
+    found = {c["name"]: c for c in json.loads(out)["cases"]}
+    assert code == 0, out
+    assert "IAM policy deny" in found["own policy denies"]["reason"]
+    assert "IAM policy neither" in found["own policy is silent"]["reason"]
