@@ -24,10 +24,11 @@ of request validation counts as "got in": bodies are `{}`, and what is judged is
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -49,6 +50,8 @@ class Cell:
     result: Result
     verdict: str
     """`ok`, `violation` (got in, must be stopped), `defect` (intended, stopped) or `not-evaluated`."""
+    api_urn: str = ""
+    """The URN of the planned `RestApi` the route belongs to."""
 
 
 @dataclass
@@ -203,7 +206,8 @@ class _Asker:
         self.gateway.reset()
         reachable = _via_reachable(self.gateway.stack, self.api, request)
         result = self.gateway.evaluate(reachable, copies=repeat)
-        self.matrix.cells.append(Cell(self.route, caller, wanted, result, _verdict(result, wanted, caller)))
+        verdict = _verdict(result, wanted, caller)
+        self.matrix.cells.append(Cell(self.route, caller, wanted, result, verdict, self.api.resource.urn))
 
 
 def build(gateway: Gateway) -> Matrix:
@@ -366,7 +370,10 @@ def _verdict(result: Result, intended: bool, caller: str) -> str:
 
 def render_text(matrix: Matrix) -> str:
     """A compact table: one line per route, `caller=status` cells; `!` marks a violation, `?` a defect."""
-    lines = ["Access matrix (status per standard caller; ! must be stopped but got in, ? intended but stopped):"]
+    lines = [
+        "Access matrix (status per standard caller; ! must be stopped but got in, ? intended but stopped, "
+        "n/e not evaluated offline):"
+    ]
     routes: dict[str, list[Cell]] = {}
     for cell in matrix.cells:
         routes.setdefault(cell.route, []).append(cell)
@@ -386,7 +393,10 @@ def render_text(matrix: Matrix) -> str:
 
 
 def _shown(cell: Cell) -> str:
-    """The cell's status; a preflight answered without this origin in Access-Control-Allow-Origin says so."""
+    """The cell's status; a preflight answered without this origin in Access-Control-Allow-Origin says so,
+    and a cell the model could not judge offline shows `n/e`."""
+    if cell.verdict == "not-evaluated":
+        return "n/e"
     if cell.caller.startswith("preflight") and cell.result.status == 200:
         allowed = {k.lower(): v for k, v in cell.result.headers.items()}.get("access-control-allow-origin")
         if cell.caller == "preflight-other-origin" and allowed not in (OTHER_ORIGIN, "*"):
@@ -410,3 +420,76 @@ def to_json(matrix: Matrix) -> list[dict[str, Any]]:
         }
         for c in matrix.cells
     ]
+
+
+SARIF_TOOL = "secure-api-access-matrix"
+SARIF_RULES = (
+    {
+        "id": "access-matrix-violation",
+        "name": "AccessMatrixViolation",
+        "shortDescription": {"text": "A caller the layered model must stop gets in"},
+        "fullDescription": {
+            "text": "Evaluated through every layer of the planned stack (WAF, resource policy, authorizer, API key, "
+            "throttle), a standard caller that must be stopped (from outside the allowed networks, without "
+            "credentials, with a wrong or expired token, without a key) gets a 2xx."
+        },
+        "help": {"text": "Close the layer named in the result: the resource policy, the authorizer or the usage plan."},
+        "defaultConfiguration": {"level": "error"},
+        "properties": {"tags": ["security", "access-matrix"], "security-severity": "8.0"},
+    },
+    {
+        "id": "access-matrix-defect",
+        "name": "AccessMatrixDefect",
+        "shortDescription": {"text": "A caller the config means to let in is stopped"},
+        "fullDescription": {
+            "text": "Evaluated through every layer of the planned stack, a caller the configuration intends to admit "
+            "(an app client with the route's scopes, a preflight from a listed origin, a key of the route's plan) "
+            "is refused by another layer."
+        },
+        "help": {"text": "Make the layers agree: the layer named in the result stops what another one admits."},
+        "defaultConfiguration": {"level": "warning"},
+        "properties": {"tags": ["access-matrix"]},
+    },
+)
+
+
+def to_sarif_run(matrix: Matrix, locate: Callable[[Cell], tuple[str, int]], version: str) -> dict[str, Any]:
+    """A SARIF 2.1.0 `run` of the matrix's violations (`error`) and defects (`warning`).
+
+    `locate` gives each cell's file (relative to the repository root) and 1-based line. Fingerprints
+    are stable per route and caller, so code scanning tracks a finding across pushes. Spec:
+    https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html
+    """
+    results = []
+    for cell in matrix.cells:
+        if cell.verdict not in ("violation", "defect"):
+            continue
+        index = 0 if cell.verdict == "violation" else 1
+        uri, line = locate(cell)
+        fingerprint = hashlib.sha256(f"{cell.route}|{cell.caller}".encode()).hexdigest()[:32]
+        location: dict[str, Any] = {
+            "physicalLocation": {"artifactLocation": {"uri": uri}, "region": {"startLine": line}}
+        }
+        if cell.api_urn:
+            location["logicalLocations"] = [
+                {"name": cell.route, "fullyQualifiedName": cell.api_urn, "kind": "resource"}
+            ]
+        results.append(
+            {
+                "ruleId": SARIF_RULES[index]["id"],
+                "ruleIndex": index,
+                "kind": "fail",
+                "level": "error" if index == 0 else "warning",
+                "message": {
+                    "text": f"{cell.route}, caller {cell.caller}: {cell.result.status} [{cell.result.layer}] "
+                    f"{cell.result.reason}"
+                },
+                "locations": [location],
+                "partialFingerprints": {"secureApiAccessMatrix/v1": fingerprint},
+                "properties": {"caller": cell.caller, "intended": cell.intended, "status": cell.result.status},
+            }
+        )
+    return {
+        "tool": {"driver": {"name": SARIF_TOOL, "version": version, "rules": list(SARIF_RULES)}},
+        "results": results,
+    }

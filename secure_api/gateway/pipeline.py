@@ -139,6 +139,10 @@ class Gateway:
         )
         decision = authorization.decide(self, request, target.api, operation, method_arn, now)
         notes += decision.not_evaluated
+        if not decision.decided:  # no answer is claimed: status 0, and what was not judged is listed
+            return Result(
+                0, decision.layer, decision.reason, operation=operation.key, not_evaluated=(*notes, decision.reason)
+            )
         if decision.status != 200:
             return stop(decision.response_type, decision.layer, decision.reason, operation)
         keyed = limits.check(self.stack, self.buckets, request, api, stage, operation, decision.usage_key, now, copies)

@@ -95,8 +95,14 @@ class Api:
 
     @cached_property
     def policy_text(self) -> str:
-        """The resource policy as canonical JSON (sorted keys); `null` without one."""
-        return json.dumps(self.policy, sort_keys=True)
+        """The resource policy as canonical JSON (sorted keys); `null` without one.
+
+        The `execute-api:/<stage>/<method>/<path>` shorthand is expanded to this API's ARN, as API
+        Gateway does when the policy is saved ("Create and attach an API Gateway resource policy to an API").
+        """
+        text = json.dumps(self.policy, sort_keys=True)
+        execution_arn = str(self.resource.outputs.get("executionArn") or "")
+        return text.replace('"execute-api:/', f'"{execution_arn}/') if execution_arn else text
 
 
 @dataclass(frozen=True)

@@ -238,7 +238,11 @@ def _run_plan(args: argparse.Namespace) -> tuple[str, int]:
             document["accessMatrix"] = access_matrix.to_json(matrix)
         return json.dumps(document, indent=2) + "\n", code
     if args.format == "sarif":
-        return render_sarif(findings, locate=locate), code
+        sarif = json.loads(render_sarif(findings, locate=locate))
+        if matrix is not None:
+            cells = access_matrix.to_sarif_run(matrix, lambda cell: locate.of_api(cell.api_urn), __version__)
+            sarif["runs"].append({**cells, "invocations": sarif["runs"][0]["invocations"]})
+        return json.dumps(sarif, indent=2) + "\n", code
     with contextlib.chdir(plan.project.work_dir):  # schemaFile and truststorePath resolve as in the program
         text = render_plan(plan.stack_file.stack, None, plan.result, context=plan)
     if not args.no_policy:

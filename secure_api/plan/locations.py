@@ -155,6 +155,21 @@ class Locator:
                 return Location(uri=relative, line=resource.source_line or 1, fix=finding.remediation)
         return Location(uri=self.program, line=1, fix=finding.remediation)
 
+    def of_api(self, urn: str) -> tuple[str, int]:
+        """Where an API's routes are set: `secure-api:routes` in the stack file, the args of its `SecureApi`
+        call, or the line that constructed the `RestApi` in any other program."""
+        resource = self.by_urn.get(urn)
+        if resource is not None and built_by_component(urn):
+            call = self._component_call(resource)
+            if call is not None and self.args_in_code:
+                return call[1], call[0].source_line or 1
+            return self.stack_uri, self.plan.stack_file.line_of(f"{NAMESPACE}:routes") or 1
+        if resource is not None and resource.source_file:
+            relative = self._relative(Path(resource.source_file))
+            if relative is not None:
+                return relative, resource.source_line or 1
+        return self.program, 1
+
     def _component_call(self, resource: PlannedResource | None) -> tuple[PlannedResource, str] | None:
         """The SecureApi that `resource` descends from and the program file of its call, when known."""
         owner = self.by_urn.get(resource.parent) if resource is not None else None

@@ -90,3 +90,15 @@ def test_a_second_allow_that_drops_the_network_condition_is_a_violation() -> Non
     # With the range alone, the outsider is stopped and the matrix is clean.
     document["Statement"] = [ranged]
     assert [c for c in _matrix(RawApi("NONE", document)).cells if c.verdict != "ok"] == []
+
+
+def test_a_policy_the_model_cannot_judge_answers_no_status_and_says_so() -> None:
+    """An unknown condition key: the cell is `not-evaluated` with status 0, never a made-up 403 or 500."""
+    document = policy("Allow")
+    assert document is not None
+    document["Statement"][0]["Condition"] = {"StringEquals": {"aws:RequestTag/team": "orders"}}
+    (cell,) = _matrix(RawApi("NONE", document)).cells
+    assert (cell.result.status, cell.verdict) == (0, "not-evaluated")
+    assert cell.result.reason.startswith("not evaluated offline: the resource policy of items")
+    assert cell.result.reason in cell.result.not_evaluated
+    assert "GET /items  no-credentials=n/e" in matrix.render_text(matrix.Matrix([cell]))

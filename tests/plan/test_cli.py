@@ -582,8 +582,9 @@ def test_args_in_code_point_code_scanning_at_the_secure_api_call(
     lines = (folder / "__main__.py").read_text().splitlines()
     line = where["region"]["startLine"]
     assert lines[line - 1] == "api = SecureApi("
-    assert f"set `waf.enabled` in the args of SecureApi 'orders' at orders/__main__.py:{line}" in (
-        result["message"]["text"]
+    assert (
+        f"set `waf.enabled` in the args of SecureApi 'orders' at orders/__main__.py:{line}"
+        in (result["message"]["text"])
     )
     assert "Pulumi.dev.yaml" not in result["message"]["text"]
 
@@ -628,3 +629,51 @@ def test_each_secure_api_of_a_program_gets_its_own_layers_and_routes(
     assert "+ aws:apigateway/restApi:RestApi                          billing-api" in billing
     assert "/invoices  GET" in billing.split("Routes")[1]
     assert own.startswith("1 resource(s) - 1 Role")
+
+
+RAW_OPEN_BEHIND_A_RANGE = """\
+    import json
+    import pulumi
+    import pulumi_aws as aws
+
+    api = aws.apigateway.RestApi("shop", name="shop")
+    statement = {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}
+    office = {**statement, "Sid": "OfficeOnly", "Condition": {"IpAddress": {"aws:SourceIp": ["203.0.113.0/24"]}}}
+    aws.apigateway.RestApiPolicy(
+        "shop", rest_api_id=api.id,
+        policy=json.dumps({"Version": "2012-10-17", "Statement": [office, {**statement, "Sid": "Everyone"}]}),
+    )
+    items = aws.apigateway.Resource("items", rest_api=api.id, parent_id=api.root_resource_id, path_part="items")
+    get = aws.apigateway.Method(
+        "get-items", rest_api=api.id, resource_id=items.id, http_method="GET", authorization="NONE"
+    )
+    mock = aws.apigateway.Integration(
+        "get-items", rest_api=api.id, resource_id=items.id, http_method=get.http_method, type="MOCK",
+        request_templates={"application/json": '{"statusCode": 200}'},
+    )
+    deployment = aws.apigateway.Deployment("shop", rest_api=api.id, opts=pulumi.ResourceOptions(depends_on=[mock]))
+    aws.apigateway.Stage("prod", rest_api=api.id, deployment=deployment.id, stage_name="prod")
+"""
+
+
+def test_access_matrix_violations_are_sarif_results_at_the_api(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = project(tmp_path / "shop", "shop", RAW_OPEN_BEHIND_A_RANGE, {"aws:region": "eu-west-1"})
+    assert main(["plan", "--cwd", str(folder), "--format", "sarif"]) == EXIT_MANDATORY_VIOLATIONS
+    sarif = sarif_valid(capsys.readouterr().out)
+    matrix_run = next(r for r in sarif["runs"] if r["tool"]["driver"]["name"] == "secure-api-access-matrix")
+    (result,) = [r for r in matrix_run["results"] if r["ruleId"] == "access-matrix-violation"]
+    assert result["level"] == "error"
+    assert "caller outside: 200" in result["message"]["text"]
+    assert "Everyone" in result["message"]["text"]
+    where = result["locations"][0]["physicalLocation"]
+    lines = (folder / "__main__.py").read_text().splitlines()
+    assert lines[where["region"]["startLine"] - 1].startswith('api = aws.apigateway.RestApi("shop"')
+
+
+def test_a_clean_matrix_adds_an_empty_sarif_run(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", "--cwd", str(REPO), "--stack", "minimal", "--format", "sarif"]) == 0
+    sarif = sarif_valid(capsys.readouterr().out)
+    assert [r["tool"]["driver"]["name"] for r in sarif["runs"]][1:] == ["secure-api-access-matrix"]
+    assert sarif["runs"][1]["results"] == []
