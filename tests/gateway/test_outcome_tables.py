@@ -108,22 +108,34 @@ def test_no_resource_policy_lets_a_method_without_authorization_through() -> Non
         api.close()
 
 
-@pytest.mark.parametrize(("identity", "resource"), list(TABLE_A), ids=[f"{i}-{r}" for i, r in TABLE_A])
-def test_table_a_iam_same_account(gateways: dict[tuple[str, str], Gateway], identity: str, resource: str) -> None:
-    caller = IamCaller(ACCOUNT, identity_policy=_identity_policy(identity))
-    status, _, reason = _get(gateways[("AWS_IAM", resource)], caller=caller)
-    outcome = TABLE_A[(identity, resource)]
-    assert status == STATUS[outcome], reason
-    assert f"IAM policy {identity}, resource policy {resource}: {outcome}, same account (table A)" in reason
+IAM_ROWS = [
+    (account, where, table, identity, resource)
+    for account, where, table in (
+        (ACCOUNT, "same account (table A)", TABLE_A),
+        (OTHER_ACCOUNT, "cross-account (table B)", TABLE_B),
+    )
+    for identity, resource in table
+]
 
 
-@pytest.mark.parametrize(("identity", "resource"), list(TABLE_B), ids=[f"{i}-{r}" for i, r in TABLE_B])
-def test_table_b_iam_cross_account(gateways: dict[tuple[str, str], Gateway], identity: str, resource: str) -> None:
-    caller = IamCaller(OTHER_ACCOUNT, identity_policy=_identity_policy(identity))
+@pytest.mark.parametrize(
+    ("account", "where", "table", "identity", "resource"),
+    IAM_ROWS,
+    ids=[f"{'A' if r[0] == ACCOUNT else 'B'}-{r[3]}-{r[4]}" for r in IAM_ROWS],
+)
+def test_tables_a_and_b_iam(
+    gateways: dict[tuple[str, str], Gateway],
+    account: str,
+    where: str,
+    table: dict[tuple[str, str], str],
+    identity: str,
+    resource: str,
+) -> None:
+    caller = IamCaller(account, identity_policy=_identity_policy(identity))
     status, _, reason = _get(gateways[("AWS_IAM", resource)], caller=caller)
-    outcome = TABLE_B[(identity, resource)]
+    outcome = table[(identity, resource)]
     assert status == STATUS[outcome], reason
-    assert f"IAM policy {identity}, resource policy {resource}: {outcome}, cross-account (table B)" in reason
+    assert f"IAM policy {identity}, resource policy {resource}: {outcome}, {where}" in reason
 
 
 @pytest.mark.parametrize(("returned", "resource"), list(TABLE_A), ids=[f"{i}-{r}" for i, r in TABLE_A])
