@@ -465,6 +465,7 @@ def to_sarif_run(matrix: Matrix, locate: Callable[[Cell], tuple[str, int]], vers
         if cell.verdict not in ("violation", "defect"):
             continue
         index = 0 if cell.verdict == "violation" else 1
+        rule = SARIF_RULES[index]
         uri, line = locate(cell)
         fingerprint = hashlib.sha256(f"{cell.route}|{cell.caller}".encode()).hexdigest()[:32]
         location: dict[str, Any] = {
@@ -476,10 +477,10 @@ def to_sarif_run(matrix: Matrix, locate: Callable[[Cell], tuple[str, int]], vers
             ]
         results.append(
             {
-                "ruleId": SARIF_RULES[index]["id"],
+                "ruleId": rule["id"],
                 "ruleIndex": index,
                 "kind": "fail",
-                "level": "error" if index == 0 else "warning",
+                "level": rule["defaultConfiguration"]["level"],
                 "message": {
                     "text": f"{cell.route}, caller {cell.caller}: {cell.result.status} [{cell.result.layer}] "
                     f"{cell.result.reason}"
