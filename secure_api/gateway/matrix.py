@@ -90,11 +90,8 @@ def _vpc_endpoint(api: Api, stack: GatewayStack) -> str:
 
 def _blocked(stack: GatewayStack, address: str) -> bool:
     ip = ipaddress.ip_address(address)
-    return any(
-        ip.version == ipaddress.ip_network(c, strict=False).version and ip in ipaddress.ip_network(c, strict=False)
-        for addresses in stack.ip_sets.values()
-        for c in addresses
-    )
+    networks = (ipaddress.ip_network(c, strict=False) for addresses in stack.ip_sets.values() for c in addresses)
+    return any(ip.version == network.version and ip in network for network in networks)
 
 
 def _inside(stack: GatewayStack, cidrs: list[str]) -> str:

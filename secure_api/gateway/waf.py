@@ -518,9 +518,18 @@ def _statelessness(rule: Mapping[str, Any]) -> tuple[bool, bool]:
 
 
 def _stateless(statement: Mapping[str, Any]) -> bool:
-    """Whether a statement's answer depends on the request alone: no rate-based or label match statement in it."""
-    text = repr(statement)
-    return "rateBasedStatement" not in text and "labelMatchStatement" not in text
+    """Whether a statement's answer depends on the request alone: no rate-based or label match statement in it,
+    at any depth (a key, not a value: a byte match may well search for the text "labelMatchStatement")."""
+    pending: list[Any] = [statement]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, Mapping):
+            if "rateBasedStatement" in node or "labelMatchStatement" in node:
+                return False
+            pending.extend(node.values())
+        elif isinstance(node, list | tuple):
+            pending.extend(node)
+    return True
 
 
 def _managed(
