@@ -31,10 +31,10 @@ from typing import Any
 from cryptography import x509
 from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store, VerificationError
 
-from . import authorization, integration, limits, waf
+from . import authorization, iam, integration, limits, waf
 from .authorizers import ComponentAuthorizer, UnknownNameError
 from .issuer import LocalIssuer
-from .request import Request, Result
+from .request import IamCaller, Request, Result
 from .resources import Api, Domain, GatewayStack, Operation, Stage
 
 PAYLOAD_LIMIT_BYTES = 10 * 1024 * 1024
@@ -232,6 +232,8 @@ class Gateway:
                 f"private custom domain {domain.name} is reached only through a VPC endpoint "
                 "with a domain name access association",
             )
+        if domain.endpoint_type == "PRIVATE" and (refused := _domain_policy(domain, request)) is not None:
+            return None, refused
         inner = path.lstrip("/")
         for base in sorted(domain.mappings, key=len, reverse=True):
             if base in ("", "(none)") or inner == base or inner.startswith(base + "/"):
@@ -310,6 +312,37 @@ def _verified(domain: Domain, pem: str) -> Result | None:
             f"truststore {domain.truststore_uri}: {error} (mutual TLS)",
         )
     return None
+
+
+def _domain_policy(domain: Domain, request: Request) -> Result | None:
+    """A private custom domain's own `policy` for execute-api: which VPC endpoints (and callers) may invoke it,
+    before the mapped API's resource policy is asked (developer guide, "Tasks of API providers and API
+    consumers for custom domain names for private APIs"). An explicit Deny, or no Allow, refuses with 403;
+    a condition the model cannot judge answers status 0, "not evaluated". None: the domain lets it through.
+    """
+    if domain.policy is None:
+        return _refused(403, f"private custom domain {domain.name} has no policy: nothing may invoke it")
+    caller = request.caller
+    principal = (
+        iam.Principal(account=caller.account, arn=caller.principal_arn) if isinstance(caller, IamCaller) else None
+    )
+    evaluation = iam.evaluate(
+        domain.policy,
+        action=authorization.INVOKE,
+        resource=domain.invoke_arn,
+        principal=principal,
+        context=authorization.context_keys(request),
+    )
+    where = f"the policy of private custom domain {domain.name}"
+    if evaluation.effect is iam.Effect.NOT_EVALUATED:
+        reason = f"not evaluated offline: {where}: {evaluation.reason}"
+        return Result(0, "entry", reason, not_evaluated=(reason,))
+    if evaluation.effect is iam.Effect.ALLOW:
+        return None
+    verdict = "denies" if evaluation.effect is iam.Effect.EXPLICIT_DENY else "has no Allow for this caller"
+    by = f" by {evaluation.statement}" if evaluation.statement else ""
+    detail = f": {evaluation.reason}" if evaluation.reason else ""
+    return _refused(403, f"{where} {verdict}{by}{detail}")
 
 
 def _refused(status: int, reason: str, layer: str = "entry") -> Result:

@@ -166,6 +166,11 @@ class Domain:
     mappings: dict[str, BasePathMapping]
     """Base path ('' for none; multi-level `v1/orders` from V2 ApiMappings) -> API and stage."""
     access_vpc_endpoints: tuple[str, ...] = ()
+    """The VPC endpoints with a DomainNameAccessAssociation to this (private) domain in the stack."""
+    policy: Any = None
+    """A private domain's execute-api `policy` (parsed JSON), None without one."""
+    invoke_arn: str = ""
+    """The resource its policy speaks of: `arn:aws:execute-api:<region>:<account>:/domainnames/<name>+<id>`."""
 
 
 @dataclass(frozen=True)

@@ -77,7 +77,7 @@ def load(resources: Iterable[PlannedResource]) -> GatewayStack:
         for r in by_type.get(t.API_KEY, [])
     ]
     plans = [_usage_plan(r, keys, by_type) for r in by_type.get(t.USAGE_PLAN, [])]
-    domains = [_domain(r, by_type) for r in by_type.get(t.DOMAIN_NAME, [])]
+    domains = [_domain(r, by_type, region, account) for r in by_type.get(t.DOMAIN_NAME, [])]
     endpoints = tuple(r.outputs["id"] for r in by_type.get(VPC_ENDPOINT, []))
     return GatewayStack(
         region, account, apis, [s for s in stages if s], plans, keys, domains, pools, functions, ip_sets, endpoints
@@ -217,7 +217,7 @@ def _usage_plan(resource: PlannedResource, keys: list[ApiKey], by_type: dict[str
     return plan
 
 
-def _domain(resource: PlannedResource, by_type: dict[str, list[PlannedResource]]) -> Domain:
+def _domain(resource: PlannedResource, by_type: dict[str, list[PlannedResource]], region: str, account: str) -> Domain:
     ins = resource.inputs
     name = str(ins.get("domainName"))
     domain_id = resource.outputs.get("domainNameId")
@@ -255,6 +255,8 @@ def _domain(resource: PlannedResource, by_type: dict[str, list[PlannedResource]]
         truststore_uri=uri,
         mappings=mappings,
         access_vpc_endpoints=access,
+        policy=parse_json(ins.get("policy")) if ins.get("policy") else None,
+        invoke_arn=f"arn:aws:execute-api:{region}:{account}:/domainnames/{name}+{domain_id or ''}",
     )
 
 
