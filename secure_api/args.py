@@ -594,6 +594,22 @@ class ApiKey(TypedDict):
 # ---------------------------------------------------------------------------------------------- network
 
 
+class VpcEndpointSettings(TypedDict):
+    """An interface VPC endpoint for execute-api that the component creates, with its least-privilege policy."""
+
+    vpc_id: pulumi.Input[str]
+    """The VPC (`vpc-…`)."""
+    subnet_ids: list[pulumi.Input[str]]
+    """One subnet per Availability Zone the endpoint serves (`subnet-…`); at least one."""
+    security_group_ids: list[pulumi.Input[str]]
+    """Groups that allow HTTPS (TCP 443) from the callers (`sg-…`); at least one."""
+    private_dns_enabled: NotRequired[bool]
+    (
+        "On, every *.execute-api.<region>.amazonaws.com name in the VPC resolves to this endpoint, so the VPC "
+        "cannot call public APIs by their default names. Default: `false`."
+    )
+
+
 class NetworkSettings(TypedDict, total=False):
     """Who may reach the API, expressed as its resource policy.
 
@@ -612,6 +628,13 @@ class NetworkSettings(TypedDict, total=False):
     )
     vpc_endpoint_ids: list[pulumi.Input[str]]
     """Interface VPC endpoint ids of a PRIVATE API (Outputs are fine, e.g. `aws.ec2.VpcEndpoint.id`). Default: none."""
+    vpc_endpoint: VpcEndpointSettings
+    """An interface endpoint the component creates and manages; it joins vpcEndpointIds. Default: none."""
+    managed_endpoint_policies: list[pulumi.Input[str]]
+    (
+        "Of vpcEndpointIds, the endpoints whose endpoint policy the component sets (replacing theirs): invoke "
+        "this API's stage only, signed callers of this account and allowedAccounts only. Default: none."
+    )
     allowed_accounts: list[str]
     """12-digit account ids whose SigV4 callers may use the iam routes. Default: none."""
     allowed_organizations: list[str]

@@ -70,7 +70,7 @@ RULES: tuple[RuleMeta, ...] = (
         severity=Severity.HIGH,
         enforcement=MANDATORY,
         remediation="Set `source_arn` to `api.execution_arn` + `/*` (or the authorizer path); never grant "
-        "`principal: \"*\"` without `source_arn`, `source_account` or `principal_org_id`.",
+        '`principal: "*"` without `source_arn`, `source_account` or `principal_org_id`.',
         checkers=("CKV_AWS_301", "CKV_AWS_364", "Lambda.1"),
     ),
     # --- cognito
@@ -211,6 +211,19 @@ RULES: tuple[RuleMeta, ...] = (
         enforcement=MANDATORY,
         remediation="Attach a `RestApiPolicy` that denies execute-api:Invoke unless aws:SourceVpce "
         "matches your endpoint(s).",
+    ),
+    RuleMeta(
+        id="execute-api-endpoint-private-dns",
+        layer="network",
+        title="execute-api endpoints keep private DNS off",
+        description="An interface VPC endpoint for execute-api has private DNS off: with it on, its VPC "
+        "cannot call public (edge-optimized and Regional) APIs at their default names (developer guide, "
+        '"Private REST APIs in API Gateway"). A recommendation: the plan sees the flag, not what the VPC calls.',
+        severity=Severity.LOW,
+        enforcement=ADVISORY,
+        remediation="Set `private_dns_enabled=False` and call private APIs by their `{api-id}-{vpce-id}` names "
+        "or a private custom domain; keep it on only in a VPC that calls no public API by its execute-api name "
+        "(and say so with an accepted exception).",
     ),
     # --- waf
     RuleMeta(

@@ -19,7 +19,7 @@ from . import tokens as t
 from .apis import body_extension, endpoint_types
 from .graph import StackView, label
 from .iam import open_allows, restricted_to_vpc
-from .model import Config, Outcome, StackCheck, Undecided, Violation, each_resource, on_resource
+from .model import Config, Outcome, ResourceCheck, StackCheck, Undecided, Violation, each_resource, on_resource
 from .values import UNKNOWN, parse_document, peek
 
 
@@ -106,7 +106,32 @@ def private_api_vpce(view: StackView, _config: Config) -> Iterator[Outcome]:
             yield Violation("PRIVATE API has no resource policy, so no VPC endpoint restriction", api.urn)
 
 
+def execute_api_private_dns(props: Mapping[str, Any], _config: Config) -> Iterator[Outcome]:
+    """An interface endpoint for `com.amazonaws.<region>.execute-api` with private DNS on.
+
+    With it on, the VPC cannot reach public (edge-optimized and Regional) APIs at their default
+    `*.execute-api` names (developer guide, "Private REST APIs in API Gateway"). The pack sees the flag,
+    not what the VPC calls, so this is a recommendation. pulumi-aws's `privateDnsEnabled` defaults to false.
+    """
+    service, kind, dns = (peek(props, key) for key in ("serviceName", "vpcEndpointType", "privateDnsEnabled"))
+    if service is UNKNOWN or kind is UNKNOWN:
+        yield Undecided("the endpoint's service or type is unknown")
+        return
+    if not (isinstance(service, str) and service.endswith(".execute-api")) or kind != "Interface":
+        return
+    if dns is UNKNOWN:
+        yield Undecided("privateDnsEnabled is unknown")
+    elif dns is True:
+        region = service.split(".")[-2] if service.count(".") >= 3 else "<region>"
+        yield Violation(
+            f"private DNS on: in its VPC every *.execute-api.{region}.amazonaws.com name resolves to this "
+            "endpoint, so that VPC can no longer call public (REGIONAL or EDGE) APIs by their default names; "
+            "the plan cannot see whether it does"
+        )
+
+
 CHECKS = {
     "resource-policy-no-open-allow": StackCheck(frozenset({t.REST_API, t.REST_API_POLICY}), no_open_allow),
     "private-api-vpce-policy": StackCheck(frozenset({t.REST_API, t.REST_API_POLICY}), private_api_vpce),
+    "execute-api-endpoint-private-dns": ResourceCheck({t.VPC_ENDPOINT: execute_api_private_dns}),
 }

@@ -30,6 +30,7 @@ WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
 WEB_ACL_LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 USER_POOL = "aws:cognito/userPool:UserPool"
 USER_POOL_CLIENT = "aws:cognito/userPoolClient:UserPoolClient"

@@ -35,6 +35,7 @@ from pydantic import BaseModel
 
 from .. import args as typed_args
 from .config import NAMESPACE, ConfigError, StackConfig, parse_config
+from .config.base import PLACEHOLDER_PREFIX
 from .config.errors import key_path
 
 KeyPath = tuple[str | int, ...]
@@ -157,7 +158,7 @@ class _Normalizer:
                 )
             )
             return _DROP
-        placeholder = f"<Output at {where}>"
+        placeholder = f"{PLACEHOLDER_PREFIX}{where}>"
         self.outputs[placeholder] = (path, pulumi.Output.from_input(value))
         return placeholder
 

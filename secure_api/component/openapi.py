@@ -70,6 +70,8 @@ class ApiReferences:
     user_pool_arn: str | None = None
     authorizer_function_arn: str | None = None
     resource_policy: dict[str, Any] | None = None
+    vpc_endpoint_ids: tuple[str, ...] = ()
+    """A PRIVATE API's interface endpoints (`vpce-…`): the listed ones and the one the component creates."""
 
 
 def lambda_invoke_uri(partition: str, region: str, function_arn: str) -> str:
@@ -97,7 +99,7 @@ def build_openapi(config: StackConfig, refs: ApiReferences) -> dict[str, Any]:
         "info": {"title": config.api.name or "secure-api", "description": config.api.description, "version": "1"},
         # Endpoint settings travel in the document too: an overwrite re-import resets what it omits,
         # which would drop a PRIVATE API's VPC endpoint association until the provider re-applies it.
-        "servers": [{"url": "/", "x-amazon-apigateway-endpoint-configuration": _endpoint_configuration(config)}],
+        "servers": [{"url": "/", "x-amazon-apigateway-endpoint-configuration": _endpoint_configuration(config, refs)}],
         "paths": paths,
         "components": components,
         "x-amazon-apigateway-api-key-source": config.api.api_key_source,
@@ -117,10 +119,10 @@ def build_openapi(config: StackConfig, refs: ApiReferences) -> dict[str, Any]:
     return document
 
 
-def _endpoint_configuration(config: StackConfig) -> dict[str, Any]:
+def _endpoint_configuration(config: StackConfig, refs: ApiReferences) -> dict[str, Any]:
     endpoint: dict[str, Any] = {"disableExecuteApiEndpoint": config.domain is not None}
     if config.api.endpoint_type == "PRIVATE":
-        endpoint["vpcEndpointIds"] = list(config.network.vpc_endpoint_ids)
+        endpoint["vpcEndpointIds"] = list(refs.vpc_endpoint_ids)
     return endpoint
 
 

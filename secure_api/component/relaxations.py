@@ -34,9 +34,9 @@ from .config.waf import KNOWN_BAD_INPUTS, REPUTATION_GROUPS, WafSettings
 if TYPE_CHECKING:
     from .config.stack import StackConfig
 
-Target = Literal["api", "stage", "user_pool", "web_acl", "log_group"]
-"""The component's resources that carry markers: RestApi, Stage, UserPool, WebAcl, LogGroup."""
-TARGETS: tuple[Target, ...] = ("api", "stage", "user_pool", "web_acl", "log_group")
+Target = Literal["api", "stage", "user_pool", "web_acl", "log_group", "vpc_endpoint"]
+"""The component's resources that carry markers: RestApi, Stage, UserPool, WebAcl, LogGroup, VpcEndpoint."""
+TARGETS: tuple[Target, ...] = ("api", "stage", "user_pool", "web_acl", "log_group", "vpc_endpoint")
 MAX_TAGS = 50
 COMMON = "AWSManagedRulesCommonRuleSet"
 SQLI_GROUP = "AWSManagedRulesSQLiRuleSet"
@@ -117,6 +117,10 @@ def accepted_exceptions(config: StackConfig, component: str) -> list[AcceptedExc
     if regional and config.network.accept_public_api:
         reason = "network.acceptPublicApi: the REGIONAL API takes calls from any address"
         found.append(AcceptedException("resource-policy-no-open-allow", "api", reason))
+    endpoint = config.network.vpc_endpoint
+    if not regional and endpoint is not None and endpoint.private_dns_enabled:
+        reason = "network.vpcEndpoint.privateDnsEnabled true: the VPC calls no public API by its execute-api name"
+        found.append(AcceptedException("execute-api-endpoint-private-dns", "vpc_endpoint", reason))
     if regional and not config.waf.enabled and config.waf.accept_no_waf:
         found.append(AcceptedException("waf-stage-association", "stage", "waf.acceptNoWaf: no web ACL"))
     if config.needs_user_pool:

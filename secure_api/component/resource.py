@@ -24,6 +24,7 @@ from .layers.network import api_arn_pattern, resource_policy, warn_blocked_but_a
 from .layers.observability import build_access_logging, build_monitoring
 from .layers.tls import build_custom_domain, check_domain_region
 from .layers.usage_plans import build_usage_plans
+from .layers.vpc_endpoints import build_endpoint_policies, build_vpc_endpoints
 from .layers.waf import build_waf
 from .openapi import ApiReferences, render_openapi
 
@@ -118,14 +119,16 @@ class SecureApi(pulumi.ComponentResource):
         warn_open_network(config)
         warn_blocked_but_allowed(config)
         pool_arn: pulumi.Input[str | None] = user_pool.pool.arn if user_pool else None
+        endpoints = build_vpc_endpoints(ctx)
         # Integration targets and VPC endpoint ids may be Outputs: the document and the policy wait for those only.
         resolved = inputs.resolved("routes", "network.vpcEndpointIds")
-        policy = resolved.apply(
-            lambda resolved_config: resource_policy(
-                resolved_config, api_arn_pattern(ctx.partition, ctx.region, ctx.account_id)
+        endpoint_ids = endpoints.resolved
+        policy = pulumi.Output.all(resolved, endpoint_ids).apply(
+            lambda values: resource_policy(
+                values[0], api_arn_pattern(ctx.partition, ctx.region, ctx.account_id), values[1]
             )
         )
-        body = pulumi.Output.all(pool_arn, resolved, policy).apply(
+        body = pulumi.Output.all(pool_arn, resolved, policy, endpoint_ids).apply(
             lambda values: render_openapi(
                 values[1],
                 ApiReferences(
@@ -134,6 +137,7 @@ class SecureApi(pulumi.ComponentResource):
                     user_pool_arn=values[0],
                     authorizer_function_arn=authorizer.function_arn if authorizer else None,
                     resource_policy=values[2],
+                    vpc_endpoint_ids=tuple(values[3]),
                 ),
             )
         )
@@ -146,7 +150,7 @@ class SecureApi(pulumi.ComponentResource):
             policy=policy.apply(lambda doc: json.dumps(doc, sort_keys=True, separators=(",", ":")) if doc else None),
             endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(
                 types=config.api.endpoint_type,
-                vpc_endpoint_ids=[ctx.input(i) for i in config.network.vpc_endpoint_ids] or None,
+                vpc_endpoint_ids=endpoints.ids or None,
                 ip_address_type=config.network.ip_address_type_for(config.api.endpoint_type),
             ),
             # With a REGIONAL custom domain nothing may bypass its TLS policy and mTLS. A private domain has
@@ -195,7 +199,10 @@ class SecureApi(pulumi.ComponentResource):
         build_lambda_permissions(ctx, api.execution_arn)
         invoke_policy = build_invoke_policy(ctx, api.execution_arn)
         usage = build_usage_plans(ctx, api, stage)
-        domain = build_custom_domain(ctx, api, stage)
+        domain = build_custom_domain(ctx, api, stage, endpoints)
+        if config.api.endpoint_type == "PRIVATE":
+            domain_name = config.domain.domain_name if config.domain else None
+            build_endpoint_policies(ctx, endpoints, api.execution_arn, domain_name)
         waf = build_waf(ctx, stage, access_logging.key)
         monitoring = build_monitoring(ctx, api, stage, waf, access_logging)
 
@@ -213,7 +220,7 @@ class SecureApi(pulumi.ComponentResource):
         self.api_key_values = pulumi.Output.secret(pulumi.Output.all(**{n: k.value for n, k in usage.keys.items()}))
         self.iam_invoke_policy_arn = invoke_policy.arn if invoke_policy else pulumi.Output.from_input(None)
         self.custom_domain_url = pulumi.Output.from_input(domain.url if domain else None)
-        self.vpc_endpoint_urls, self.private_dns_url = _private_urls(ctx, api.id)
+        self.vpc_endpoint_urls, self.private_dns_url = _private_urls(ctx, api.id, endpoint_ids)
         bucket = domain.truststore_bucket if domain else None
         self.truststore_bucket = bucket.id if bucket else pulumi.Output.from_input(None)
         self.backend_client_certificate_pem = (
@@ -258,7 +265,7 @@ class SecureApi(pulumi.ComponentResource):
 
 
 def _private_urls(
-    ctx: LayerContext, api_id: pulumi.Output[str]
+    ctx: LayerContext, api_id: pulumi.Output[str], endpoints: pulumi.Output[list[str]]
 ) -> tuple[pulumi.Output[dict[str, str]], pulumi.Output[str | None]]:
     """The URLs clients of a PRIVATE API call: one per VPC endpoint (`{api-id}-{vpce-id}` host), and the
     private-DNS host; ({}, None) for a REGIONAL API."""
@@ -271,7 +278,6 @@ def _private_urls(
     def url(host: str) -> str:
         return f"https://{host}.execute-api.{region}.{suffix}/{stage}"
 
-    endpoints = pulumi.Output.all(*(ctx.input(e) for e in config.network.vpc_endpoint_ids))
     per_endpoint = pulumi.Output.all(api_id, endpoints).apply(
         lambda args: {endpoint: url(f"{args[0]}-{endpoint}") for endpoint in args[1]}
     )

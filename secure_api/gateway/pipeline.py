@@ -5,7 +5,8 @@ workflow", "Configuring mutual TLS authentication for a REST API", "Disable the 
 REST APIs", "Use AWS WAF to protect your REST APIs in API Gateway", "Usage plans and API keys for
 REST APIs", "Request validation for REST APIs", "Gateway responses for REST APIs"):
 
-1. entry: custom domain and base path mapping, mutual TLS, the default endpoint, private APIs;
+1. entry: custom domain and base path mapping, mutual TLS, the default endpoint, private APIs (a domain
+   name access association, the VPC endpoint's policy, a private domain's own policy);
 2. the stage's AWS WAF web ACL;
 3. the resource policy together with the method's authentication type (`authorization.py`);
 4. the authorizer (Cognito, Lambda) inside step 3, as the outcome tables have it;
@@ -102,6 +103,15 @@ class Gateway:
         approximations: list[str] = []
         log_line = partial(integration.access_log, stage, request, target, request_id)
         stop = partial(integration.error, api, notes=notes, approximations=approximations, log_line=log_line)
+        method_arn = (
+            f"arn:aws:execute-api:{self.stack.region}:{self.stack.account}:{api.id}/{stage.name}/"
+            f"{request.method.upper()}{target.resource_path}"
+        )
+        # The endpoint judges the call before API Gateway does; then a private domain's own policy.
+        if (refused := self._endpoint_policy(request, target, method_arn)) is not None:
+            return refused
+        if target.domain is not None and (refused := _domain_policy(target.domain, request)) is not None:
+            return refused
         if stage.web_acl is not None:
             outcome = waf.evaluate(
                 stage.web_acl,
@@ -133,10 +143,6 @@ class Gateway:
                 "entry",
                 f"API {api.name}: no method {request.method.upper()} on a resource matching {target.resource_path}",
             )
-        method_arn = (
-            f"arn:aws:execute-api:{self.stack.region}:{self.stack.account}:{api.id}/{stage.name}/"
-            f"{request.method.upper()}{target.resource_path}"
-        )
         decision = authorization.decide(self, request, target.api, operation, method_arn, now)
         notes += decision.not_evaluated
         if not decision.decided:  # no answer is claimed: status 0, and what was not judged is listed
@@ -168,6 +174,41 @@ class Gateway:
             reason=f"{decision.reason}; {answer.reason}",
             log_line=log_line,
         )
+
+    def _endpoint_policy(self, request: Request, target: _Target, method_arn: str) -> Result | None:
+        """The VPC endpoint's own policy, which the endpoint evaluates before API Gateway sees the call ("Control
+        access to VPC endpoints using endpoint policies", AWS PrivateLink guide): it must allow execute-api:Invoke
+        on the method, and through a private custom domain on the domain too. Only endpoints the stack sets a
+        policy on are judged (an endpoint's default policy allows everything). None: the endpoint lets it through.
+        """
+        policy = self.stack.endpoint_policies.get(request.vpc_endpoint) if request.vpc_endpoint else None
+        if policy is None:
+            return None
+        caller = request.caller
+        principal = (
+            iam.Principal(account=caller.account, arn=caller.principal_arn) if isinstance(caller, IamCaller) else None
+        )
+        resources = [method_arn]
+        if target.domain is not None and target.domain.endpoint_type == "PRIVATE":
+            resources.insert(0, target.domain.invoke_arn)
+        where = f"the endpoint policy of {request.vpc_endpoint}"
+        for resource in resources:
+            evaluation = iam.evaluate(
+                policy,
+                action=authorization.INVOKE,
+                resource=resource,
+                principal=principal,
+                context=authorization.context_keys(request),
+            )
+            if evaluation.effect is iam.Effect.NOT_EVALUATED:
+                reason = f"not evaluated offline: {where}: {evaluation.reason}"
+                return Result(0, "entry", reason, not_evaluated=(reason,))
+            if evaluation.effect is not iam.Effect.ALLOW:
+                verdict = "denies" if evaluation.effect is iam.Effect.EXPLICIT_DENY else "has no Allow for"
+                by = f" by {evaluation.statement}" if evaluation.statement else ""
+                detail = f": {evaluation.reason}" if evaluation.reason else ""
+                return _refused(403, f"{where} {verdict} {resource}{by}{detail}")
+        return None
 
     def _entry(self, request: Request) -> tuple[_Target | None, Result | None]:
         """Which API and stage the request reaches, or the answer that stops it before WAF."""
@@ -232,8 +273,6 @@ class Gateway:
                 f"private custom domain {domain.name} is reached only through a VPC endpoint "
                 "with a domain name access association",
             )
-        if domain.endpoint_type == "PRIVATE" and (refused := _domain_policy(domain, request)) is not None:
-            return None, refused
         inner = path.lstrip("/")
         for base in sorted(domain.mappings, key=len, reverse=True):
             if base in ("", "(none)") or inner == base or inner.startswith(base + "/"):
@@ -318,8 +357,11 @@ def _domain_policy(domain: Domain, request: Request) -> Result | None:
     """A private custom domain's own `policy` for execute-api: which VPC endpoints (and callers) may invoke it,
     before the mapped API's resource policy is asked (developer guide, "Tasks of API providers and API
     consumers for custom domain names for private APIs"). An explicit Deny, or no Allow, refuses with 403;
-    a condition the model cannot judge answers status 0, "not evaluated". None: the domain lets it through.
+    a condition the model cannot judge answers status 0, "not evaluated". None: the domain lets it through,
+    or it is not PRIVATE (a regional domain has no such policy).
     """
+    if domain.endpoint_type != "PRIVATE":
+        return None
     if domain.policy is None:
         return _refused(403, f"private custom domain {domain.name} has no policy: nothing may invoke it")
     caller = request.caller

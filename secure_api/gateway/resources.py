@@ -217,6 +217,9 @@ class GatewayStack:
     ip_sets: dict[str, tuple[str, ...]]
     """IP set ARN -> addresses (CIDRs)."""
     vpc_endpoints: tuple[str, ...]
+    endpoint_policies: dict[str, Any] = field(default_factory=dict)
+    """VPC endpoint id -> the endpoint policy the stack sets on it (parsed JSON): its `VpcEndpoint` `policy`, or a
+    `VpcEndpointPolicy`. Endpoints without one keep AWS's default, which allows everything."""
 
     def stage(self, api: Api, name: str) -> Stage | None:
         return next((s for s in self.stages if s.api is api and s.name == name), None)

@@ -40,6 +40,7 @@ from .resources import (
 
 COMPONENT_TYPE = "secure-api:index:SecureApi"
 VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+VPC_ENDPOINT_POLICY = "aws:ec2/vpcEndpointPolicy:VpcEndpointPolicy"
 BUCKET_OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2"
 IP_SET = "aws:wafv2/ipSet:IpSet"
 DOMAIN_ACCESS_ASSOCIATION = "aws:apigateway/domainNameAccessAssociation:DomainNameAccessAssociation"
@@ -79,8 +80,27 @@ def load(resources: Iterable[PlannedResource]) -> GatewayStack:
     plans = [_usage_plan(r, keys, by_type) for r in by_type.get(t.USAGE_PLAN, [])]
     domains = [_domain(r, by_type, region, account) for r in by_type.get(t.DOMAIN_NAME, [])]
     endpoints = tuple(r.outputs["id"] for r in by_type.get(VPC_ENDPOINT, []))
+    endpoint_policies = {
+        str(r.outputs["id"]): parse_json(r.inputs["policy"])
+        for r in by_type.get(VPC_ENDPOINT, [])
+        if r.inputs.get("policy")
+    }
+    for attached in by_type.get(VPC_ENDPOINT_POLICY, []):  # applied after the endpoint's own, so it wins
+        if attached.inputs.get("policy"):
+            endpoint_policies[str(attached.inputs.get("vpcEndpointId"))] = parse_json(attached.inputs["policy"])
     return GatewayStack(
-        region, account, apis, [s for s in stages if s], plans, keys, domains, pools, functions, ip_sets, endpoints
+        region,
+        account,
+        apis,
+        [s for s in stages if s],
+        plans,
+        keys,
+        domains,
+        pools,
+        functions,
+        ip_sets,
+        endpoints,
+        endpoint_policies,
     )
 
 

@@ -73,6 +73,10 @@ RULE_CONFIG: Mapping[str, ConfigFix] = {
     "private-api-vpce-policy": ConfigFix(
         ("network.vpcEndpointIds", "network"), "list the VPC endpoints a PRIVATE API accepts"
     ),
+    "execute-api-endpoint-private-dns": ConfigFix(
+        ("network.vpcEndpoint.privateDnsEnabled", "network.vpcEndpoint"),
+        "keep it false and call the API by its vpcEndpointUrls",
+    ),
     "waf-stage-association": ConfigFix(("waf.enabled", "waf"), "set it to true"),
     "waf-acl-rules": ConfigFix(
         ("waf.managedRuleGroups", "waf.rateLimit", "waf"), "enable the required managed groups in BLOCK mode"

@@ -291,7 +291,13 @@ def _log_group(c: Created) -> State:
 
 def _vpc_endpoint(c: Created) -> State:
     rid = f"vpce-{_hex(c.seed, 17)}"
-    return {"id": rid, "arn": _arn("ec2", c.region, f"vpc-endpoint/{rid}"), "state": "available"}
+    state: State = {"id": rid, "arn": _arn("ec2", c.region, f"vpc-endpoint/{rid}"), "state": "available"}
+    if c.inputs.get("vpcEndpointType") == "Interface":
+        # An interface endpoint's regional DNS name first, as DescribeVpcEndpoints lists its DnsEntries.
+        service = str(c.inputs.get("serviceName", "")).rsplit(".", 1)[-1]
+        zone = f"{rid}-{_chars(c.seed, 8)}.{service}.{c.region}.vpce.amazonaws.com"
+        state["dnsEntries"] = [{"dnsName": zone, "hostedZoneId": "Z7HUB22UULQXV"}]
+    return state
 
 
 def _hosted_zone(c: Created) -> State:

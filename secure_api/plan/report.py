@@ -113,7 +113,9 @@ def _network_summary(config: StackConfig) -> str:
         f"source CIDRs {v4} IPv4 / {v6} IPv6" if network.networks else "any source address",
     ]
     if config.api.endpoint_type == "PRIVATE":
-        parts.append(f"only via VPC endpoints {', '.join(network.vpc_endpoint_ids)}")
+        endpoints = [*network.vpc_endpoint_ids, *(["one created here"] if network.vpc_endpoint else [])]
+        managed = len(network.managed_endpoint_policies) + (1 if network.vpc_endpoint else 0)
+        parts.append(f"only via VPC endpoints {', '.join(endpoints)} ({managed} endpoint policy(ies) managed here)")
     elif network.accept_public_api:
         parts.append("public by network.acceptPublicApi")
     if network.allowed_accounts or network.allowed_organizations:

@@ -751,6 +751,27 @@ def _alarms_bad() -> None:
     _alarm("prod-4xx", {"ApiName": api.name, "Stage": stage.stage_name}, metric="4XXError")
 
 
+def _execute_api_endpoint(name: str, private_dns: bool | None, service: str = "execute-api") -> None:
+    aws.ec2.VpcEndpoint(
+        name,
+        vpc_id="vpc-0a1b2c3d4e5f67890",
+        service_name=f"com.amazonaws.eu-west-1.{service}",
+        vpc_endpoint_type="Interface",
+        subnet_ids=["subnet-0a1b2c3d4e5f67890"],
+        private_dns_enabled=private_dns,
+    )
+
+
+def _private_dns_ok() -> None:
+    _execute_api_endpoint("off", False)
+    _execute_api_endpoint("default", None)  # pulumi-aws's default is false
+    _execute_api_endpoint("sqs", True, "sqs")  # not an execute-api endpoint: not this rule's concern
+
+
+def _private_dns_bad() -> None:
+    _execute_api_endpoint("resolves-everything", True)
+
+
 CASES: dict[str, Case] = {
     "api-route-authorizer": Case(
         _route_ok,
@@ -796,6 +817,7 @@ CASES: dict[str, Case] = {
         _open_ok, _open_bad, frozenset({"open", "if-exists", "no-policy", "edge-no-policy"})
     ),
     "private-api-vpce-policy": Case(_private_ok, _private_bad, frozenset({"bare", "office-only"})),
+    "execute-api-endpoint-private-dns": Case(_private_dns_ok, _private_dns_bad, frozenset({"resolves-everything"})),
     "waf-stage-association": Case(_association_ok, _association_bad, frozenset({"prod", "edge"})),
     "waf-acl-rules": Case(_acl_rules_ok, _acl_rules_bad, frozenset({"counting", "no-sqli", "log4j-counted"})),
     "waf-reputation-lists": Case(_acl, _reputation_bad, frozenset({"baseline-only"})),

@@ -9,6 +9,13 @@ from pydantic.alias_generators import to_camel
 
 # Validation context key: the placeholders standing for Outputs not resolved yet (see component/inputs.py).
 PENDING = "pending"
+PLACEHOLDER_PREFIX = "<Output at "
+"""How the placeholder of an Output arg starts (`<Output at network.vpcEndpointIds[0]>`, see inputs.py)."""
+
+
+def is_placeholder(value: object) -> bool:
+    """Whether a config value stands for an Output arg; for checks that run without the validation context."""
+    return isinstance(value, str) and value.startswith(PLACEHOLDER_PREFIX)
 
 
 class ConfigModel(BaseModel):

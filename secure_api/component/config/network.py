@@ -9,11 +9,14 @@ from typing import Any, Literal
 from pydantic import Field, ValidationInfo, field_validator
 from secure_api_policies.iam import covers_every_address
 
-from .base import ConfigModel, is_pending
+from .base import ConfigModel, is_pending, is_placeholder
 
 IpAddressType = Literal["ipv4", "dualstack"]
 
 _VPC_ENDPOINT_ID = re.compile(r"^vpce-[0-9a-f]{8,17}$")
+_VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
+_SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
+_SECURITY_GROUP_ID = re.compile(r"^sg-[0-9a-f]{8,17}$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 
@@ -38,6 +41,47 @@ def _never_public(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> boo
     return any(network.version == block.version and network.subnet_of(block) for block in _NEVER_PUBLIC)  # type: ignore[arg-type]
 
 
+class VpcEndpointSettings(ConfigModel):
+    """An interface VPC endpoint for `com.amazonaws.<region>.execute-api` that the component creates and manages.
+
+    - `vpcId`, `subnetIds` (one per Availability Zone), `securityGroupIds`: where it lives and who may
+      reach it (the groups must allow HTTPS, TCP 443, from the callers); ids like `vpc-…`, `subnet-…`,
+      `sg-…`, or Outputs.
+    - `privateDnsEnabled`: off by default. With it on, every `*.execute-api.<region>.amazonaws.com` name
+      in the VPC resolves to this endpoint, so the VPC can no longer call public (REGIONAL or EDGE) APIs by
+      their default names (developer guide, "Private REST APIs in API Gateway"); clients call the stack
+      output `vpcEndpointUrls` instead.
+
+    Its endpoint policy is the component's least-privilege one (see `managedEndpointPolicies`).
+    """
+
+    vpc_id: str = Field(examples=["vpc-0123456789abcdef0"])
+    subnet_ids: tuple[str, ...] = Field(min_length=1, examples=[["subnet-0123456789abcdef0"]])
+    security_group_ids: tuple[str, ...] = Field(min_length=1, examples=[["sg-0123456789abcdef0"]])
+    private_dns_enabled: bool = False
+
+    @field_validator("vpc_id")
+    @classmethod
+    def _valid_vpc(cls, vpc_id: str, info: ValidationInfo) -> str:
+        if not is_pending(vpc_id, info):
+            _matching((vpc_id,), _VPC_ID, "a VPC id (vpc- and 8 to 17 hex digits)", "vpc-0123456789abcdef0")
+        return vpc_id
+
+    @field_validator("subnet_ids")
+    @classmethod
+    def _valid_subnets(cls, ids: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        plain = tuple(i for i in ids if not is_pending(i, info))
+        _matching(plain, _SUBNET_ID, "a subnet id (subnet- and 8 to 17 hex digits)", "subnet-0123456789abcdef0")
+        return ids
+
+    @field_validator("security_group_ids")
+    @classmethod
+    def _valid_groups(cls, ids: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        plain = tuple(i for i in ids if not is_pending(i, info))
+        _matching(plain, _SECURITY_GROUP_ID, "a security group id (sg- and 8 to 17 hex digits)", "sg-0123456789abcdef0")
+        return ids
+
+
 class NetworkSettings(ConfigModel):
     """A REGIONAL API states who may call it; a PRIVATE API must name its VPC endpoints.
 
@@ -46,7 +90,14 @@ class NetworkSettings(ConfigModel):
     - `acceptPublicApi`: a REGIONAL API takes calls from any address (an accepted exception of the
       pack's `resource-policy-no-open-allow`, warned in every plan).
     - `vpcEndpointIds`: interface endpoints of a PRIVATE API; associated with the API and the only
-      sources its policy accepts (`aws:SourceVpce`).
+      sources its policy accepts (`aws:SourceVpce`). Their endpoint policies are not managed here
+      (warned in the plan) unless listed in `managedEndpointPolicies`.
+    - `vpcEndpoint`: an interface endpoint the component creates (`VpcEndpointSettings`); it joins
+      `vpcEndpointIds` everywhere they are used.
+    - `managedEndpointPolicies`: those of `vpcEndpointIds` whose endpoint policy the component sets,
+      replacing the one they have: execute-api:Invoke on this API's stage (and its private custom
+      domain) only; signed callers of this account and `allowedAccounts` only. List only endpoints
+      no other API is called through.
     - `allowedAccounts` / `allowedOrganizations`: SigV4 callers of other accounts or organisations
       allowed on the `iam` routes (other routes' callers are not AWS principals).
     - `ipAddressType`: `ipv4` or `dualstack` (default: ipv4 for REGIONAL, dualstack for PRIVATE,
@@ -56,6 +107,8 @@ class NetworkSettings(ConfigModel):
     allowed_source_cidrs: tuple[str, ...] = Field(default=(), examples=[["203.0.113.0/24", "2001:db8::/48"]])
     accept_public_api: bool = False
     vpc_endpoint_ids: tuple[str, ...] = Field(default=(), examples=[["vpce-0123456789abcdef0"]])
+    vpc_endpoint: VpcEndpointSettings | None = None
+    managed_endpoint_policies: tuple[str, ...] = Field(default=(), examples=[["vpce-0123456789abcdef0"]])
     allowed_accounts: tuple[str, ...] = Field(default=(), examples=[["012345678901"]])
     allowed_organizations: tuple[str, ...] = Field(default=(), examples=[["o-a1b2c3d4e5"]])
     ip_address_type: IpAddressType | None = None
@@ -89,6 +142,17 @@ class NetworkSettings(ConfigModel):
     @field_validator("vpc_endpoint_ids")
     @classmethod
     def _valid_endpoints(cls, ids: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        _matching(
+            tuple(i for i in ids if not is_pending(i, info)),
+            _VPC_ENDPOINT_ID,
+            "an interface VPC endpoint id (vpce- and 8 to 17 hex digits)",
+            "vpce-0123456789abcdef0",
+        )
+        return ids
+
+    @field_validator("managed_endpoint_policies")
+    @classmethod
+    def _valid_managed(cls, ids: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
         _matching(
             tuple(i for i in ids if not is_pending(i, info)),
             _VPC_ENDPOINT_ID,
@@ -138,22 +202,38 @@ class NetworkSettings(ConfigModel):
         """Settings that are valid alone but would lock every caller out (or do nothing) on this API."""
         problems: list[tuple[str, str]] = []
         private = endpoint_type == "PRIVATE"
-        if private and not self.vpc_endpoint_ids:
+        if private and not self.vpc_endpoint_ids and self.vpc_endpoint is None:
             problems.append(
                 (
                     "network.vpcEndpointIds",
-                    "a PRIVATE API needs at least one interface VPC endpoint id: without an aws:SourceVpce "
-                    "policy any execute-api endpoint, in any account, can reach it",
+                    "a PRIVATE API needs at least one interface VPC endpoint: list its id, or set network.vpcEndpoint "
+                    "for one the component creates; without an aws:SourceVpce policy any execute-api endpoint, in "
+                    "any account, can reach it",
                 )
             )
-        if not private and self.vpc_endpoint_ids:
-            problems.append(
-                (
-                    "network.vpcEndpointIds",
-                    "only a PRIVATE API is reached through VPC endpoints; on a REGIONAL API aws:SourceVpce is "
-                    "never set, so this policy would deny every caller (set api.endpointType: PRIVATE)",
+        if not private:
+            for key, given in (
+                ("network.vpcEndpointIds", bool(self.vpc_endpoint_ids)),
+                ("network.vpcEndpoint", self.vpc_endpoint is not None),
+            ):
+                if given:
+                    problems.append(
+                        (
+                            key,
+                            "only a PRIVATE API is reached through VPC endpoints; on a REGIONAL API aws:SourceVpce "
+                            "is never set, so this policy would deny every caller (set api.endpointType: PRIVATE)",
+                        )
+                    )
+        listed = set(self.vpc_endpoint_ids)
+        for index, endpoint in enumerate(self.managed_endpoint_policies):
+            if endpoint not in listed and not is_placeholder(endpoint):
+                problems.append(
+                    (
+                        f"network.managedEndpointPolicies[{index}]",
+                        f"{endpoint} is not in network.vpcEndpointIds: the component sets the policy only of "
+                        "endpoints the API is reached through",
+                    )
                 )
-            )
         if not private and not self.allowed_source_cidrs and not self.accept_public_api:
             problems.append(
                 (

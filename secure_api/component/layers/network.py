@@ -18,6 +18,7 @@ every refresh.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from typing import Any
 
 import pulumi
@@ -63,16 +64,18 @@ def api_arn_pattern(partition: str, region: str, account_id: str) -> str:
     return f"arn:{partition}:execute-api:{region}:{account_id}:*"
 
 
-def resource_policy(config: StackConfig, api_arn: str) -> dict[str, Any] | None:
+def resource_policy(config: StackConfig, api_arn: str, vpc_endpoint_ids: Sequence[str] = ()) -> dict[str, Any] | None:
     """The policy document; None when there is nothing to say (only `iam` routes, no network restriction).
 
-    `api_arn` is what route suffixes (`/<stage>/<METHOD>/<path>`) are appended to, see `api_arn_pattern`.
+    `api_arn` is what route suffixes (`/<stage>/<METHOD>/<path>`) are appended to, see `api_arn_pattern`;
+    `vpc_endpoint_ids` (`vpce-…`) are the only sources a PRIVATE API accepts (`aws:SourceVpce`): the
+    listed ones and the one the component creates (`vpc_endpoints.VpcEndpoints.resolved`).
     """
-    statements = _statements(config, api_arn)
+    statements = _statements(config, api_arn, vpc_endpoint_ids)
     return {"Version": VERSION, "Statement": statements} if statements else None
 
 
-def _statements(config: StackConfig, api_arn: str) -> list[dict[str, Any]]:
+def _statements(config: StackConfig, api_arn: str, vpc_endpoint_ids: Sequence[str]) -> list[dict[str, Any]]:
     network = config.network
     stage = config.api.stage_name
 
@@ -107,7 +110,7 @@ def _statements(config: StackConfig, api_arn: str) -> list[dict[str, Any]]:
             statement("Deny", INVOKE, whole_api, principal="*", condition=condition, sid="DenyOutsideSourceCidrs")
         )
     if private:
-        condition = {"StringNotEquals": {"aws:SourceVpce": list(network.vpc_endpoint_ids)}}
+        condition = {"StringNotEquals": {"aws:SourceVpce": list(vpc_endpoint_ids)}}
         statements.append(
             statement("Deny", INVOKE, whole_api, principal="*", condition=condition, sid="DenyOutsideVpcEndpoints")
         )

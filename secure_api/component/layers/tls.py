@@ -21,6 +21,7 @@ from ..config.tls import DomainSettings, MutualTlsSettings, certificate_region, 
 from .context import LayerContext
 from .network import INVOKE
 from .policy_document import VERSION, document_json, statement
+from .vpc_endpoints import VpcEndpoints
 
 TRUSTSTORE_KEY = "truststore.pem"
 
@@ -33,8 +34,9 @@ class CustomDomain:
 
 
 def build_custom_domain(
-    ctx: LayerContext, api: aws.apigateway.RestApi, stage: aws.apigateway.Stage
+    ctx: LayerContext, api: aws.apigateway.RestApi, stage: aws.apigateway.Stage, endpoints: VpcEndpoints
 ) -> CustomDomain | None:
+    """The custom domain of `domain`, REGIONAL or PRIVATE (`_private_domain`, through `endpoints`); None without."""
     settings = ctx.config.domain
     tls = ctx.config.tls
     if settings is None:
@@ -45,7 +47,7 @@ def build_custom_domain(
             )
         return None
     if ctx.config.api.endpoint_type == "PRIVATE":
-        return _private_domain(ctx, settings, api, stage)
+        return _private_domain(ctx, settings, api, stage, endpoints)
     ip_address_type = ctx.config.network.ip_address_type_for("REGIONAL")
     mutual_tls, bucket = _truststore(ctx, settings.mutual_tls) if settings.mutual_tls else (None, None)
     domain = aws.apigateway.DomainName(
@@ -104,7 +106,7 @@ def build_custom_domain(
     return CustomDomain(domain=domain, url=settings.url, truststore_bucket=bucket)
 
 
-def private_domain_policy(ctx: LayerContext, domain_name: str) -> dict[str, Any]:
+def private_domain_policy(ctx: LayerContext, domain_name: str, vpc_endpoint_ids: list[str]) -> dict[str, Any]:
     """The private domain's `policy`: execute-api:Invoke on this domain (any of its ids, `+*`) through the
     listed VPC endpoints only; with `network.allowedAccounts`, signed callers only of this or those accounts.
 
@@ -120,7 +122,7 @@ def private_domain_policy(ctx: LayerContext, domain_name: str) -> dict[str, Any]
             INVOKE,
             arn,
             principal="*",
-            condition={"StringNotEquals": {"aws:SourceVpce": list(network.vpc_endpoint_ids)}},
+            condition={"StringNotEquals": {"aws:SourceVpce": list(vpc_endpoint_ids)}},
             sid="DenyOutsideVpcEndpoints",
         ),
     ]
@@ -144,7 +146,11 @@ def private_domain_policy(ctx: LayerContext, domain_name: str) -> dict[str, Any]
 
 
 def _private_domain(
-    ctx: LayerContext, settings: DomainSettings, api: aws.apigateway.RestApi, stage: aws.apigateway.Stage
+    ctx: LayerContext,
+    settings: DomainSettings,
+    api: aws.apigateway.RestApi,
+    stage: aws.apigateway.Stage,
+    endpoints: VpcEndpoints,
 ) -> CustomDomain:
     """A PRIVATE DomainName, one DomainNameAccessAssociation per VPC endpoint, the base path mapping by
     `domainNameId`, and alias records in the private hosted zone when one is given."""
@@ -160,16 +166,19 @@ def _private_domain(
         ),
         security_policy=ctx.config.tls.security_policy,
         endpoint_access_mode=ctx.config.tls.access_mode,
-        policy=json.dumps(private_domain_policy(ctx, settings.domain_name)),
+        policy=endpoints.resolved.apply(lambda ids: json.dumps(private_domain_policy(ctx, settings.domain_name, ids))),
         tags=ctx.tags(),
         opts=ctx.opts(),
     )
-    for endpoint in network.vpc_endpoint_ids:
+    associations = [(f"domain-access-{e}", ctx.input(e) or e) for e in network.vpc_endpoint_ids]
+    if endpoints.created is not None:
+        associations.append(("domain-access", endpoints.created.id))
+    for role, endpoint in associations:
         aws.apigateway.DomainNameAccessAssociation(
-            ctx.child(f"domain-access-{endpoint}"),
+            ctx.child(role),
             domain_name_arn=domain.arn,
             access_association_source_type="VPCE",
-            access_association_source=ctx.input(endpoint),
+            access_association_source=endpoint,
             tags=ctx.tags(),
             opts=ctx.opts(),
         )
@@ -183,13 +192,19 @@ def _private_domain(
         opts=ctx.opts(delete_before_replace=True),
     )
     if settings.hosted_zone_id:
-        first = network.vpc_endpoint_ids[0]
-        if len(network.vpc_endpoint_ids) > 1:
+        # The endpoint this stack creates, else the first listed one.
+        if endpoints.created is not None:
+            target, entries = "network.vpcEndpoint", endpoints.created.dns_entries
+        else:
+            first = network.vpc_endpoint_ids[0]
+            target = f"{first}, the first of network.vpcEndpointIds"
+            entries = aws.ec2.get_vpc_endpoint_output(id=ctx.input(first)).dns_entries
+        if len(endpoints.ids) > 1:
             pulumi.log.warn(
-                f"domain.hostedZoneId: {settings.domain_name} is aliased to {first}, the first of "
-                "network.vpcEndpointIds; other VPCs need their own private zone pointing at their endpoint"
+                f"domain.hostedZoneId: {settings.domain_name} is aliased to {target}; other VPCs need their own "
+                "private zone pointing at their endpoint"
             )
-        entry = aws.ec2.get_vpc_endpoint_output(id=ctx.input(first)).dns_entries.apply(lambda entries: entries[0])
+        entry = entries.apply(lambda found: found[0])
         for record_type in ("A", "AAAA") if ip_address_type == "dualstack" else ("A",):
             aws.route53.Record(
                 ctx.child(f"domain-{record_type.lower()}"),

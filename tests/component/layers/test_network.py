@@ -238,7 +238,55 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
         "private API without VPC endpoints",
         with_network({}, api=PRIVATE),
         "secure-api:network.vpcEndpointIds",
-        "a PRIVATE API needs at least one interface VPC endpoint id",
+        "a PRIVATE API needs at least one interface VPC endpoint: list its id, or set network.vpcEndpoint",
+    ),
+    (
+        "a created VPC endpoint on a regional API",
+        with_network(
+            {
+                "allowedSourceCidrs": ["198.51.100.0/24"],
+                "vpcEndpoint": {
+                    "vpcId": "vpc-0a1b2c3d4e5f67890",
+                    "subnetIds": ["subnet-0a1b2c3d4e5f67890"],
+                    "securityGroupIds": ["sg-0a1b2c3d4e5f67890"],
+                },
+            }
+        ),
+        "secure-api:network.vpcEndpoint",
+        "would deny every caller",
+    ),
+    (
+        "a managed endpoint policy of an endpoint the API is not reached through",
+        with_network(
+            {"vpcEndpointIds": ["vpce-0a1b2c3d4e5f67890"], "managedEndpointPolicies": ["vpce-0123456789abcdef0"]},
+            api=PRIVATE,
+        ),
+        "secure-api:network.managedEndpointPolicies[0]",
+        "vpce-0123456789abcdef0 is not in network.vpcEndpointIds",
+    ),
+    (
+        "a created VPC endpoint in no subnet",
+        with_network(
+            {"vpcEndpoint": {"vpcId": "vpc-0a1b2c3d4e5f67890", "subnetIds": [], "securityGroupIds": ["sg-0a1b2c3d"]}},
+            api=PRIVATE,
+        ),
+        "secure-api:network.vpcEndpoint.subnetIds",
+        "must be a list of at least 1 entry",
+    ),
+    (
+        "a created VPC endpoint with a security group name, not an id",
+        with_network(
+            {
+                "vpcEndpoint": {
+                    "vpcId": "vpc-0a1b2c3d4e5f67890",
+                    "subnetIds": ["subnet-0a1b2c3d4e5f67890"],
+                    "securityGroupIds": ["execute-api"],
+                }
+            },
+            api=PRIVATE,
+        ),
+        "secure-api:network.vpcEndpoint.securityGroupIds",
+        "'execute-api' is not a security group id",
     ),
     (
         "private API on ipv4",

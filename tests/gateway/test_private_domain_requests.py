@@ -58,10 +58,9 @@ def test_the_private_battery_holds_through_the_requests_command(capsys: pytest.C
     cases = {c["name"]: c for c in document["cases"]}
     assert len(cases) >= 10
     assert all(c["ok"] is True for c in cases.values())
-    foreign = cases["a signed caller of an account not listed, through a listed endpoint (the domain's policy denies)"]
-    assert (
-        "policy of private custom domain ledger.internal.example.com denies by DenyOtherAccounts" in foreign["reason"]
-    )
+    foreign = next(c for name, c in cases.items() if name.startswith("a signed caller of an account not listed"))
+    assert foreign["reason"].startswith(f"the endpoint policy of {LISTED} denies")
+    assert "DenyOtherAccounts" in foreign["reason"]
 
 
 def test_the_planned_domain_carries_its_policy_and_one_association_per_endpoint(stack: GatewayStack) -> None:
@@ -115,10 +114,49 @@ def test_a_domain_policy_condition_the_model_cannot_judge_is_not_evaluated(stack
     assert "not evaluated offline" in result.reason
 
 
-def test_the_domain_policy_fences_signed_callers_to_the_allowed_accounts(stack: GatewayStack) -> None:
-    entries = replace(_health(), path="/ledger/ledger/entries")
-    allowed = _ask(stack, replace(entries, caller=IamCaller(account="210987654321", identity_policy_allows=True)))
-    foreign = _ask(stack, replace(entries, caller=IamCaller(account="444455556666", identity_policy_allows=True)))
+def _entries(account: str) -> Request:
+    return replace(
+        _health(), path="/ledger/ledger/entries", caller=IamCaller(account=account, identity_policy_allows=True)
+    )
+
+
+def test_the_managed_endpoint_policies_cover_this_api_and_its_domain(stack: GatewayStack) -> None:
+    assert set(stack.endpoint_policies) == {LISTED, "vpce-0123456789abcdef0"}
+    (domain,) = stack.domains
+    (policy,) = {json.dumps(p, sort_keys=True) for p in stack.endpoint_policies.values()}
+    allow = next(s for s in json.loads(policy)["Statement"] if s["Effect"] == "Allow")
+    assert allow["Resource"] == [
+        f"{stack.apis[0].resource.outputs['executionArn']}/v1/*",
+        domain.invoke_arn[:-10] + "*",
+    ]
+
+
+def test_the_endpoint_policy_judges_before_the_domain_policy(stack: GatewayStack) -> None:
+    allowed, foreign = _ask(stack, _entries("210987654321")), _ask(stack, _entries("444455556666"))
     assert (allowed.status, allowed.layer) == (200, "integration")
     assert (foreign.status, foreign.layer) == (403, "entry")
+    assert foreign.reason.startswith(f"the endpoint policy of {LISTED} denies")
+
+
+def test_without_endpoint_policies_the_domain_policy_fences_the_accounts(stack: GatewayStack) -> None:
+    foreign = _ask(replace(stack, endpoint_policies={}), _entries("444455556666"))
+    assert (foreign.status, foreign.layer) == (403, "entry")
+    assert foreign.reason.startswith("the policy of private custom domain ledger.internal.example.com denies")
     assert "DenyOtherAccounts" in foreign.reason
+
+
+def test_an_endpoint_policy_for_another_api_stops_the_call_at_the_endpoint(stack: GatewayStack) -> None:
+    other = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "execute-api:Invoke",
+                "Resource": "arn:aws:execute-api:eu-west-1:123456789012:otherapi01/*",
+            }
+        ],
+    }
+    result = _ask(replace(stack, endpoint_policies={LISTED: other}), _health())
+    assert (result.status, result.layer) == (403, "entry")
+    assert f"the endpoint policy of {LISTED} has no Allow for" in result.reason
