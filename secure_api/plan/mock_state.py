@@ -300,6 +300,16 @@ def _vpc_endpoint(c: Created) -> State:
     return state
 
 
+def _ec2_id(prefix: str, kind: str) -> Builder:
+    """EC2 ids are `<prefix>-` and 17 hex digits (`vpc-…`, `subnet-…`, `sg-…`), the ARN `<kind>/<id>`."""
+
+    def build(c: Created) -> State:
+        rid = f"{prefix}-{_hex(c.seed, 17)}"
+        return {"id": rid, "arn": _arn("ec2", c.region, f"{kind}/{rid}")}
+
+    return build
+
+
 def _hosted_zone(c: Created) -> State:
     zone = "Z" + _chars(c.seed, 20, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
     return {"id": zone, "zoneId": zone, "arn": f"arn:{PARTITION}:route53:::hostedzone/{zone}"}
@@ -334,6 +344,9 @@ _BUILDERS: dict[str, Builder] = {
     "aws:cloudwatch/dashboard:Dashboard": _dashboard,
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
     "aws:ec2/vpcEndpoint:VpcEndpoint": _vpc_endpoint,
+    "aws:ec2/vpc:Vpc": _ec2_id("vpc", "vpc"),
+    "aws:ec2/subnet:Subnet": _ec2_id("subnet", "subnet"),
+    "aws:ec2/securityGroup:SecurityGroup": _ec2_id("sg", "security-group"),
     "aws:route53/zone:Zone": _hosted_zone,
 }
 # Resources AWS identifies by what they attach to: the id is built from those inputs.
