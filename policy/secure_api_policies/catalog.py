@@ -213,6 +213,19 @@ RULES: tuple[RuleMeta, ...] = (
         "matches your endpoint(s).",
     ),
     RuleMeta(
+        id="execute-api-endpoint-policy",
+        layer="network",
+        title="execute-api endpoints have a least-privilege endpoint policy",
+        description="An interface VPC endpoint for execute-api that the program creates has an endpoint policy "
+        "(its `policy`, or a `VpcEndpointPolicy`) with no Allow that lets anyone invoke any API without a "
+        "condition: AWS's default endpoint policy allows full access, so any principal in the VPC could reach "
+        "any API of any account through it.",
+        severity=Severity.HIGH,
+        enforcement=MANDATORY,
+        remediation="Attach a `VpcEndpointPolicy` allowing `execute-api:Invoke` on your APIs' stage ARNs only "
+        "(the component does this for `network.vpcEndpoint` and `network.managedEndpointPolicies`).",
+    ),
+    RuleMeta(
         id="execute-api-endpoint-private-dns",
         layer="network",
         title="execute-api endpoints keep private DNS off",

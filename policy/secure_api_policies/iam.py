@@ -166,3 +166,25 @@ def restricted_to_vpc(document: Any) -> bool:
     fences = _fences(document, VPC_KEYS)
     allows = [s for s in statements(document) if s.get("Effect") == "Allow"]
     return bool(allows) and all(_condition_keys(s, negated=False) & VPC_KEYS or _fenced(s, fences) for s in allows)
+
+
+def full_access_allows(document: Any) -> Iterator[Mapping[str, Any]]:
+    """`Allow` statements of an endpoint policy that let anyone invoke any API: Principal `*`, an action
+    covering `execute-api:Invoke` (`*`, `execute-api:*`), any API (`*` or an execute-api ARN whose API id is
+    `*`, or `NotResource`), and no condition. AWS's default endpoint policy is one of these."""
+    for statement in statements(document):
+        if statement.get("Effect") != "Allow" or not _is_open(statement) or statement.get("Condition"):
+            continue
+        actions = _actions(statement)
+        if "NotAction" in statement or not actions & {"*", "execute-api:*", "execute-api:invoke"}:
+            continue
+        resources = ["*"] if "NotResource" in statement else [str(r) for r in as_list(statement.get("Resource"))]
+        if any(_any_api(resource) for resource in resources):
+            yield statement
+
+
+def _any_api(resource: str) -> bool:
+    if resource in ("*", "execute-api:*", "execute-api:/*"):
+        return True
+    arn = execute_api_arn(resource)
+    return arn is not None and arn[2].split("/", 1)[0] == "*"

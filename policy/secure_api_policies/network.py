@@ -18,7 +18,7 @@ from pulumi_policy import PolicyResource
 from . import tokens as t
 from .apis import body_extension, endpoint_types
 from .graph import StackView, label
-from .iam import open_allows, restricted_to_vpc
+from .iam import full_access_allows, open_allows, restricted_to_vpc
 from .model import Config, Outcome, ResourceCheck, StackCheck, Undecided, Violation, each_resource, on_resource
 from .values import UNKNOWN, parse_document, peek
 
@@ -113,12 +113,13 @@ def execute_api_private_dns(props: Mapping[str, Any], _config: Config) -> Iterat
     `*.execute-api` names (developer guide, "Private REST APIs in API Gateway"). The pack sees the flag,
     not what the VPC calls, so this is a recommendation. pulumi-aws's `privateDnsEnabled` defaults to false.
     """
-    service, kind, dns = (peek(props, key) for key in ("serviceName", "vpcEndpointType", "privateDnsEnabled"))
-    if service is UNKNOWN or kind is UNKNOWN:
+    kind = _is_execute_api_interface(props)
+    if kind is None:
         yield Undecided("the endpoint's service or type is unknown")
         return
-    if not (isinstance(service, str) and service.endswith(".execute-api")) or kind != "Interface":
+    if not kind:
         return
+    service, dns = str(peek(props, "serviceName")), peek(props, "privateDnsEnabled")
     if dns is UNKNOWN:
         yield Undecided("privateDnsEnabled is unknown")
     elif dns is True:
@@ -130,8 +131,64 @@ def execute_api_private_dns(props: Mapping[str, Any], _config: Config) -> Iterat
         )
 
 
+def _is_execute_api_interface(props: Mapping[str, Any]) -> bool | None:
+    """Whether the endpoint is an interface endpoint for execute-api; None while that is unknown."""
+    service, kind = peek(props, "serviceName"), peek(props, "vpcEndpointType")
+    if service is UNKNOWN or kind is UNKNOWN:
+        return None
+    return isinstance(service, str) and service.endswith(".execute-api") and kind == "Interface"
+
+
+def execute_api_endpoint_policy(view: StackView, _config: Config) -> Iterator[Outcome]:
+    """Each execute-api interface endpoint the program creates needs an endpoint policy that does not let
+    anyone invoke any API: AWS's default one allows full access ("Control access to VPC endpoints using
+    endpoint policies", AWS PrivateLink guide), so any principal in the VPC reaches any API of any account.
+    The policy is the endpoint's own `policy`, or a `VpcEndpointPolicy` on it (which replaces it)."""
+    attached: dict[str, list[Any]] = {}
+    unresolved = []
+    for resource in view.of_type(t.VPC_ENDPOINT_POLICY):
+        link = view.link(resource, "vpcEndpointId", {t.VPC_ENDPOINT}, keys=("id",))
+        if not link.decided:
+            unresolved.append(label(resource))
+        for endpoint in link.targets:
+            attached.setdefault(endpoint.urn, []).append(parse_document(peek(resource.props, "policy")))
+    for endpoint in view.of_type(t.VPC_ENDPOINT):
+        kind = _is_execute_api_interface(endpoint.props)
+        if kind is None:
+            yield Undecided(f"{label(endpoint)}: the endpoint's service or type is unknown", endpoint.urn)
+            continue
+        if not kind:
+            continue
+        documents = attached.get(endpoint.urn) or [parse_document(peek(endpoint.props, "policy"))]
+        if any(document is UNKNOWN for document in documents):
+            yield Undecided(f"{label(endpoint)}: its endpoint policy is unknown during preview", endpoint.urn)
+        elif not any(documents) and unresolved:
+            yield Undecided(
+                f"{label(endpoint)}: {', '.join(unresolved)} may set its policy (the endpoint id is unknown)",
+                endpoint.urn,
+            )
+        elif not any(documents):
+            yield Violation(
+                "no endpoint policy: AWS's default allows full access, so any principal in the VPC can invoke any "
+                "API of any account through it",
+                endpoint.urn,
+            )
+        else:
+            for document in documents:
+                for statement in full_access_allows(document):
+                    sid = statement.get("Sid")
+                    name = f"statement {sid!r}" if sid else "a statement"
+                    yield Violation(
+                        f"endpoint policy: {name} lets anyone invoke any API (Principal *, every API, no condition)",
+                        endpoint.urn,
+                    )
+
+
 CHECKS = {
     "resource-policy-no-open-allow": StackCheck(frozenset({t.REST_API, t.REST_API_POLICY}), no_open_allow),
     "private-api-vpce-policy": StackCheck(frozenset({t.REST_API, t.REST_API_POLICY}), private_api_vpce),
     "execute-api-endpoint-private-dns": ResourceCheck({t.VPC_ENDPOINT: execute_api_private_dns}),
+    "execute-api-endpoint-policy": StackCheck(
+        frozenset({t.VPC_ENDPOINT, t.VPC_ENDPOINT_POLICY}), execute_api_endpoint_policy
+    ),
 }

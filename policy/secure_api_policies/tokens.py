@@ -31,6 +31,7 @@ WEB_ACL_LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfigurati
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+VPC_ENDPOINT_POLICY = "aws:ec2/vpcEndpointPolicy:VpcEndpointPolicy"
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 USER_POOL = "aws:cognito/userPool:UserPool"
 USER_POOL_CLIENT = "aws:cognito/userPoolClient:UserPoolClient"

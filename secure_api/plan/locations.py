@@ -73,6 +73,10 @@ RULE_CONFIG: Mapping[str, ConfigFix] = {
     "private-api-vpce-policy": ConfigFix(
         ("network.vpcEndpointIds", "network"), "list the VPC endpoints a PRIVATE API accepts"
     ),
+    "execute-api-endpoint-policy": ConfigFix(
+        ("network.managedEndpointPolicies", "network.vpcEndpoint", "network"),
+        "let the component create the endpoint, or manage its policy",
+    ),
     "execute-api-endpoint-private-dns": ConfigFix(
         ("network.vpcEndpoint.privateDnsEnabled", "network.vpcEndpoint"),
         "keep it false and call the API by its vpcEndpointUrls",

@@ -762,6 +762,60 @@ def _execute_api_endpoint(name: str, private_dns: bool | None, service: str = "e
     )
 
 
+ENDPOINT_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "execute-api:Invoke",
+            "Resource": "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/v1/*",
+        }
+    ],
+}
+FULL_ACCESS = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}],
+}
+
+
+def _endpoint_policy_ok() -> None:
+    aws.ec2.VpcEndpoint(
+        "own-policy",
+        vpc_id="vpc-0a1b2c3d4e5f67890",
+        service_name="com.amazonaws.eu-west-1.execute-api",
+        vpc_endpoint_type="Interface",
+        policy=json.dumps(ENDPOINT_POLICY),
+    )
+    attached = aws.ec2.VpcEndpoint(
+        "attached",
+        vpc_id="vpc-0a1b2c3d4e5f67890",
+        service_name="com.amazonaws.eu-west-1.execute-api",
+        vpc_endpoint_type="Interface",
+    )
+    aws.ec2.VpcEndpointPolicy("attached", vpc_endpoint_id=attached.id, policy=json.dumps(ENDPOINT_POLICY))
+    aws.ec2.VpcEndpoint(  # not execute-api: not this rule's concern
+        "s3", vpc_id="vpc-0a1b2c3d4e5f67890", service_name="com.amazonaws.eu-west-1.s3", vpc_endpoint_type="Gateway"
+    )
+
+
+def _endpoint_policy_bad() -> None:
+    aws.ec2.VpcEndpoint(
+        "default-policy",
+        vpc_id="vpc-0a1b2c3d4e5f67890",
+        service_name="com.amazonaws.eu-west-1.execute-api",
+        vpc_endpoint_type="Interface",
+    )
+    full = aws.ec2.VpcEndpoint(
+        "full-access",
+        vpc_id="vpc-0a1b2c3d4e5f67890",
+        service_name="com.amazonaws.eu-west-1.execute-api",
+        vpc_endpoint_type="Interface",
+        policy=json.dumps(ENDPOINT_POLICY),
+    )
+    aws.ec2.VpcEndpointPolicy("full-access", vpc_endpoint_id=full.id, policy=json.dumps(FULL_ACCESS))
+
+
 def _private_dns_ok() -> None:
     _execute_api_endpoint("off", False)
     _execute_api_endpoint("default", None)  # pulumi-aws's default is false
@@ -818,6 +872,9 @@ CASES: dict[str, Case] = {
     ),
     "private-api-vpce-policy": Case(_private_ok, _private_bad, frozenset({"bare", "office-only"})),
     "execute-api-endpoint-private-dns": Case(_private_dns_ok, _private_dns_bad, frozenset({"resolves-everything"})),
+    "execute-api-endpoint-policy": Case(
+        _endpoint_policy_ok, _endpoint_policy_bad, frozenset({"default-policy", "full-access"})
+    ),
     "waf-stage-association": Case(_association_ok, _association_bad, frozenset({"prod", "edge"})),
     "waf-acl-rules": Case(_acl_rules_ok, _acl_rules_bad, frozenset({"counting", "no-sqli", "log4j-counted"})),
     "waf-reputation-lists": Case(_acl, _reputation_bad, frozenset({"baseline-only"})),
