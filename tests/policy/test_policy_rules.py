@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from policy_cases import CASES
@@ -27,6 +28,18 @@ def _verdict(program: Callable[[], object], rule: str, mode: str) -> list[Findin
 
 def test_every_rule_has_a_case() -> None:
     assert set(CASES) == {meta.id for meta in RULES}
+
+
+def test_the_docs_list_every_rule_with_its_level_and_the_readme_counts_them() -> None:
+    root = Path(__file__).resolve().parents[2]
+    rows = {
+        line.split("|")[1].strip().strip("`"): line.split("|")[5].strip()
+        for line in (root / "docs" / "policy.md").read_text().splitlines()
+        if line.startswith("| `") and line.count("|") >= 8  # the rule table's rows, not the other tables'
+    }
+    assert rows == {meta.id: meta.enforcement.value for meta in RULES}
+    mandatory = sum(meta.enforcement.value == "mandatory" for meta in RULES)
+    assert f"{len(RULES)} rules ({mandatory} mandatory)" in (root / "README.md").read_text()
 
 
 @pytest.mark.parametrize("mode", MODES)
