@@ -120,7 +120,7 @@ def build_openapi(config: StackConfig, refs: ApiReferences) -> dict[str, Any]:
 
 
 def _endpoint_configuration(config: StackConfig, refs: ApiReferences) -> dict[str, Any]:
-    endpoint: dict[str, Any] = {"disableExecuteApiEndpoint": config.domain is not None}
+    endpoint: dict[str, Any] = {"disableExecuteApiEndpoint": config.disables_execute_api_endpoint}
     if config.api.endpoint_type == "PRIVATE":
         endpoint["vpcEndpointIds"] = list(refs.vpc_endpoint_ids)
     return endpoint

@@ -153,9 +153,8 @@ class SecureApi(pulumi.ComponentResource):
                 vpc_endpoint_ids=endpoints.ids or None,
                 ip_address_type=config.network.ip_address_type_for(config.api.endpoint_type),
             ),
-            # With a REGIONAL custom domain nothing may bypass its TLS policy and mTLS. A private domain has
-            # neither mTLS nor another policy: the {api-id}-{vpce-id} URLs stay available to clients.
-            disable_execute_api_endpoint=config.domain is not None and config.api.endpoint_type != "PRIVATE",
+            # The same value as the body's: the provider lets this argument override the body only when true.
+            disable_execute_api_endpoint=config.disables_execute_api_endpoint,
             security_policy=config.tls.security_policy,
             endpoint_access_mode=config.tls.access_mode,
             api_key_source=config.api.api_key_source,

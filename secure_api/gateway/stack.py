@@ -144,9 +144,11 @@ def _api(
         id=api_id,
         name=str(inputs.get("name") or resource.name),
         endpoint_type=str(endpoint_type),
-        disable_execute_api_endpoint=bool(
-            inputs.get("disableExecuteApiEndpoint", server_config.get("disableExecuteApiEndpoint", False))
-        ),
+        # The argument overrides the body's extension only when it is true (pulumi-aws RestApi,
+        # `disable_execute_api_endpoint`: "If the argument value is true and is different than the OpenAPI
+        # value, the argument value will override the OpenAPI value"): a false argument leaves the body's.
+        disable_execute_api_endpoint=inputs.get("disableExecuteApiEndpoint") is True
+        or server_config.get("disableExecuteApiEndpoint") is True,
         policy=policy or None,
         api_key_source=str(inputs.get("apiKeySource") or body.get("x-amazon-apigateway-api-key-source") or "HEADER"),
         vpc_endpoint_ids=tuple(endpoint.get("vpcEndpointIds") or server_config.get("vpcEndpointIds") or ()),

@@ -160,3 +160,16 @@ def test_an_endpoint_policy_for_another_api_stops_the_call_at_the_endpoint(stack
     result = _ask(replace(stack, endpoint_policies={LISTED: other}), _health())
     assert (result.status, result.layer) == (403, "entry")
     assert f"the endpoint policy of {LISTED} has no Allow for" in result.reason
+
+
+def test_a_false_argument_leaves_the_bodys_disabled_default_endpoint_disabled() -> None:
+    """pulumi-aws RestApi: the argument overrides the body's extension only when it is true."""
+    resources = plan_stack("private", preview=False, project_dir=REPO).resources
+    api = next(r for r in resources if r.type == "aws:apigateway/restApi:RestApi")
+    body = json.loads(api.inputs["body"])
+    body["servers"][0]["x-amazon-apigateway-endpoint-configuration"]["disableExecuteApiEndpoint"] = True
+    inputs = {**api.inputs, "body": json.dumps(body), "disableExecuteApiEndpoint": False}
+    stack = load([replace(r, inputs=inputs) if r is api else r for r in resources])
+    result = _ask(stack, Request("GET", "/v1/health", vpc_endpoint=LISTED, source_ip="10.20.1.15"))
+    assert (result.status, result.layer) == (403, "entry")
+    assert "disables its default execute-api endpoint" in result.reason

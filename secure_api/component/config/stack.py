@@ -40,6 +40,12 @@ class StackConfig(ConfigModel):
         return any(r.auth == auth for r in self.routes)
 
     @property
+    def disables_execute_api_endpoint(self) -> bool:
+        """With a REGIONAL custom domain nothing may bypass its TLS policy and mTLS, so the default endpoint is off.
+        A private domain has neither mTLS nor another policy: the `{api-id}-{vpce-id}` URLs stay available."""
+        return self.domain is not None and self.api.endpoint_type != "PRIVATE"
+
+    @property
     def needs_user_pool(self) -> bool:
         return self.uses_auth("cognito") or (
             self.uses_auth("custom")
