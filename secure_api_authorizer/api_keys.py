@@ -20,7 +20,8 @@ KEY_ID_HEX_CHARS = 16
 
 class ApiKeyAuthenticator:
     def __init__(self, settings: Settings) -> None:
-        self._keys = settings.api_keys
+        # (digest, usage identifier key, key id): the id, a digest prefix, is worked out once.
+        self._keys = tuple((digest, usage, digest.hex()[:KEY_ID_HEX_CHARS]) for digest, usage in settings.api_keys)
         self._header = settings.identity_header
         self._meter = settings.return_usage_identifier
 
@@ -29,16 +30,16 @@ class ApiKeyAuthenticator:
 
     def authenticate(self, event: Mapping[str, Any]) -> Identity:
         presented = hashlib.sha256(credential(event, self._header).encode("utf-8", "surrogatepass")).digest()
-        match: tuple[bytes, str | None] | None = None
+        match: tuple[bytes, str | None, str] | None = None
         # Every digest is compared, without early exit, so timing does not reveal which one matched.
         for entry in self._keys:
             if hmac.compare_digest(presented, entry[0]):
                 match = entry
         if match is None:
             raise AuthenticationError("invalid_key")
-        key_id = match[0].hex()[:KEY_ID_HEX_CHARS]
+        _, usage, key_id = match
         return Identity(
             principal_id=f"key:{key_id}",
             context={"keyId": key_id},
-            usage_identifier_key=match[1] if self._meter else None,
+            usage_identifier_key=usage if self._meter else None,
         )

@@ -51,11 +51,16 @@ def _single_header(event: Mapping[str, Any], name: str) -> object:
     """
     multi = event.get("multiValueHeaders")
     if isinstance(multi, dict) and multi:
-        pairs = [(key, item) for key, items in multi.items() for item in (items if type(items) is list else [items])]
+        values = [
+            item
+            for key, items in multi.items()
+            if isinstance(key, str) and key.lower() == name
+            for item in (items if type(items) is list else [items])
+        ]
     else:
         headers = event.get("headers")
-        pairs = list(headers.items()) if isinstance(headers, dict) else []
-    values = [value for key, value in pairs if isinstance(key, str) and key.lower() == name]
+        items = headers.items() if isinstance(headers, dict) else ()
+        values = [value for key, value in items if isinstance(key, str) and key.lower() == name]
     if len(values) > 1:
         raise AuthenticationError("ambiguous_credentials")
     return values[0] if values else None

@@ -6,6 +6,7 @@ refused, and any ``crit`` header is refused (we implement no extensions).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from json.encoder import encode_basestring_ascii
 from typing import Any
@@ -20,6 +21,8 @@ from .jwks import JwksCache
 _GROUP_CLAIMS = ("cognito:groups", "groups")
 _NUMBERS = (int, float)
 _MAX_DATE = 1e11  # seconds: year 5138; also false for NaN
+_NON_SPACE_WHITESPACE = re.compile(r"[^\S ]")
+"""Whitespace other than U+0020 (`re`'s `\\s` on str is `str.isspace`, both `Py_UNICODE_ISSPACE`)."""
 
 
 class JwtAuthenticator:
@@ -158,14 +161,14 @@ def _scope(claims: dict[str, Any]) -> str:
     if scope is not None:
         # RFC 6749 section 3.3: scope tokens are delimited by spaces (%x20) only; a tab or another
         # whitespace inside a signed scope would otherwise split one granted name into two.
-        if type(scope) is not str or any(c.isspace() and c != " " for c in scope):
+        if type(scope) is not str or _NON_SPACE_WHITESPACE.search(scope):
             raise AuthenticationError("bad_claim")
         return scope
     scp = claims.get("scp")
     if scp is None:
         return ""
     if type(scp) is str:
-        if any(c.isspace() and c != " " for c in scp):
+        if _NON_SPACE_WHITESPACE.search(scp):
             raise AuthenticationError("bad_claim")
         return scp
     if type(scp) is not list:

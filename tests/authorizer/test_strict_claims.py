@@ -72,3 +72,14 @@ def test_the_lifetime_cap_is_configurable_and_applies_end_to_end(
     now = int(clock())
     assert effects(harness(token_event(forge.token(forge.claims(exp=now + 3600))))) == [("Allow", STAGE_ARN)]
     assert harness.unauthorized(token_event(forge.token(forge.claims(exp=now + 3601)))) == "lifetime_too_long"
+
+
+def test_every_whitespace_code_point_but_space_refuses_a_scope_and_nothing_else_does() -> None:
+    """All of Unicode: the refusal is exactly `str.isspace()` minus U+0020, in `scope` and in a string `scp`."""
+    refused = {c for c in map(chr, range(0x110000)) if c.isspace() and c != " "}
+    assert {"\t", "\n", "\x1c", "\u00a0", "\u2028", "\u3000"} <= refused
+    for claim in ("scope", "scp"):
+        for char in sorted(refused):
+            assert reason(**{claim: f"orders/read{char}orders/admin"}) == "bad_claim", (claim, hex(ord(char)))
+    for char in ("a", "/", "\u200b", "\u2060", "\ufeff"):  # zero-width characters are not whitespace
+        assert reason(scope=f"orders/read{char}orders/admin") is None
