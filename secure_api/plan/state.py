@@ -91,12 +91,12 @@ def protected_changes(state: list[dict[str, Any]], plan: PlanResult) -> list[Pro
 def retired_resource_warnings(state: list[dict[str, Any]]) -> list[str]:
     """Resources an older secure-api kept in the state whose deletion would undo what replaced them.
 
-    0.2.0 applied the resource policy as a separate `RestApiPolicy`; now the OpenAPI document carries
+    0.1.0 applied the resource policy as a separate `RestApiPolicy`; since 0.2.0 the OpenAPI document carries
     it. Deleting that resource (which `pulumi up` does once the program no longer has it) clears the
     API's policy the new body has just applied, so it must leave the state without a delete.
     """
     return [
-        f"{resource.get('urn')} is the separate resource policy of secure-api 0.2.0, which the OpenAPI body now "
+        f"{resource.get('urn')} is the separate resource policy of secure-api 0.1.0, which the OpenAPI body now "
         f"carries: run `pulumi state delete '{resource.get('urn')}'` before `pulumi up`, or deleting it clears "
         "the API's policy (README: secure-api:network)"
         for resource in state

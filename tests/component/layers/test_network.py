@@ -348,15 +348,15 @@ def test_an_unrestricted_regional_api_is_warned_about(dev_config: dict[str, Any]
     assert not any(w.startswith(warning) for w in plan(dev_config, preview=True).warnings)
 
 
-def test_the_plan_names_the_0_2_0_policy_resource_to_drop_from_the_state(
+def test_the_plan_names_the_0_1_0_policy_resource_to_drop_from_the_state(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Deleting 0.2.0's RestApiPolicy would clear the policy the body now applies: it must leave the state."""
+    """Deleting 0.1.0's RestApiPolicy would clear the policy the body now applies: it must leave the state."""
     urn = f"urn:pulumi:dev::secure-api::{TYPE_TOKEN}${POLICY}::secure-api-resource-policy"
     state = {"version": 3, "deployment": {"resources": [{"urn": urn, "type": POLICY, "custom": True}]}}
     (tmp_path / "state.json").write_text(json.dumps(state))
     assert main(["plan", "--stack", "private", "--no-policy", "--state", str(tmp_path / "state.json")]) == 0
-    (line,) = [line for line in capsys.readouterr().out.splitlines() if "secure-api 0.2.0" in line]
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if "secure-api 0.1.0" in line]
     assert f"run `pulumi state delete '{urn}'` before `pulumi up`" in line
 
 
