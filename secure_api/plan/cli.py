@@ -54,7 +54,7 @@ from .locations import Locator, repository_root
 from .offline import Plan, Project, StackFileError, find_project, run_plan
 from .report import render_plan
 from .schema import render_schema
-from .state import StateFileError, load_state, protected_changes, retired_resource_warnings
+from .state import StateFileError, load_state, mfa_upgrade_warnings, protected_changes, retired_resource_warnings
 
 EXIT_MANDATORY_VIOLATIONS = 1
 EXIT_BAD_INPUT = 2
@@ -226,6 +226,7 @@ def _run_plan(args: argparse.Namespace) -> tuple[str, int]:
     if state is not None:
         plan.result.warnings.extend(retired_resource_warnings(state))
         plan.result.warnings.extend(change.message for change in protected_changes(state, plan.result))
+        plan.result.warnings.extend(mfa_upgrade_warnings(state, plan.result))
     resources = plan.result.resources
     findings = [] if args.no_policy else evaluate(resources, policy_config)
     root = repository_root(plan.project.directory, Path.cwd())

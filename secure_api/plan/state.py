@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pulumi.output import Unknown
-from secure_api_policies.tokens import LOG_GROUP, REST_API_POLICY
+from secure_api_policies.tokens import LOG_GROUP, REST_API_POLICY, USER_POOL
 
 from ..component.resource import TYPE_TOKEN
 from .harness import PlanResult
@@ -102,3 +102,26 @@ def retired_resource_warnings(state: list[dict[str, Any]]) -> list[str]:
         for resource in state
         if resource.get("type") == REST_API_POLICY and f"{TYPE_TOKEN}$" in str(resource.get("urn", ""))
     ]
+
+
+def mfa_upgrade_warnings(state: list[dict[str, Any]], plan: PlanResult) -> list[str]:
+    """A user pool of the state whose MFA the plan turns ON (`cognito.mfa`, the default) from OPTIONAL or OFF.
+
+    Cognito then requires a second factor at every sign-in: "only users who have set up an MFA factor can
+    sign in" (Cognito API reference, SetUserPoolMfaConfig); the others must register one first ("Adding MFA
+    to a user pool", Amazon Cognito developer guide). The state's `outputs` (else `inputs`) say what the
+    pool has now; no `mfaConfiguration` there is Cognito's default, OFF.
+    """
+    planned = {(r.type, r.name): r for r in plan.resources}
+    warnings = []
+    for resource in state:
+        urn = str(resource.get("urn", ""))
+        now = planned.get((USER_POOL, urn.rsplit("::", 1)[-1])) if resource.get("type") == USER_POOL else None
+        before = str((resource.get("outputs") or resource.get("inputs") or {}).get("mfaConfiguration") or "OFF")
+        if now is not None and now.inputs.get("mfaConfiguration") == "ON" and before != "ON":
+            warnings.append(
+                f"cognito.mfa: {urn.rsplit('::', 1)[-1]} goes from MFA {before} to ON: only users who have set up "
+                "an MFA factor can sign in, the others must register one first. To keep it optional, set "
+                "cognito.mfa: OPTIONAL (an accepted exception of cognito-mfa, warned in every plan)"
+            )
+    return warnings

@@ -17,7 +17,7 @@ import yaml
 from secure_api.plan.cli import main
 from secure_api.plan.harness import PlanResult
 from secure_api.plan.offline import StackFileLoader
-from secure_api.plan.state import StateFileError, load_state, protected_changes
+from secure_api.plan.state import StateFileError, load_state, mfa_upgrade_warnings, protected_changes
 from tests.conftest import REPO, Plan
 
 
@@ -123,3 +123,41 @@ def test_a_missing_state_file_is_named_with_how_to_write_it(capsys: pytest.Captu
     assert f"cannot read the state file {missing}: No such file or directory" in error
     assert "pulumi stack export --file" in error
     assert "Traceback" not in error
+
+
+def _pool_state(result: PlanResult, mfa: str | None) -> list[dict[str, Any]]:
+    """The exported state of `result` with its user pool's MFA as `mfa` (None: not in the state)."""
+    state = export(result)["deployment"]["resources"]
+    for resource in state:
+        if resource["type"] == "aws:cognito/userPool:UserPool":
+            resource["inputs"] = {k: v for k, v in resource["inputs"].items() if k != "mfaConfiguration"}
+            if mfa is not None:
+                resource["inputs"]["mfaConfiguration"] = mfa
+    return state
+
+
+@pytest.mark.parametrize("before", ["OPTIONAL", "OFF", None])
+def test_turning_mfa_on_for_an_existing_pool_is_warned_with_how_to_keep_it_optional(
+    dev_plans: dict[str, PlanResult], before: str | None
+) -> None:
+    result = dev_plans["preview"]
+    assert result.one("aws:cognito/userPool:UserPool").inputs["mfaConfiguration"] == "ON"
+    (warning,) = mfa_upgrade_warnings(_pool_state(result, before), result)
+    assert f"goes from MFA {before or 'OFF'} to ON: only users who have set up an MFA factor can sign in" in warning
+    assert "cognito.mfa: OPTIONAL (an accepted exception of cognito-mfa" in warning
+
+
+def test_a_pool_already_on_mfa_or_a_new_one_is_not_warned(dev_plans: dict[str, PlanResult]) -> None:
+    result = dev_plans["preview"]
+    assert mfa_upgrade_warnings(_pool_state(result, "ON"), result) == []
+    assert mfa_upgrade_warnings([], result) == []
+
+
+def test_plan_with_state_prints_the_mfa_warning(
+    tmp_path: Path, dev_plans: dict[str, PlanResult], capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "state.json"
+    document = {"version": 3, "deployment": {"resources": _pool_state(dev_plans["update"], "OPTIONAL")}}
+    state.write_text(json.dumps(document, default=str))
+    main(["plan", "--cwd", str(REPO), "--stack", "dev", "--no-policy", "--no-access-matrix", "--state", str(state)])
+    assert "goes from MFA OPTIONAL to ON" in capsys.readouterr().out
