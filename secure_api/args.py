@@ -844,10 +844,7 @@ class CorsSettings(TypedDict):
     allow_origins: list[str]
     """Exact origins (https://host[:port]); `*` only without credentials (warned)."""
     allow_localhost: NotRequired[bool]
-    (
-        "Also accept http://localhost:<port> and http://127.0.0.1:<port> origins (development; warned). "
-        "Default: `false`."
-    )
+    ("Also accept http://localhost:<port> and http://127.0.0.1:<port> origins (development; warned). Default: `false`.")
     allow_credentials: NotRequired[bool]
     """Browsers may send cookies or credentials (never with `*`). Default: `false`."""
     allow_methods: NotRequired[list[str]]

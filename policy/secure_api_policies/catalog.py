@@ -10,6 +10,7 @@ from __future__ import annotations
 from pulumi_policy import EnforcementLevel, Severity
 
 from .model import RuleMeta
+from .waf_capacity import INCLUDED_WCU, MAX_WCU
 
 MANDATORY = EnforcementLevel.MANDATORY
 ADVISORY = EnforcementLevel.ADVISORY
@@ -291,6 +292,37 @@ RULES: tuple[RuleMeta, ...] = (
                 "description": "AWS managed rule groups every web ACL should run.",
             }
         },
+    ),
+    RuleMeta(
+        id="waf-capacity",
+        layer="waf",
+        title="Web ACLs fit the capacity their base price covers",
+        description="A web ACL's rules use at most `maxCapacityUnits` web ACL capacity units (WCUs), computed "
+        "from AWS's documented cost of each statement and managed rule group; above 1,500 WAF charges per "
+        'request for every further 500 WCU (AWS WAF developer guide, "Web ACL capacity units (WCUs)").',
+        severity=Severity.LOW,
+        enforcement=ADVISORY,
+        remediation="Leave out a managed rule group the API does not need, or an inspection a managed rule "
+        "already makes; `secure-api plan` shows the web ACL's WCUs.",
+        config={
+            "maxCapacityUnits": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": MAX_WCU,
+                "default": INCLUDED_WCU,
+                "description": "Most WCUs a web ACL may use.",
+            }
+        },
+    ),
+    RuleMeta(
+        id="waf-capacity-quota",
+        layer="waf",
+        title="Web ACLs stay within WAF's capacity quota",
+        description=f"A web ACL's rules use at most {MAX_WCU} WCUs, the most WAF accepts: over it, the create or "
+        "update fails after the preview passed (AWS What's New, 2023-04-11).",
+        severity=Severity.HIGH,
+        enforcement=MANDATORY,
+        remediation="Split the rules over rule groups of their own or leave out managed rule groups.",
     ),
     RuleMeta(
         id="waf-logging",

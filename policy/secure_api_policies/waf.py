@@ -11,6 +11,7 @@ from .apis import endpoint_types
 from .graph import StackView, label
 from .model import Config, Outcome, ResourceCheck, StackCheck, Undecided, Violation
 from .values import UNKNOWN, as_list, contains_unknown, parse_document, peek, plain
+from .waf_capacity import MAX_WCU, web_acl_capacity
 
 WAF_LOG_PREFIX = "aws-waf-logs-"
 COMMON_GROUP = "AWSManagedRulesCommonRuleSet"
@@ -259,11 +260,49 @@ def log_destination(view: StackView, _config: Config) -> Iterator[Outcome]:
                 yield Violation(f"WAF log destination {name!r} does not start with {WAF_LOG_PREFIX!r}", logging.urn)
 
 
+def _capacities(view: StackView) -> Iterator[tuple[Any, Any, list[str]]]:
+    separate, unresolved = _separate_rules(view)
+    for acl in view.of_type(t.WEB_ACL):
+        rules = [plain(rule) for rule in _acl_rules(acl, separate)]
+        yield acl, web_acl_capacity(rules), unresolved
+
+
+def _over(view: StackView, limit: int, consequence: str) -> Iterator[Outcome]:
+    """Web ACLs whose documented WCUs exceed `limit`; undecided when the rest is only known after the update."""
+    for acl, capacity, unresolved in _capacities(view):
+        if capacity.total > limit:
+            yield Violation(
+                f"web ACL {acl.name} uses {capacity.describe()}, over {limit} (largest: {capacity.largest()}): "
+                f"{consequence}",
+                acl.urn,
+            )
+        elif capacity.pending or unresolved:
+            yield Undecided(f"{label(acl)}: some rules are unknown (at least {capacity.total} WCU)", acl.urn)
+
+
+def acl_capacity(view: StackView, config: Config) -> Iterator[Outcome]:
+    """`maxCapacityUnits` (default 1,500, what a web ACL's base price covers); see `waf_capacity`."""
+    yield from _over(
+        view,
+        int(config["maxCapacityUnits"]),
+        "WAF charges per request for every further 500 WCU; leave out a managed group or an inspection",
+    )
+
+
+def acl_capacity_quota(view: StackView, _config: Config) -> Iterator[Outcome]:
+    """WAF refuses a web ACL over 5,000 WCU at create or update, after the preview passed."""
+    yield from _over(view, MAX_WCU, "WAF refuses to create or update it")
+
+
 CHECKS = {
     "waf-stage-association": StackCheck(frozenset({t.STAGE, t.REST_API, t.WEB_ACL_ASSOCIATION}), stage_association),
     "waf-acl-rules": StackCheck(frozenset({t.WEB_ACL, t.WEB_ACL_RULE, t.WEB_ACL_RULE_GROUP_ASSOCIATION}), acl_rules),
     "waf-reputation-lists": StackCheck(
         frozenset({t.WEB_ACL, t.WEB_ACL_RULE, t.WEB_ACL_RULE_GROUP_ASSOCIATION}), acl_reputation_lists
+    ),
+    "waf-capacity": StackCheck(frozenset({t.WEB_ACL, t.WEB_ACL_RULE, t.WEB_ACL_RULE_GROUP_ASSOCIATION}), acl_capacity),
+    "waf-capacity-quota": StackCheck(
+        frozenset({t.WEB_ACL, t.WEB_ACL_RULE, t.WEB_ACL_RULE_GROUP_ASSOCIATION}), acl_capacity_quota
     ),
     "waf-logging": StackCheck(frozenset({t.WEB_ACL, t.WEB_ACL_LOGGING}), acl_logging),
     "waf-log-redaction": ResourceCheck({t.WEB_ACL_LOGGING: log_redaction}),

@@ -385,9 +385,25 @@ def _size_restrictions(ctx: _Ctx) -> list[str]:
     return found
 
 
+def _body_attack(rule: str, pattern: re.Pattern[str]) -> Callable[[_Ctx], list[str]]:
+    """A managed rule AWS documents as its built-in SQLi or XSS statement on the body, oversize CONTINUE
+    (SQLi_BODY, CrossSiteScripting_BODY): the body within the inspection limit, URL- and HTML-entity-decoded
+    as our own rules decode it (the group's transformations are unpublished), judged by the same heuristic."""
+    decode = ({"priority": 0, "type": "URL_DECODE"}, {"priority": 1, "type": "HTML_ENTITY_DECODE"})
+
+    def signature(ctx: _Ctx) -> list[str]:
+        ctx.approximations.append(f"{ctx.rule}: {rule} judged by a regular-expression heuristic")
+        return [rule] if pattern.search(_transform(_body_text(ctx), decode)) else []
+
+    return signature
+
+
+_XSS_BODY = _body_attack("CrossSiteScripting_BODY", _XSS)
+
 _MANAGED_SIGNATURES: dict[str, Callable[[_Ctx], list[str]]] = {
     "AWSManagedRulesKnownBadInputsRuleSet": _log4j,
-    "AWSManagedRulesCommonRuleSet": _size_restrictions,
+    "AWSManagedRulesCommonRuleSet": lambda ctx: [*_size_restrictions(ctx), *_XSS_BODY(ctx)],
+    "AWSManagedRulesSQLiRuleSet": _body_attack("SQLi_BODY", _SQLI),
 }
 """Documented signatures ("AWS Managed Rules rule groups list") judged offline: group name → matching rule names."""
 

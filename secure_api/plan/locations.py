@@ -88,6 +88,8 @@ RULE_CONFIG: Mapping[str, ConfigFix] = {
     "waf-reputation-lists": ConfigFix(
         ("waf.managedRuleGroups", "waf"), "enable the recommended IP reputation groups (or say why not)"
     ),
+    "waf-capacity": ConfigFix(("waf.managedRuleGroups", "waf"), "leave out a managed rule group the API does not need"),
+    "waf-capacity-quota": ConfigFix(("waf.managedRuleGroups", "waf"), "leave out managed rule groups"),
     "waf-logging": ConfigFix(("waf",), "keep WAF logging on"),
     "waf-log-redaction": ConfigFix(("waf",), "keep the credential headers redacted"),
     "waf-log-destination-name": ConfigFix(("waf",), "keep the component's `aws-waf-logs-` log group"),

@@ -19,6 +19,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from secure_api_policies.waf_capacity import web_acl_capacity
+
 ACCOUNT_ID = "123456789012"
 PARTITION = "aws"
 _ALPHANUMERIC = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -239,7 +241,11 @@ def _wafv2(kind: str) -> Builder:
         rid = _uuid(c.seed)
         scope = "global" if c.inputs.get("scope") == "CLOUDFRONT" else "regional"
         arn = _arn("wafv2", "us-east-1" if scope == "global" else c.region, f"{scope}/{kind}/{c.physical}/{rid}")
-        return {"id": rid, "arn": arn, "lockToken": _uuid(_digest("lock", rid)), "capacity": 700}
+        state = {"id": rid, "arn": arn, "lockToken": _uuid(_digest("lock", rid))}
+        if kind == "webacl":
+            # What WAF reports for the web ACL: its rules' documented WCUs.
+            state["capacity"] = web_acl_capacity(c.inputs.get("rules") or []).total
+        return state
 
     return build
 

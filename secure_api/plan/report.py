@@ -7,7 +7,8 @@ from collections import defaultdict
 from typing import Any
 
 from pulumi.runtime import rpc
-from secure_api_policies.tokens import LOG_GROUP
+from secure_api_policies.tokens import LOG_GROUP, WEB_ACL
+from secure_api_policies.waf_capacity import INCLUDED_WCU, web_acl_capacity
 
 from ..component.config import StackConfig
 from ..component.config.routes import HttpIntegration, LambdaIntegration
@@ -58,7 +59,7 @@ def layer_of(resource: PlannedResource) -> str:
     return _LAYER_OF_SERVICE.get(service, "api")
 
 
-def _summary(config: StackConfig) -> dict[str, str]:
+def _summary(config: StackConfig, resources: list[PlannedResource]) -> dict[str, str]:
     cognito = config.cognito
     auth_kinds = sorted({r.auth for r in config.routes})
     parts = [f"route auth: {', '.join(auth_kinds)}"]
@@ -83,7 +84,7 @@ def _summary(config: StackConfig) -> dict[str, str]:
         "api": f"{len(config.routes)} route(s) in one OpenAPI document, {config.api.endpoint_type}, "
         f"stage {config.api.stage_name}, one fingerprinted deployment; {_browser_summary(config)}",
         "usage plans": f"{len(config.usage_plans)} plan(s) [{plans or 'none'}], {len(config.api_keys)} API key(s)",
-        "waf": _waf_summary(config),
+        "waf": _waf_summary(config, [r for r in resources if r.type == WEB_ACL]),
         "observability": _observability_summary(config),
         "network": _network_summary(config),
         "tls": _tls_summary(config),
@@ -148,7 +149,8 @@ def _tls_summary(config: StackConfig) -> str:
     return f"{domain.url} with {policy}, {certificate}, {mtls}; execute-api endpoint disabled; {backend}"
 
 
-def _waf_summary(config: StackConfig) -> str:
+def _waf_summary(config: StackConfig, acls: list[PlannedResource]) -> str:
+    """The WAF settings, and the capacity of the planned web ACL (`waf_capacity`, from its planned rules)."""
     waf = config.waf
     if not waf.enabled:
         return "OFF (waf.enabled: false)"
@@ -169,6 +171,10 @@ def _waf_summary(config: StackConfig) -> str:
     if waf.blocked_ips:
         parts.append(f"IP blocklist {len(waf.blocked_networks(4))} IPv4 / {len(waf.blocked_networks(6))} IPv6")
     parts.append(f"logs {waf.log_retention_days} d, credential headers redacted")
+    parts.extend(
+        f"{web_acl_capacity(acl.inputs.get('rules') or []).describe()} (the base price covers {INCLUDED_WCU})"
+        for acl in acls
+    )
     return "; ".join(parts)
 
 
@@ -232,7 +238,8 @@ def render_plan(stack: str, config: StackConfig | None, result: PlanResult, *, c
     for urn, component_config in components.items():
         if len(components) > 1:
             lines.extend([f"SecureApi '{result.by_urn(urn).name}'", ""])
-        lines.extend(_layers(owned.pop(urn, []), _summary(component_config)))
+        resources = owned.pop(urn, [])
+        lines.extend(_layers(resources, _summary(component_config, resources)))
         lines.append("Routes")
         lines.extend(
             "  " + row

@@ -21,8 +21,15 @@ def dev_acl() -> tuple[dict[str, Any], dict[str, list[str]]]:
 
 
 def req(**kw: Any) -> WafRequest:
-    base: dict[str, Any] = {"method": "GET", "uri_path": "/v1/orders", "query_string": "", "headers": {},
-                            "body": b"", "source_ip": "192.0.2.10", "country": "DE"}
+    base: dict[str, Any] = {
+        "method": "GET",
+        "uri_path": "/v1/orders",
+        "query_string": "",
+        "headers": {},
+        "body": b"",
+        "source_ip": "192.0.2.10",
+        "country": "DE",
+    }
     return WafRequest(**{**base, **kw})
 
 
@@ -91,31 +98,78 @@ def test_log4j_header_blocked(dev_acl: Any) -> None:
 
 
 def test_count_mode_group_and_override_never_block() -> None:
-    acl = {"defaultAction": {"allow": {}}, "rules": [
-        {"name": "crs", "priority": 0, "overrideAction": {"none": {}}, "statement": {"managedRuleGroupStatement": {
-            "vendorName": "AWS", "name": "AWSManagedRulesCommonRuleSet",
-            "ruleActionOverrides": [{"name": "SizeRestrictions_QUERYSTRING", "actionToUse": {"count": {}}}]}}},
-        {"name": "kbi", "priority": 1, "overrideAction": {"count": {}}, "statement": {"managedRuleGroupStatement": {
-            "vendorName": "AWS", "name": "AWSManagedRulesKnownBadInputsRuleSet"}}}]}
+    acl = {
+        "defaultAction": {"allow": {}},
+        "rules": [
+            {
+                "name": "crs",
+                "priority": 0,
+                "overrideAction": {"none": {}},
+                "statement": {
+                    "managedRuleGroupStatement": {
+                        "vendorName": "AWS",
+                        "name": "AWSManagedRulesCommonRuleSet",
+                        "ruleActionOverrides": [{"name": "SizeRestrictions_QUERYSTRING", "actionToUse": {"count": {}}}],
+                    }
+                },
+            },
+            {
+                "name": "kbi",
+                "priority": 1,
+                "overrideAction": {"count": {}},
+                "statement": {
+                    "managedRuleGroupStatement": {"vendorName": "AWS", "name": "AWSManagedRulesKnownBadInputsRuleSet"}
+                },
+            },
+        ],
+    }
     out = evaluate(acl, req(query_string="q=" + "a" * 3000 + "${jndi:x}"), ip_sets={})
     assert out.action == "ALLOW"
-    assert out.counted == ("AWSManagedRulesCommonRuleSet:SizeRestrictions_QUERYSTRING",
-                           "AWSManagedRulesKnownBadInputsRuleSet:Log4JRCE_QUERYSTRING")
+    assert out.counted == (
+        "AWSManagedRulesCommonRuleSet:SizeRestrictions_QUERYSTRING",
+        "AWSManagedRulesKnownBadInputsRuleSet:Log4JRCE_QUERYSTRING",
+    )
     blocked = evaluate(acl, req(body=b"x" * 9000), ip_sets={})
     assert (blocked.action, blocked.rule) == ("BLOCK", "crs")
 
 
 def test_priority_count_labels_and_default_block() -> None:
     geo = {"geoMatchStatement": {"countryCodes": ["FR"]}}
-    acl = {"defaultAction": {"block": {"customResponse": {"responseCode": 451}}}, "rules": [
-        {"name": "later-allow", "priority": 5, "action": {"allow": {}},
-         "statement": {"labelMatchStatement": {"scope": "LABEL", "key": "team:fr"}}},
-        {"name": "first-count", "priority": 1, "action": {"count": {}}, "statement": geo,
-         "ruleLabels": [{"name": "team:fr"}]},
-        {"name": "mid-block", "priority": 3, "action": {"block": {"customResponse": {"responseCode": 429}}},
-         "statement": {"notStatement": {"statement": {"byteMatchStatement": {
-             "fieldToMatch": {"singleHeader": {"name": "x-ok"}}, "positionalConstraint": "EXACTLY",
-             "searchString": "yes", "textTransformations": [{"type": "LOWERCASE", "priority": 0}]}}}}}]}
+    acl = {
+        "defaultAction": {"block": {"customResponse": {"responseCode": 451}}},
+        "rules": [
+            {
+                "name": "later-allow",
+                "priority": 5,
+                "action": {"allow": {}},
+                "statement": {"labelMatchStatement": {"scope": "LABEL", "key": "team:fr"}},
+            },
+            {
+                "name": "first-count",
+                "priority": 1,
+                "action": {"count": {}},
+                "statement": geo,
+                "ruleLabels": [{"name": "team:fr"}],
+            },
+            {
+                "name": "mid-block",
+                "priority": 3,
+                "action": {"block": {"customResponse": {"responseCode": 429}}},
+                "statement": {
+                    "notStatement": {
+                        "statement": {
+                            "byteMatchStatement": {
+                                "fieldToMatch": {"singleHeader": {"name": "x-ok"}},
+                                "positionalConstraint": "EXACTLY",
+                                "searchString": "yes",
+                                "textTransformations": [{"type": "LOWERCASE", "priority": 0}],
+                            }
+                        }
+                    }
+                },
+            },
+        ],
+    }
     ok = evaluate(acl, req(country="FR", headers={"X-OK": "YES"}), ip_sets={})
     assert (ok.action, ok.rule, ok.counted) == ("ALLOW", "later-allow", ("first-count",))
     assert "team:fr" in ok.labels
@@ -126,8 +180,10 @@ def test_priority_count_labels_and_default_block() -> None:
 
 
 def test_unknown_statement_passes_with_note() -> None:
-    acl = {"defaultAction": {"allow": {}}, "rules": [
-        {"name": "asn", "priority": 0, "action": {"block": {}}, "statement": {"asnMatchStatement": {}}}]}
+    acl = {
+        "defaultAction": {"allow": {}},
+        "rules": [{"name": "asn", "priority": 0, "action": {"block": {}}, "statement": {"asnMatchStatement": {}}}],
+    }
     out = evaluate(acl, req(), ip_sets={})
     assert out.action == "ALLOW"
     assert out.not_evaluated == ("asn: asnMatchStatement not evaluated offline",)
@@ -140,9 +196,20 @@ def test_body_inspection_limit_from_association_config(dev_acl: Any) -> None:
     sixteen_kb = req(method="POST", body=b"a" * 16 * 1024)
     assert evaluate(acl, sixteen_kb, ip_sets=ip_sets).rule != "body-size"
     assert evaluate(acl, req(method="POST", body=b"a" * (16 * 1024 + 1)), ip_sets=ip_sets).rule == "body-size"
-    small = {**acl, "rules": [{**r, "statement": {"sizeConstraintStatement": {
-        **r["statement"]["sizeConstraintStatement"], "size": 40 * 1024}}} if r["name"] == "body-size" else r
-        for r in acl["rules"]]}
+    small = {
+        **acl,
+        "rules": [
+            {
+                **r,
+                "statement": {
+                    "sizeConstraintStatement": {**r["statement"]["sizeConstraintStatement"], "size": 40 * 1024}
+                },
+            }
+            if r["name"] == "body-size"
+            else r
+            for r in acl["rules"]
+        ],
+    }
     forty_kb = req(method="POST", body=b"a" * 40 * 1024)
     assert evaluate(small, forty_kb, ip_sets=ip_sets).rule == "body-size"  # over 16 KB inspected: oversize MATCH
     association = {"requestBodies": [{"apiGateway": {"defaultSizeInspectionLimit": "KB_64"}}]}
@@ -157,3 +224,32 @@ def test_xss_and_linux_group_in_count_mode(dev_acl: Any) -> None:
     lfi = evaluate(acl, req(query_string="file=/etc/passwd"), ip_sets=ip_sets)
     assert lfi.action == "ALLOW"
     assert "AWSManagedRulesLinuxRuleSet: not evaluated offline" in lfi.not_evaluated
+
+
+@pytest.fixture(scope="module")
+def minimal_acl() -> dict[str, Any]:
+    return plan_stack("minimal", preview=False, project_dir=REPO).one("aws:wafv2/webAcl:WebAcl").inputs
+
+
+@pytest.mark.parametrize(
+    ("body", "group", "rule"),
+    [
+        (b"name=x%27%20OR%20%271%27%3D%271", "AWSManagedRulesSQLiRuleSet", "SQLi_BODY"),
+        (b'{"note": "<script>alert(1)</script>"}', "AWSManagedRulesCommonRuleSet", "CrossSiteScripting_BODY"),
+    ],
+)
+def test_the_default_acl_leaves_body_injection_to_the_managed_rule_that_blocks_it(
+    minimal_acl: dict[str, Any], body: bytes, group: str, rule: str
+) -> None:
+    out = evaluate(minimal_acl, req(method="POST", body=body), ip_sets={})
+    assert (out.action, out.rule) == ("BLOCK", group)
+    assert f"{group}:{rule}" in out.reason
+    assert any(rule in a for a in out.approximations)
+    counted = {
+        **minimal_acl,
+        "rules": [{**r, "overrideAction": {"count": {}}} if r["name"] == group else r for r in minimal_acl["rules"]],
+    }
+    # Counting the group lets the body through: the component then puts the body back into its own rule.
+    later = evaluate(counted, req(method="POST", body=body), ip_sets={})
+    assert later.action == "ALLOW"
+    assert f"{group}:{rule}" in later.counted

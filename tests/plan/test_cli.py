@@ -269,9 +269,15 @@ def test_sarif_states_undecided_findings_as_open(capsys: pytest.CaptureFixture[s
         assert (result["kind"], result["level"]) == ("open", "none")
         assert result["properties"]["enforcementLevel"] == levels[result["ruleId"]]
         assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "Pulumi.dev.yaml"
-    # The one decided finding: the dev stack leaves out the anonymous-IP list (an advisory rule).
+    # The decided findings, both advisory: the dev stack leaves out the anonymous-IP list, and its web ACL
+    # (the Linux group, SQL injection at HIGH) uses 1,735 WCU, over the 1,500 its base price covers.
     decided = [(r["ruleId"], r["kind"], r["level"], r["properties"]["state"]) for r in results if r not in undecided]
-    assert decided == [("waf-reputation-lists", "fail", "warning", "violation")]
+    assert sorted(decided) == [
+        ("waf-capacity", "fail", "warning", "violation"),
+        ("waf-reputation-lists", "fail", "warning", "violation"),
+    ]
+    (capacity,) = [r for r in results if r["ruleId"] == "waf-capacity"]
+    assert "uses 1735 WCU, over 1500 (largest: AWSManagedRulesCommonRuleSet 700," in capacity["message"]["text"]
 
 
 def test_a_body_without_new_arns_is_decided_at_preview(capsys: pytest.CaptureFixture[str]) -> None:

@@ -537,6 +537,73 @@ def _acl_rules_bad() -> None:
     _acl("no-sqli", rules=[rule for rule in rules if rule.name != "AWSManagedRulesSQLiRuleSet"])
 
 
+def _with_groups(groups: tuple[str, ...]) -> list[aws.wafv2.WebAclRuleArgs]:
+    rules = _waf_rules()
+    return rules + [
+        aws.wafv2.WebAclRuleArgs(
+            name=group,
+            priority=len(rules) + index,
+            override_action=aws.wafv2.WebAclRuleOverrideActionArgs(none=aws.wafv2.WebAclRuleOverrideActionNoneArgs()),
+            statement=aws.wafv2.WebAclRuleStatementArgs(
+                managed_rule_group_statement=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementArgs(
+                    name=group, vendor_name="AWS"
+                )
+            ),
+            visibility_config=_rule_visibility(group),
+        )
+        for index, group in enumerate(groups)
+    ]
+
+
+def _capacity_bad() -> None:
+    """1,177 WCU of rate rule and the five groups, plus 800 of use-case groups: 1,977."""
+    _acl(
+        "use-case-groups",
+        rules=_with_groups(
+            (
+                "AWSManagedRulesLinuxRuleSet",
+                "AWSManagedRulesUnixRuleSet",
+                "AWSManagedRulesWindowsRuleSet",
+                "AWSManagedRulesPHPRuleSet",
+                "AWSManagedRulesWordPressRuleSet",
+                "AWSManagedRulesAdminProtectionRuleSet",
+            )
+        ),
+    )
+
+
+def _quota_bad() -> None:
+    """One rule of 40 XSS inspections of the JSON body with two transformations: 40 x (2 x 40 + 20) WCU."""
+    field = aws.wafv2.WebAclRuleStatementXssMatchStatementFieldToMatchArgs
+    json_body = aws.wafv2.WebAclRuleStatementXssMatchStatementFieldToMatchJsonBodyArgs
+    pattern = aws.wafv2.WebAclRuleStatementXssMatchStatementFieldToMatchJsonBodyMatchPatternArgs
+    transformation = aws.wafv2.WebAclRuleStatementXssMatchStatementTextTransformationArgs
+    statements = [
+        aws.wafv2.WebAclRuleStatementArgs(
+            xss_match_statement=aws.wafv2.WebAclRuleStatementXssMatchStatementArgs(
+                field_to_match=field(
+                    json_body=json_body(match_pattern=pattern(included_paths=[f"/field{i}"]), match_scope="VALUE")
+                ),
+                text_transformations=[
+                    transformation(priority=0, type="URL_DECODE"),
+                    transformation(priority=1, type="HTML_ENTITY_DECODE"),
+                ],
+            )
+        )
+        for i in range(40)
+    ]
+    heavy = aws.wafv2.WebAclRuleArgs(
+        name="json-fields",
+        priority=20,
+        action=aws.wafv2.WebAclRuleActionArgs(block=aws.wafv2.WebAclRuleActionBlockArgs()),
+        statement=aws.wafv2.WebAclRuleStatementArgs(
+            or_statement=aws.wafv2.WebAclRuleStatementOrStatementArgs(statements=statements)
+        ),
+        visibility_config=_rule_visibility("json-fields"),
+    )
+    _acl("over-quota", rules=[*_waf_rules(), heavy])
+
+
 def _reputation_bad() -> None:
     _acl("baseline-only", rules=_baseline_only())
 
@@ -878,6 +945,8 @@ CASES: dict[str, Case] = {
     "waf-stage-association": Case(_association_ok, _association_bad, frozenset({"prod", "edge"})),
     "waf-acl-rules": Case(_acl_rules_ok, _acl_rules_bad, frozenset({"counting", "no-sqli", "log4j-counted"})),
     "waf-reputation-lists": Case(_acl, _reputation_bad, frozenset({"baseline-only"})),
+    "waf-capacity": Case(_acl, _capacity_bad, frozenset({"use-case-groups"})),
+    "waf-capacity-quota": Case(_capacity_bad, _quota_bad, frozenset({"over-quota"})),
     "waf-logging": Case(_logging_ok, _logging_bad, frozenset({"silent"})),
     "waf-log-redaction": Case(_logging_ok, _redaction_bad, frozenset({"aws-waf-logs-acl-config"})),
     "waf-log-destination-name": Case(_destination_ok, _destination_bad, frozenset({"waf-acl-config"})),

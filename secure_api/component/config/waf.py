@@ -107,7 +107,7 @@ class PathRateLimit(RateLimit):
 class BodySizeLimit(ConfigModel):
     """Requests whose body is larger than `maxBytes` are refused by WAF before they reach a backend.
 
-    A body larger than WAF can inspect (16 KB on API Gateway) counts as over the limit.
+    A body larger than WAF inspects (16 KB, API Gateway's default, which this component keeps) counts as over the limit.
     """
 
     max_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1, le=API_GATEWAY_BODY_INSPECTION_LIMIT)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import difflib
 
 BOT_CONTROL = "AWSManagedRulesBotControlRuleSet"
+COMMON_RULE_SET = "AWSManagedRulesCommonRuleSet"
+SQLI_RULE_SET = "AWSManagedRulesSQLiRuleSet"
 
 AWS_MANAGED_RULE_GROUPS: dict[str, frozenset[str] | None] = {
     # Baseline
-    "AWSManagedRulesCommonRuleSet": frozenset(
+    COMMON_RULE_SET: frozenset(
         {
             "NoUserAgent_HEADER",
             "UserAgent_BadBots_HEADER",
@@ -57,7 +59,7 @@ AWS_MANAGED_RULE_GROUPS: dict[str, frozenset[str] | None] = {
         }
     ),
     # Use case
-    "AWSManagedRulesSQLiRuleSet": frozenset(
+    SQLI_RULE_SET: frozenset(
         {
             "SQLi_QUERYARGUMENTS",
             "SQLiExtendedPatterns_QUERYARGUMENTS",

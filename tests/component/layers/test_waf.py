@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from pulumi.output import Unknown
+from secure_api_policies.waf_capacity import INCLUDED_WCU, web_acl_capacity
 
 from secure_api.component.config import ConfigError, parse_config
 from secure_api.component.config.waf import BASELINE_MANAGED_GROUPS, LOG4J_RULES
@@ -106,7 +107,13 @@ def test_injection_rules_inspect_query_body_uri_and_headers(dev_plan: PlanResult
     assert inspected["action"] == {"block": {}}
     statements = [s[match] for s in inspected["statement"]["orStatement"]["statements"]]
     fields = {key for s in statements for key in s["fieldToMatch"]}
-    assert fields == {"queryString", "body", "uriPath", "headers"}
+    # Dev inspects SQL injection at HIGH, which the SQLi group's SQLi_BODY (LOW) does not cover; the body's
+    # cross-site scripting is the common rule set's CrossSiteScripting_BODY, which dev leaves blocking.
+    assert fields == (
+        {"queryString", "body", "uriPath", "headers"}
+        if rule == "sql-injection"
+        else {"queryString", "uriPath", "headers"}
+    )
     for statement in statements:
         transformations = sorted(statement["textTransformations"], key=lambda t: t["priority"])
         assert [t["type"] for t in transformations] == ["URL_DECODE", "HTML_ENTITY_DECODE"]
@@ -422,3 +429,55 @@ def test_web_acl_arn_is_a_stack_output(dev_plans: dict[str, PlanResult]) -> None
     acl = result.one(ACL)
     prefix = f"arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/{acl.inputs['name']}/"
     assert outputs["webAclArn"] == f"{prefix}{acl.outputs['id']}"
+
+
+def _inspected_fields(result: PlanResult, rule: str, match: str) -> list[str]:
+    return [
+        key
+        for s in rules_of(result)[rule]["statement"]["orStatement"]["statements"]
+        for key in s[match]["fieldToMatch"]
+    ]
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+def test_the_default_web_acl_fits_the_capacity_its_base_price_covers(
+    dev_config: dict[str, Any], plan: Plan, preview: bool
+) -> None:
+    """1,528 WCU before: 25 + 700 + 200 + 200 (groups) + 2 (rate) + 1 (size) + 4 x (20 + 2 x 10) (SQLi)
+    + 4 x (40 + 2 x 10) (XSS). The body is now inspected once, by SQLi_BODY and CrossSiteScripting_BODY."""
+    del dev_config["waf"]
+    result = plan(dev_config, preview=preview)
+    capacity = web_acl_capacity(result.one(ACL).inputs["rules"])
+    assert not capacity.unknown
+    assert capacity.total == 1528 - (20 + 20) - (40 + 20) <= INCLUDED_WCU
+    if not preview:  # the mock reports what WAF would: the web ACL's capacity
+        assert result.one(ACL).outputs["capacity"] == capacity.total
+    assert f"{capacity.total} WCU (the base price covers 1500)" in render_plan("minimal", None, result)
+    assert _inspected_fields(result, "sql-injection", "sqliMatchStatement") == ["queryString", "uriPath", "headers"]
+    assert _inspected_fields(result, "cross-site-scripting", "xssMatchStatement") == [
+        "queryString",
+        "uriPath",
+        "headers",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("groups", "sensitivity", "sqli_body", "xss_body"),
+    [
+        ({}, "LOW", False, False),
+        ({}, "HIGH", True, False),
+        ({"AWSManagedRulesSQLiRuleSet": {"countRules": ["SQLi_BODY"]}}, "LOW", True, False),
+        ({"AWSManagedRulesSQLiRuleSet": {"mode": "COUNT"}}, "LOW", True, False),
+        ({"AWSManagedRulesSQLiRuleSet": {"enabled": False}}, "LOW", True, False),
+        ({"AWSManagedRulesCommonRuleSet": {"countRules": ["CrossSiteScripting_BODY"]}}, "LOW", False, True),
+        ({"AWSManagedRulesCommonRuleSet": {"mode": "COUNT"}}, "LOW", False, True),
+        ({"AWSManagedRulesCommonRuleSet": {"countRules": ["SizeRestrictions_BODY"]}}, "LOW", False, False),
+    ],
+)
+def test_our_rules_take_the_body_back_whenever_the_managed_rule_does_not_block_it(
+    dev_config: dict[str, Any], plan: Plan, groups: dict[str, Any], sensitivity: str, sqli_body: bool, xss_body: bool
+) -> None:
+    dev_config["waf"] = {"managedRuleGroups": groups, "sqlInjectionSensitivity": sensitivity}
+    result = plan(dev_config, preview=True)
+    assert ("body" in _inspected_fields(result, "sql-injection", "sqliMatchStatement")) is sqli_body
+    assert ("body" in _inspected_fields(result, "cross-site-scripting", "xssMatchStatement")) is xss_body
