@@ -430,6 +430,9 @@ class AppClient(TypedDict):
 
     name: str
     """The client's name (unique in the pool)."""
+    id: NotRequired[str]
+    """The client's stable handle (letters, digits, - or _): it alone names the client's resources and keys
+    appClientIds; keep it when renaming the client. Default: the name."""
     generate_secret: NotRequired[bool]
     """Give the client a secret (needed by client_credentials). Default: `false`."""
     explicit_auth_flows: NotRequired[list[str]]
@@ -568,6 +571,9 @@ class UsagePlan(TypedDict):
 
     name: str
     """The plan's name."""
+    id: NotRequired[str]
+    """The plan's stable handle: it alone names the plan's resources, and api_keys[].plan names it; keep it
+    when renaming the plan. Default: the name."""
     throttle: Throttle
     """The plan's throttle."""
     quota: Quota
@@ -583,8 +589,11 @@ class ApiKey(TypedDict):
 
     name: str
     """The key's name."""
+    id: NotRequired[str]
+    """The key's stable handle: it alone names the key's resources and keys apiKeyIds; keep it when renaming
+    the key, and its value stays. Default: the name."""
     plan: str
-    """The usage plan it belongs to."""
+    """The usage plan it belongs to: the plan's id (its name unless it sets one)."""
     enabled: NotRequired[bool]
     """Default: `true`."""
     description: NotRequired[str]

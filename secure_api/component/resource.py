@@ -52,15 +52,15 @@ class SecureApi(pulumi.ComponentResource):
     user_pool_arn: pulumi.Output[str | None]
     """The Cognito user pool's ARN, when the component created one."""
     app_client_ids: pulumi.Output[dict[str, str]]
-    """App client name to app client id."""
+    """App client id in the config (its name unless it sets `id`) to Cognito app client id."""
     issuer_url: pulumi.Output[str | None]
     """The user pool's JWT issuer URL."""
     jwks_url: pulumi.Output[str | None]
     """The user pool's JSON Web Key Set URL."""
     api_key_ids: pulumi.Output[dict[str, str]]
-    """API key name to API key id."""
+    """API key id in the config (its name unless it sets `id`) to API Gateway API key id."""
     api_key_values: pulumi.Output[dict[str, str]]
-    """API key name to API key value (a secret)."""
+    """API key id in the config (its name unless it sets `id`) to API key value (a secret)."""
     iam_invoke_policy_arn: pulumi.Output[str | None]
     """The managed policy that grants execute-api:Invoke on the iam routes."""
     custom_domain_url: pulumi.Output[str | None]

@@ -8,9 +8,13 @@ Then it asks every route the standard callers through the request model (`secure
 the stack as `pulumi up` would leave it, and shows the access matrix: a caller the layered model
 must stop who gets in is a mandatory finding.
 
+With --state (a `pulumi stack export`), it also shows what `pulumi up` would do to each resource of the
+stack: create, update, replace or delete, protected and stateful resources first (`plan.changes`).
+
 Exit status: 0 clean; 1 mandatory policy violations or access-matrix violations; 2 invalid project,
-stack file, config or program; 3 invalid policy config. With --format json/sarif, stdout is a valid document on every
-exit status (an error is a tool notification).
+stack file, config or program; 3 invalid policy config; 4 (with --fail-on-replace) the update would
+replace a resource. With --format json/sarif, stdout is a valid document on every exit status (an error
+is a tool notification).
 """
 
 from __future__ import annotations
@@ -49,7 +53,8 @@ from ..gateway.pipeline import Gateway
 from ..gateway.resources import StackModelError
 from ..gateway.stack import load as load_gateway
 from . import codegen
-from .harness import UnsupportedDataSourceError
+from .changes import diff, ordered, render_changes, seed_from_state
+from .harness import Seed, UnsupportedDataSourceError
 from .locations import Locator, repository_root
 from .offline import Plan, Project, StackFileError, find_project, run_plan
 from .report import render_plan
@@ -59,6 +64,7 @@ from .state import StateFileError, load_state, mfa_upgrade_warnings, protected_c
 EXIT_MANDATORY_VIOLATIONS = 1
 EXIT_BAD_INPUT = 2
 EXIT_BAD_POLICY_CONFIG = 3
+EXIT_REPLACEMENTS = 4
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -100,7 +106,13 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument(
         "--state",
         type=Path,
-        help="output of `pulumi stack export`: warn about protected resources the config would delete or replace",
+        help="output of `pulumi stack export`: show what `pulumi up` would create, update, replace or delete, "
+        "protected and stateful resources first",
+    )
+    plan.add_argument(
+        "--fail-on-replace",
+        action="store_true",
+        help=f"with --state: exit {EXIT_REPLACEMENTS} when the update would replace a resource (for CI)",
     )
     requests_cli.add_parser(commands)
     matrix = commands.add_parser(
@@ -190,11 +202,11 @@ def _program_failure(error: BaseException, plan_dir: Path) -> str:
     return f"the program failed{where}: {type(error).__name__}: {error}"
 
 
-def _plan(args: argparse.Namespace, *, update: bool | None = None) -> Plan:
+def _plan(args: argparse.Namespace, *, update: bool | None = None, seed: Seed | None = None) -> Plan:
     try:
         project = find_project(args.cwd or Path.cwd())
         preview = not (args.update if update is None else update)
-        return run_plan(project, args.stack or _only_stack(project), preview=preview)
+        return run_plan(project, args.stack or _only_stack(project), preview=preview, seed=seed)
     except (ConfigError, StackFileError, PackagingError, UnsupportedDataSourceError) as error:
         raise _PlanError(str(error), EXIT_BAD_INPUT) from None
     except Exception as error:  # any exception of the user's program is a bad program, exit 2
@@ -221,8 +233,11 @@ def _run_plan(args: argparse.Namespace) -> tuple[str, int]:
         raise _PlanError("--no-policy only goes with --format text", EXIT_BAD_INPUT)
     policy_config = _policy_config(args.policy_config)
     state = _state(args.state)
+    if args.fail_on_replace and state is None:
+        raise _PlanError("--fail-on-replace needs --state", EXIT_BAD_INPUT)
     with _progress_on_stderr():
-        plan = _plan(args)
+        plan = _plan(args, seed=None if state is None else seed_from_state(state))
+    changes = None if state is None else diff(state, plan.result)
     if state is not None:
         plan.result.warnings.extend(retired_resource_warnings(state))
         plan.result.warnings.extend(change.message for change in protected_changes(state, plan.result))
@@ -233,10 +248,14 @@ def _run_plan(args: argparse.Namespace) -> tuple[str, int]:
     locate = Locator(plan, resources, root)
     matrix = None if args.no_access_matrix else _access_matrix(args, plan)
     code = EXIT_MANDATORY_VIOLATIONS if has_mandatory(findings) or (matrix and matrix.violations) else 0
+    if not code and args.fail_on_replace and any(change.op == "replace" for change in changes or ()):
+        code = EXIT_REPLACEMENTS
     if args.format == "json":
         document = json.loads(render_json(findings, locate=locate))
         if matrix is not None:
             document["accessMatrix"] = access_matrix.to_json(matrix)
+        if changes is not None:
+            document["changes"] = [change.to_json() for change in ordered(changes)]
         return json.dumps(document, indent=2) + "\n", code
     if args.format == "sarif":
         sarif = json.loads(render_sarif(findings, locate=locate))
@@ -246,6 +265,8 @@ def _run_plan(args: argparse.Namespace) -> tuple[str, int]:
         return json.dumps(sarif, indent=2) + "\n", code
     with contextlib.chdir(plan.project.work_dir):  # schemaFile and truststorePath resolve as in the program
         text = render_plan(plan.stack_file.stack, None, plan.result, context=plan)
+    if changes is not None:
+        text += "\n\n" + "\n".join(render_changes(changes))
     if not args.no_policy:
         text += "\n\n" + render_text(findings, preview=plan.result.preview, locate=locate)
     if matrix is not None:

@@ -53,6 +53,8 @@ class PlannedResource:
     source_line: int = 0
     outputs: dict[str, Any] = field(default_factory=dict)
     """The state the (mock) provider returned: inputs plus computed outputs in update mode, `id` included."""
+    aliases: tuple[str, ...] = ()
+    """URNs the resource had before (`ResourceOptions.aliases`): the engine moves their state to this URN."""
 
 
 @dataclass
@@ -85,14 +87,24 @@ class PlanResult:
         return [r for r in self.resources if r.custom]
 
 
+Seed = Mapping[tuple[str, str], tuple[str, Mapping[str, Any]]]
+"""(type, logical name) -> (id, outputs) of resources the stack already has (`changes.seed_from_state`)."""
+
+
 class _Mocks(pulumi.runtime.Mocks):
     """Echo inputs back; in update mode add the id and computed outputs AWS would return (`mock_state`)."""
 
-    def __init__(self, preview: bool, region: str) -> None:
+    def __init__(self, preview: bool, region: str, seed: Seed | None = None) -> None:
         self.preview = preview
         self.region = region
+        self.seed = seed or {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        existing = self.seed.get((args.typ, args.name))
+        if existing is not None:
+            # A resource the stack already has: its id and outputs are known, in a preview too.
+            resource_id, outputs = existing
+            return resource_id, {**outputs, **args.inputs}
         if self.preview:
             return None, dict(args.inputs)
         computed = created_state(args.typ, args.name, args.inputs, self.region)
@@ -152,6 +164,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                         **rpc.deserialize_properties(response.object, keep_unknowns=True),
                         **({"id": response.id} if response.id else {}),
                     },
+                    aliases=_alias_urns(request, response.urn),
                 )
             )
         return response
@@ -159,6 +172,29 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         self.result.outputs[request.urn] = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
         return super().RegisterResourceOutputs(request)
+
+
+def _alias_urns(request: Any, urn: str) -> tuple[str, ...]:
+    """The old URNs of a registration, given as URNs or as specs; a spec's unset fields keep this URN's
+    (stack, project, parent's type chain, type, name), as the engine fills them in."""
+    urns = list(request.aliasURNs)
+    head, project, qualified, name = urn.split("::", 3)
+    chain, _, own_type = qualified.rpartition("$")
+    for alias in request.aliases:
+        if alias.urn:
+            urns.append(alias.urn)
+            continue
+        spec = alias.spec
+        parents = chain
+        if spec.parentUrn:
+            parents = spec.parentUrn.split("::")[2]
+        elif spec.noParent:
+            parents = ""
+        kind = spec.type or own_type
+        stack = spec.stack or head.removeprefix("urn:pulumi:")
+        typed = f"{parents}${kind}" if parents else kind
+        urns.append(f"urn:pulumi:{stack}::{spec.project or project}::{typed}::{spec.name or name}")
+    return tuple(urns)
 
 
 class _WarningCollector(logging.Handler):
@@ -180,8 +216,11 @@ def run_program(
     preview: bool,
     region: str = "us-east-1",
     result: PlanResult | None = None,
+    seed: Seed | None = None,
 ) -> PlanResult:
     """Run `program` on the mock runtime with `config` as the stack config; return what it registered.
+
+    `seed`: the ids and outputs of resources the stack already has, returned for them in both modes.
 
     An exception raised by the program (a config error, say) propagates unchanged; pass your own
     `result` to see what had been registered by then.
@@ -195,7 +234,7 @@ def run_program(
     for handler in list(logger.handlers):
         logger.removeHandler(handler)
     logger.addHandler(_WarningCollector(result))
-    mocks = _Mocks(preview=preview, region=region)
+    mocks = _Mocks(preview=preview, region=region, seed=seed)
     # A new root stack per run, as `pulumi preview` starts one: its URN names this project and stack, and
     # it holds only this run's exports (`set_mocks` keeps an existing root).
     pulumi.runtime.settings.set_root_resource(None)

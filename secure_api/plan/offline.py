@@ -33,7 +33,7 @@ from typing import Any
 import yaml
 
 from ..component.config import NAMESPACE, ConfigError, StackConfig
-from .harness import PlanResult, run_program
+from .harness import PlanResult, Seed, run_program
 
 COMPONENT_KEYS = frozenset(info.alias or name for name, info in StackConfig.model_fields.items())
 _PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
@@ -379,10 +379,12 @@ def run_plan(
     preview: bool,
     config: Mapping[str, Any] | None = None,
     result: PlanResult | None = None,
+    seed: Seed | None = None,
 ) -> Plan:
     """Read `stack`'s file of `project` (see `find_project`) and run the program on the mock runtime.
 
-    `config` replaces the stack file's `secure-api:` values (camelCase, prefix stripped). Raises
+    `config` replaces the stack file's `secure-api:` values (camelCase, prefix stripped); `seed` gives the
+    resources the stack already has their ids and outputs (`harness.run_program`). Raises
     StackFileError for an unusable stack file; a ConfigError from the program gets the
     component keys found in the wrong namespace appended.
     """
@@ -405,6 +407,7 @@ def run_plan(
                 preview=preview,
                 region=region.name,
                 result=result,
+                seed=seed,
             )
         except ConfigError as error:
             misplaced = misplaced_component_keys(stack_file)
@@ -430,7 +433,8 @@ def plan_stack(
     project_dir: Path | None = None,
     config: Mapping[str, Any] | None = None,
     result: PlanResult | None = None,
+    seed: Seed | None = None,
 ) -> PlanResult:
     """Plan `stack` of the project at or above `project_dir` (default: the working directory); see `run_plan`."""
     project = find_project(project_dir or Path.cwd())
-    return run_plan(project, stack, preview=preview, config=config, result=result).result
+    return run_plan(project, stack, preview=preview, config=config, result=result, seed=seed).result

@@ -33,9 +33,7 @@ def _stack(path: Path) -> dict[str, Any]:
 
 
 def test_the_shipped_schema_is_the_generated_one() -> None:
-    assert shipped_schema() == render_schema(), (
-        "run `secure-api schema --regenerate`"
-    )
+    assert shipped_schema() == render_schema(), "run `secure-api schema --regenerate`"
 
 
 def test_schema_command_writes_it(tmp_path: Path) -> None:

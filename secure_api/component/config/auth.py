@@ -92,6 +92,14 @@ class AppClient(ConfigModel):
     """An app client; the implicit grant is not offered at all (tokens in URLs leak)."""
 
     name: str = Field(examples=["web"])
+    id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{1,128}$",
+        description="The client's stable handle, 1 to 128 letters, digits, - or _ (default: its name): it alone "
+        "names the client's Pulumi resources and keys appClientIds. Keep it when renaming the client, and the "
+        "rename is an update in place that keeps the client id.",
+        examples=["web"],
+    )
     generate_secret: bool = False
     explicit_auth_flows: tuple[AuthFlow, ...] = ("ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH")
     allow_password_auth: bool = False
@@ -121,6 +129,11 @@ class AppClient(ConfigModel):
         if problems:
             raise ValueError("; ".join(problems))
         return urls
+
+    @property
+    def stable_id(self) -> str:
+        """`id`, else `name`: the client's resources are keyed by it."""
+        return self.id or self.name
 
     @property
     def issues_id_tokens(self) -> bool:
@@ -192,6 +205,9 @@ class CognitoSettings(ConfigModel):
         names = [c.name for c in self.app_clients]
         if len(set(names)) != len(names):
             raise ValueError(f"appClients names must be unique, got {names}")
+        ids = [c.stable_id for c in self.app_clients]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"appClients ids (names unless set) must be unique, got {ids}")
         known = (
             {f"{self.resource_server.identifier}/{s.name}" for s in self.resource_server.scopes}
             if (self.resource_server)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
+from typing import Protocol
 
 from secure_api_authorizer.routes import cache_conflicts, route_rule
 
@@ -157,11 +159,9 @@ class StackConfig(ConfigModel):
             problems.append(
                 ("api.apiKeySource", "AUTHORIZER needs a route with auth 'custom' and lambdaAuthorizer.mode: api_key")
             )
-        plan_counts = Counter(p.name for p in self.usage_plans)
-        plan_names = set(plan_counts)
+        problems.extend(_duplicates("usagePlans", self.usage_plans, "plan"))
+        plan_ids = {p.stable_id for p in self.usage_plans}
         for index, plan in enumerate(self.usage_plans):
-            if plan_counts[plan.name] > 1:
-                problems.append((f"usagePlans[{index}].name", f"duplicate plan name {plan.name!r}"))
             for t_index, throttle in enumerate(plan.method_throttles):
                 if f"{throttle.method} {throttle.path}" not in counts:
                     problems.append(
@@ -170,12 +170,15 @@ class StackConfig(ConfigModel):
                             f"no route {throttle.method} {throttle.path}; routes: {sorted(counts)}",
                         )
                     )
-        key_counts = Counter(k.name for k in self.api_keys)
+        problems.extend(_duplicates("apiKeys", self.api_keys, "API key"))
         for index, key in enumerate(self.api_keys):
-            if key.plan not in plan_names:
-                problems.append((f"apiKeys[{index}].plan", f"unknown plan {key.plan!r}; plans: {sorted(plan_names)}"))
-            if key_counts[key.name] > 1:
-                problems.append((f"apiKeys[{index}].name", f"duplicate API key name {key.name!r}"))
+            if key.plan not in plan_ids:
+                problems.append(
+                    (
+                        f"apiKeys[{index}].plan",
+                        f"unknown plan {key.plan!r}; plan ids (names unless set): {sorted(plan_ids)}",
+                    )
+                )
         problems.extend((f"waf.{path}", message) for path, message in self.waf.problems())
         if not self.waf.enabled and self.api.endpoint_type == "REGIONAL" and not self.waf.accept_no_waf:
             problems.append(
@@ -216,3 +219,25 @@ class StackConfig(ConfigModel):
     def _known_scopes(self) -> set[str]:
         server = self.cognito.resource_server
         return {f"{server.identifier}/{s.name}" for s in server.scopes} if server else set()
+
+
+class _Listed(Protocol):
+    name: str
+    id: str | None
+
+    @property
+    def stable_id(self) -> str: ...
+
+
+def _duplicates(key: str, items: Sequence[_Listed], what: str) -> list[tuple[str, str]]:
+    """Two items with one name, or one id (an unset id is the name): each would own the other's resources."""
+    problems = []
+    names = Counter(item.name for item in items)
+    ids = Counter(item.stable_id for item in items)
+    for index, item in enumerate(items):
+        if names[item.name] > 1:
+            problems.append((f"{key}[{index}].name", f"duplicate {what} name {item.name!r}"))
+        elif ids[item.stable_id] > 1:
+            field = "id" if item.id else "name"
+            problems.append((f"{key}[{index}].{field}", f"{item.stable_id!r} is another {what}'s id too"))
+    return problems

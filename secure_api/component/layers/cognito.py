@@ -60,13 +60,16 @@ def build_user_pool(ctx: LayerContext) -> UserPoolResources:
         auto_verified_attributes=["email"],
         username_attributes=["email"],
         tags=ctx.marked_tags("user_pool"),
-        # The pool holds the users: a config change must never delete or replace it.
-        opts=ctx.opts(protect=True),
+        # The pool holds the users: a config change must never delete or replace it. Cognito cannot rename a
+        # pool (UpdateUserPool takes no PoolName) and the name only labels it, so an `api.name` rename keeps
+        # the pool and its name.
+        opts=ctx.opts(protect=True, ignore_changes=["name"]),
     )
     server = _resource_server(ctx, pool)
     clients = {
-        client.name: aws.cognito.UserPoolClient(
-            ctx.child(f"client-{client.name}"),
+        # Keyed by id: renaming `name` with the id kept updates the client in place (same client id).
+        client.stable_id: aws.cognito.UserPoolClient(
+            ctx.child(f"client-{client.stable_id}"),
             name=client.name,
             user_pool_id=pool.id,
             generate_secret=client.generate_secret,
@@ -102,9 +105,9 @@ def build_user_pool(ctx: LayerContext) -> UserPoolResources:
             if "code" in config_client.oauth_flows:
                 # Managed login v2 serves sign-in pages only to clients that have a branding style.
                 aws.cognito.ManagedLoginBranding(
-                    ctx.child(f"client-{config_client.name}-login-style"),
+                    ctx.child(f"client-{config_client.stable_id}-login-style"),
                     user_pool_id=pool.id,
-                    client_id=clients[config_client.name].id,
+                    client_id=clients[config_client.stable_id].id,
                     use_cognito_provided_values=True,
                     opts=ctx.opts(depends_on=[domain]),
                 )

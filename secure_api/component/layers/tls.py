@@ -311,8 +311,9 @@ def _truststore(
         ctx.child("truststore"),
         bucket_prefix=_bucket_prefix(ctx.api_name),
         tags=ctx.tags(),
-        # Every mTLS client depends on it: never deleted or replaced by a config change.
-        opts=ctx.opts(protect=True, retain_on_delete=True),
+        # Every mTLS client depends on it: never deleted or replaced by a config change. S3 cannot rename a
+        # bucket and the prefix only labels it, so an `api.name` rename keeps the bucket it was created as.
+        opts=ctx.opts(protect=True, retain_on_delete=True, ignore_changes=["bucketPrefix"]),
     )
     # The bucket's settings stay with the retained bucket (a deleted public access block would open it).
     keep = ctx.opts(retain_on_delete=True)

@@ -18,8 +18,9 @@ class UsageResources:
 def build_usage_plans(ctx: LayerContext, api: aws.apigateway.RestApi, stage: aws.apigateway.Stage) -> UsageResources:
     plans = {}
     for plan in ctx.config.usage_plans:
-        plans[plan.name] = aws.apigateway.UsagePlan(
-            ctx.child(f"plan-{plan.name}"),
+        # Keyed and named by the plan's id, so renaming `name` with the id kept updates the plan in place.
+        plans[plan.stable_id] = aws.apigateway.UsagePlan(
+            ctx.child(f"plan-{plan.stable_id}"),
             name=f"{ctx.api_name}-{plan.name}",
             description=plan.description or None,
             api_stages=[
@@ -49,8 +50,9 @@ def build_usage_plans(ctx: LayerContext, api: aws.apigateway.RestApi, stage: aws
         )
     keys = {}
     for key in ctx.config.api_keys:
-        keys[key.name] = aws.apigateway.ApiKey(
-            ctx.child(f"key-{key.name}"),
+        # Keyed by id: a rename with the id kept is an update in place, and the partner's key value stays.
+        keys[key.stable_id] = aws.apigateway.ApiKey(
+            ctx.child(f"key-{key.stable_id}"),
             name=f"{ctx.api_name}-{key.name}",
             description=key.description or None,
             enabled=key.enabled,
@@ -58,8 +60,8 @@ def build_usage_plans(ctx: LayerContext, api: aws.apigateway.RestApi, stage: aws
             opts=ctx.opts(),
         )
         aws.apigateway.UsagePlanKey(
-            ctx.child(f"key-{key.name}-plan"),
-            key_id=keys[key.name].id,
+            ctx.child(f"key-{key.stable_id}-plan"),
+            key_id=keys[key.stable_id].id,
             key_type="API_KEY",
             usage_plan_id=plans[key.plan].id,
             # A key is in a plan once: a second create of the same pair fails with a conflict.

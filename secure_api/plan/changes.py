@@ -1,0 +1,263 @@
+"""What `pulumi up` would do to a stack: each resource's create, update, replace or delete, as `pulumi preview` says.
+
+The plan's resources are compared with the resources of a `pulumi stack export` (deployment version 3):
+
+- a planned resource the state lacks is created; a state resource the plan lacks is deleted;
+- a planned resource whose inputs differ from the state's is updated in place, or replaced when a
+  differing input is one the provider cannot change in place (`replacements.yaml`: the ForceNew inputs
+  of terraform-provider-aws, which pulumi-aws bridges, each type cited to its source file);
+- a planned resource with `aliases` takes over the state resource of an alias (a moved URN);
+- `ignoreChanges` inputs are not compared, and an input the state recorded as a provider default
+  (`__defaults`, an auto-name) counts as unchanged when the program leaves it out;
+- a replaced or created resource has a new id and outputs after the update (and an updated S3 object a
+  new version): a resource whose input depends on one (`propertyDependencies`) sees that input change
+  too, in registration order.
+
+The mock runtime is seeded with the state's ids and outputs (`seed_from_state`), so an unchanged config
+plans the values the stack holds and every resource is `same`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import pulumi
+import yaml
+from pulumi.output import Unknown
+from pulumi.runtime import rpc
+
+from .harness import PlannedResource, PlanResult
+
+Op = Literal["create", "update", "replace", "delete", "same"]
+
+STATEFUL_TYPES: dict[str, str] = {
+    "aws:cognito/userPool:UserPool": "its users and their passwords",
+    "aws:cognito/userPoolClient:UserPoolClient": "its client id (and secret) that apps are configured with",
+    "aws:cloudwatch/logGroup:LogGroup": "its log events",
+    "aws:s3/bucket:Bucket": "its objects (the mTLS truststore versions)",
+    "aws:apigateway/apiKey:ApiKey": "its key value that a partner sends",
+    "aws:apigateway/usagePlan:UsagePlan": "its quota counters",
+    "aws:kms/key:Key": "the key that encrypts the log groups",
+    "aws:sns/topic:Topic": "its subscriptions (e-mail ones must be confirmed again)",
+    "aws:sns/topicSubscription:TopicSubscription": "its confirmation",
+    "aws:apigateway/domainName:DomainName": "its regional domain name, which DNS points at",
+    "aws:acm/certificate:Certificate": "its validation",
+}
+"""Types whose replacement or deletion loses something beyond configuration, and what."""
+
+
+NEW_OUTPUTS_ON_UPDATE = frozenset({"aws:s3/bucketObjectv2:BucketObjectv2"})
+"""Types an in-place update gives new outputs that dependents read (an S3 object's `versionId`, which the
+mTLS domain pins as `truststoreVersion`): an input that depends on an updated one of these changes too."""
+
+
+@dataclass(frozen=True)
+class ReplacementRule:
+    """The inputs of one resource type whose change replaces the resource."""
+
+    source: str
+    replace_on: frozenset[str]
+    conditional: Mapping[str, str] = field(default_factory=dict)
+
+
+@cache
+def replacement_rules() -> dict[str, ReplacementRule]:
+    """`replacements.yaml`, by Pulumi type token."""
+    document = yaml.safe_load(resources.files(__package__).joinpath("replacements.yaml").read_text())
+    return {
+        token: ReplacementRule(
+            source=str(entry.get("source", "")),
+            replace_on=frozenset(entry.get("replaceOn") or ()) | frozenset(entry.get("nested") or {}),
+            conditional=dict(entry.get("conditional") or {}),
+        )
+        for token, entry in document["resources"].items()
+    }
+
+
+@dataclass(frozen=True)
+class Change:
+    """One resource's fate: `forced_by` names the inputs that force a replacement (or changed, for an update)."""
+
+    urn: str
+    type: str
+    name: str
+    op: Op
+    forced_by: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    protected: bool = False
+
+    @property
+    def stateful(self) -> str | None:
+        """What a replacement or deletion loses, for the types in `STATEFUL_TYPES`."""
+        return STATEFUL_TYPES.get(self.type)
+
+    @property
+    def matters(self) -> bool:
+        """A protected or stateful resource that is replaced or deleted."""
+        return self.op in ("replace", "delete") and (self.protected or self.stateful is not None)
+
+    def advice(self) -> str:
+        """The command or config change that makes this change safe, for `matters` changes ('' otherwise)."""
+        if not self.matters:
+            return ""
+        if self.op == "delete":
+            return f"to keep it in AWS, `pulumi state delete '{self.urn}'` before `pulumi up`" + (
+                f"; to delete it, `pulumi state unprotect '{self.urn}'`" if self.protected else ""
+            )
+        keep = f"keep {', '.join(self.forced_by)} as the state has it"
+        if self.protected:
+            return f"{keep}; to replace it, `pulumi state unprotect '{self.urn}'` (the old one is deleted)"
+        return keep
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "op": self.op,
+            "forcedBy": list(self.forced_by),
+            "protected": self.protected,
+        }
+
+
+def state_key(resource: Mapping[str, Any]) -> tuple[str, str]:
+    """(type, logical name) of a state resource; the plan's URNs name the same project and stack."""
+    return str(resource.get("type", "")), str(resource.get("urn", "")).rsplit("::", 1)[-1]
+
+
+def seed_from_state(state: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], tuple[str, dict[str, Any]]]:
+    """(type, name) -> (id, outputs) of the state's custom resources, for the mock runtime."""
+    return {
+        state_key(resource): (str(resource.get("id", "")), dict(resource.get("outputs") or {}))
+        for resource in state
+        if resource.get("custom") and resource.get("id")
+    }
+
+
+def diff(state: Iterable[Mapping[str, Any]], plan: PlanResult) -> list[Change]:
+    """Every custom resource of `state` and `plan` with what `pulumi up` would do to it; see the module."""
+    rules = replacement_rules()
+    before = {state_key(r): r for r in state if r.get("custom") and not str(r.get("type", "")).startswith("pulumi:")}
+    renewed: set[str] = set()
+    changes = []
+    for resource in plan.custom_resources():
+        old = before.pop((resource.type, resource.name), None)
+        for alias in resource.aliases if old is None else ():
+            old = before.pop((alias.split("::")[2].rsplit("$", 1)[-1], alias.rsplit("::", 1)[-1]), None)
+            if old is not None:
+                break
+        if old is None:
+            renewed.add(resource.urn)
+            changes.append(Change(resource.urn, resource.type, resource.name, "create", protected=resource.protect))
+            continue
+        changed = _changed_inputs(old, resource, renewed)
+        rule = rules.get(resource.type)
+        forced = tuple(key for key in changed if rule is not None and key in rule.replace_on)
+        op: Op = "replace" if forced else "update" if changed else "same"
+        if op == "replace" or (op == "update" and resource.type in NEW_OUTPUTS_ON_UPDATE):
+            renewed.add(resource.urn)
+        protected = bool(old.get("protect")) or resource.protect
+        changes.append(Change(resource.urn, resource.type, resource.name, op, forced, changed, protected))
+    for (kind, name), old in before.items():
+        changes.append(Change(str(old.get("urn")), kind, name, "delete", protected=bool(old.get("protect"))))
+    return changes
+
+
+def ordered(changes: Iterable[Change]) -> list[Change]:
+    """Protected and stateful replacements and deletions first, then the rest by op, type and name."""
+    rank = {"replace": 0, "delete": 1, "create": 2, "update": 3, "same": 4}
+    return sorted(changes, key=lambda c: (not c.matters, rank[c.op], c.type, c.name))
+
+
+def _changed_inputs(old: Mapping[str, Any], new: PlannedResource, renewed: set[str]) -> tuple[str, ...]:
+    before = dict(old.get("inputs") or {})
+    defaults = set(before.get("__defaults") or ())
+    ignored = {path.split(".")[0].split("[")[0] for path in new.ignore_changes}
+    keys = {k for k in (*before, *new.inputs) if not k.startswith("__") and k not in ignored}
+    changed = []
+    for key in sorted(keys):
+        if any(urn in renewed for urn in new.property_dependencies.get(key, ())):
+            changed.append(key)
+        elif key not in new.inputs:
+            if key not in defaults:
+                changed.append(key)
+        elif not _same(before.get(key), new.inputs[key]):
+            changed.append(key)
+    return tuple(changed)
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Equal as the provider compares them: JSON documents parsed, numbers by value, secrets not compared,
+    assets and archives by path, text or the SHA-256 of the file the state recorded (`hash`)."""
+    if isinstance(new, Unknown) or _secret(old) or _secret(new):
+        return True
+    if isinstance(new, pulumi.Asset | pulumi.Archive):
+        return _same_asset(old, new)
+    if isinstance(old, str) and isinstance(new, str):
+        return old == new or (_json(old) is not None and _json(old) == _json(new))
+    if isinstance(old, bool) or isinstance(new, bool):
+        return old is new
+    if isinstance(old, int | float) and isinstance(new, int | float):
+        return math.isclose(old, new)
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
+        keys = set(old) | set(new)
+        return all(_same(old.get(k), new.get(k)) for k in keys if not str(k).startswith("__"))
+    if isinstance(old, list) and isinstance(new, list):
+        return len(old) == len(new) and all(_same(a, b) for a, b in zip(old, new, strict=True))
+    return bool(old in (None, [], {}) and new in (None, [], {})) or old == new
+
+
+def _same_asset(old: Any, new: pulumi.Asset | pulumi.Archive) -> bool:
+    if not isinstance(old, Mapping):
+        return False
+    path = getattr(new, "path", None)
+    if path is not None and old.get("path") is not None:
+        return str(old["path"]) == str(path)
+    if isinstance(new, pulumi.StringAsset):
+        return old.get("text") == new.text
+    if path is not None and old.get("hash"):
+        try:
+            return hashlib.sha256(Path(path).read_bytes()).hexdigest() == old["hash"]
+        except OSError:
+            return False
+    return False
+
+
+def _secret(value: Any) -> bool:
+    return isinstance(value, Mapping) and rpc._special_sig_key in value
+
+
+def _json(text: str) -> Any:
+    if not text.lstrip().startswith(("{", "[")):
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return None
+
+
+def render_changes(changes: list[Change]) -> list[str]:
+    """The text section: a count per op, then every change but `same`, the ones that lose state first."""
+    counts = {op: sum(1 for c in changes if c.op == op) for op in ("create", "update", "replace", "delete", "same")}
+    lines = ["Changes against the state (as `pulumi up` would apply them)"]
+    lines.append("  " + ", ".join(f"{n} to {op}" if op != "same" else f"{n} unchanged" for op, n in counts.items()))
+    for change in ordered(c for c in changes if c.op != "same"):
+        marks = [mark for mark, on in (("protected", change.protected), ("stateful", change.stateful)) if on]
+        why = f" (forced by {', '.join(change.forced_by)})" if change.forced_by else ""
+        if change.op == "update" and change.changed:
+            why = f" ({', '.join(change.changed)})"
+        lines.append(
+            f"  {'!' if change.matters else ' '} {change.op:<7} {change.type} {change.name}{why}"
+            + (f"  [{', '.join(marks)}]" if marks else "")
+        )
+        if change.matters:
+            loses = f"loses {change.stateful}; " if change.stateful else ""
+            lines.append(f"      {loses}{change.advice()}")
+    return lines
