@@ -288,7 +288,12 @@ class ApiSettings(TypedDict, total=False):
     """The REST API itself: name, stage, endpoint type and where API keys come from."""
 
     name: str
-    """The API's name (letters, digits, - and _, at most 53). Default: the component's name."""
+    """The API's name (letters, digits, - and _, at most 53), a label: renaming it replaces nothing that holds
+    state. Default: the component's name."""
+    physical_name_prefix: str
+    """What the names AWS keeps unique per account and region start with: log groups, the WAF web ACL and IP
+    sets, the authorizer function, the alarms and their SNS topic, the KMS alias (letters, digits, - and _, at
+    most 40). Default: `<component name>-<stack>`. 0.2.0 used `api.name`: set that to keep a 0.2.0 stack's."""
     description: str
     """The API's description. Default: `Secure REST API managed by secure-api`."""
     stage_name: str

@@ -5,6 +5,7 @@ No `from __future__ import annotations` here: Pulumi's schema analyzer reads the
 """
 
 import json
+import weakref
 from typing import Any
 
 import pulumi
@@ -12,11 +13,12 @@ import pulumi_aws as aws
 
 from ..args import SecureApiArgs
 from .config import StackConfig
+from .config.errors import ConfigError
 from .fingerprint import redeploy_fingerprint
 from .inputs import component_inputs
 from .layers.client_certificate import build_client_certificate
 from .layers.cognito import build_user_pool
-from .layers.context import LayerContext
+from .layers.context import LayerContext, default_physical_prefix
 from .layers.iam_invoke import build_invoke_policy
 from .layers.integrations import build_lambda_permissions, check_lambda_integrations
 from .layers.lambda_authorizer import build_lambda_authorizer, grant_api_gateway_invoke
@@ -34,6 +36,33 @@ CONSTRUCTED: list[tuple[str, StackConfig]] = []
 """(name, validated config) of every SecureApi constructed in this process, in order. The offline plan
 (`secure_api.plan.harness`) clears it before a run and reads it after, for the layer summaries and the
 route table of each component the program built, whichever way its args were given."""
+
+
+_CLAIMED: "weakref.WeakKeyDictionary[pulumi.Resource, dict[str, str]]" = weakref.WeakKeyDictionary()
+"""Per program run (its root stack resource): physical name prefix -> the SecureApi that uses it."""
+
+
+def _claim_physical_prefix(name: str, config: StackConfig) -> None:
+    """Two SecureApi of one program must not share the names AWS keeps unique per account and region.
+
+    Raises ConfigError naming both components, before either registers a resource of the second."""
+    root = pulumi.runtime.settings.get_root_resource()
+    if root is None:  # a Construct call of the component plugin: one component per call
+        return
+    prefix = config.api.physical_name_prefix or default_physical_prefix(name, pulumi.get_stack())
+    claimed = _CLAIMED.setdefault(root, {})
+    if prefix in claimed:
+        raise ConfigError(
+            "secure-api",
+            [
+                (
+                    "api.physicalNamePrefix",
+                    f"SecureApi {name!r} and SecureApi {claimed[prefix]!r} would both name their log groups, web "
+                    f"ACL, authorizer function and alarms {prefix}-…; give each its own api.physicalNamePrefix",
+                )
+            ],
+        )
+    claimed[prefix] = name
 
 
 class SecureApi(pulumi.ComponentResource):
@@ -96,6 +125,7 @@ class SecureApi(pulumi.ComponentResource):
         listing every plain value at fault with its key path; an Output arg is validated when it resolves."""
         inputs = component_inputs(args)
         config = inputs.config
+        _claim_physical_prefix(name, config)
         super().__init__(TYPE_TOKEN, name, None, opts)
         CONSTRUCTED.append((name, config))
         ctx = LayerContext(

@@ -5,7 +5,7 @@ The component cannot see the stack's state, so turning a layer off (`observabili
 protected resource, and a real `pulumi up` then stops halfway at it. Given the output of
 `pulumi stack export`, the offline plan names each such resource, its URN (for
 `pulumi state unprotect`) and the config key that dropped it. A protected log group whose fixed
-name changes (`api.name`, `api.stageName`) would be replaced, which protection refuses the same way.
+name changes (`api.physicalNamePrefix`, `api.stageName`) would be replaced, which protection refuses the same way.
 """
 
 from __future__ import annotations

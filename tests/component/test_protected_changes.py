@@ -90,7 +90,8 @@ def test_the_unchanged_config_drops_nothing(dev_state: Path, dev_plan: PlanResul
 def test_a_renamed_stage_replaces_protected_log_groups(dev_config: dict[str, Any], dev_state: Path, plan: Plan) -> None:
     dev_config["api"]["stageName"] = "v2"
     changes = changes_of(dev_state, plan(dev_config, preview=False))
-    assert "would be replaced: its name changes from /aws/apigateway/orders-api/v1/access to" in changes["access-logs"]
+    expected = "would be replaced: its name changes from /aws/apigateway/orders-api-dev/v1/access to"
+    assert expected in changes["access-logs"]
     assert "waf-logs" in changes
 
 

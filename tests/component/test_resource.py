@@ -132,7 +132,7 @@ def test_iam_invoke_policy_covers_exactly_the_iam_routes(dev_plan: PlanResult) -
 
 def test_lambda_authorizer_is_wired_with_least_privilege(dev_plan: PlanResult) -> None:
     function = named(dev_plan, "aws:lambda/function:Function", "authorizer")
-    assert function.inputs["name"] == "orders-api-authorizer"
+    assert function.inputs["name"] == "orders-api-dev-authorizer"
     assert function.inputs["runtime"] == "python3.13"
     assert function.inputs["architectures"] == ["arm64"]
     assert function.inputs["tracingConfig"] == {"mode": "Active"}
@@ -151,7 +151,7 @@ def test_lambda_authorizer_is_wired_with_least_privilege(dev_plan: PlanResult) -
         assert issuer["tokenUse"] == "access"
         assert len(issuer["clientIds"]) == 2
     logs = named(dev_plan, "aws:cloudwatch/logGroup:LogGroup", "authorizer-logs")
-    assert logs.inputs["name"] == "/aws/lambda/orders-api-authorizer"
+    assert logs.inputs["name"] == "/aws/lambda/orders-api-dev-authorizer"
     assert logs.protect
     assert logs.retain_on_delete
     assert depends_on(function, logs)

@@ -37,7 +37,7 @@ def test_blocked_ipv4_and_ipv6(dev_acl: Any) -> None:
     acl, ip_sets = dev_acl
     v4 = evaluate(acl, req(source_ip="203.0.113.9"), ip_sets=ip_sets)
     assert (v4.action, v4.rule, v4.status) == ("BLOCK", "block-ipv4", 403)
-    assert "203.0.113.9 in IP set orders-api-v1-blocklist-ipv4" in v4.reason
+    assert "203.0.113.9 in IP set orders-api-dev-v1-blocklist-ipv4" in v4.reason
     v6 = evaluate(acl, req(source_ip="2001:db8:dead::1"), ip_sets=ip_sets)
     assert (v6.action, v6.rule) == ("BLOCK", "block-ipv6")
 

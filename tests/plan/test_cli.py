@@ -143,7 +143,7 @@ def test_component_under_another_project_uses_that_projects_names(
     assert "of project 'payments'" in out
     assert "payments-api" in out
     assert "secure-api-" not in out.split("Routes")[0]
-    assert "/aws/apigateway/payments/v1/access" in out
+    assert "/aws/apigateway/payments-dev/v1/access" in out  # <component>-<stack>: no other stack shares it
     assert ".execute-api.eu-central-1.amazonaws.com/v1" in out
 
 
@@ -169,7 +169,7 @@ def test_update_plan_prints_outputs_and_protected_log_groups(capsys: pytest.Capt
     assert "restApiId" in outputs
     assert "[secret]" in outputs  # API key values stay hidden
     groups = out.split("Protected log groups (physical names)")[1].split("\n\n")[0]
-    assert "/aws/apigateway/orders-api/v1/access  (secure-api-access-logs)" in groups
+    assert "/aws/apigateway/orders-api-dev/v1/access  (secure-api-access-logs)" in groups
     assert "undecided" not in out
 
 

@@ -18,6 +18,15 @@ class ApiSettings(ConfigModel):
         description="1 to 53 letters, digits, - or _, starting with a letter or digit",
         examples=["orders-api"],
     )
+    physical_name_prefix: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$",
+        description="What the names AWS keeps unique per account and region start with (log groups, the WAF web "
+        "ACL and IP sets, the authorizer function, the alarms, their SNS topic, the KMS alias): 1 to 40 letters, "
+        "digits, - or _. Default: `<component name>-<stack>`, so two stacks never share a name. 0.2.0 used "
+        "`api.name`: set it to that to keep a 0.2.0 stack's log groups",
+        examples=["orders-api"],
+    )
     description: str = "Secure REST API managed by secure-api"
     stage_name: str = Field(
         default="v1", pattern=r"^[A-Za-z0-9_-]{1,48}$", description="1 to 48 letters, digits, - or _", examples=["v1"]

@@ -35,6 +35,14 @@ class LayerContext:
     def api_name(self) -> str:
         return self.config.api.name or self.name
 
+    @property
+    def physical_prefix(self) -> str:
+        """`api.physicalNamePrefix`, else `<component>-<stack>` (40 characters at most, letters, digits, `-`, `_`):
+        the start of every name AWS keeps unique per account and region, so two stacks never share one."""
+        if self.config.api.physical_name_prefix:
+            return self.config.api.physical_name_prefix
+        return default_physical_prefix(self.name, pulumi.get_stack())
+
     def child(self, role: str) -> str:
         """Children are named `<component>-<role>` so URNs stay stable and readable."""
         return f"{self.name}-{role}"
@@ -45,7 +53,8 @@ class LayerContext:
         IAM policies and CloudWatch dashboards share one namespace across regions: the same config
         in two regions or stacks would otherwise collide (IAM) or silently overwrite (dashboards).
         Only letters, digits, `-` and `_` (allowed by both); past `limit` characters the middle is
-        shortened and a digest of the whole keeps it unique.
+        shortened and a digest of the whole keeps it unique. (They carried the stack before
+        `physical_prefix` existed, and keep their 0.2.0 names.)
         """
         stack = re.sub(r"[^A-Za-z0-9_-]", "-", pulumi.get_stack())
         prefix = f"{self.api_name}-{self.config.api.stage_name}-{self.region}-{stack}"
@@ -63,3 +72,16 @@ class LayerContext:
     def marked_tags(self, target: Target) -> dict[str, str]:
         """The tags plus the accepted-exception markers `target` carries (`component.relaxations`)."""
         return {**self.tags(), **markers(self.config, self.name, target)}
+
+
+PHYSICAL_PREFIX_LIMIT = 40
+
+
+def default_physical_prefix(component: str, stack: str) -> str:
+    """`<component>-<stack>` in letters, digits, `-` and `_`; past 40 characters shortened, a digest of the
+    whole keeping it unique."""
+    prefix = re.sub(r"[^A-Za-z0-9_-]", "-", f"{component}-{stack}").strip("-_") or "secure-api"
+    if len(prefix) > PHYSICAL_PREFIX_LIMIT:
+        digest = hashlib.sha256(prefix.encode()).hexdigest()[:8]
+        prefix = f"{prefix[: PHYSICAL_PREFIX_LIMIT - 9].rstrip('-_')}-{digest}"
+    return prefix

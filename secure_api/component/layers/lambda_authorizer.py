@@ -24,7 +24,7 @@ class AuthorizerResources:
 
 
 def authorizer_function_name(ctx: LayerContext) -> str:
-    return f"{ctx.api_name}-authorizer"
+    return f"{ctx.physical_prefix}-authorizer"
 
 
 def authorizer_log_group_name(ctx: LayerContext) -> str:

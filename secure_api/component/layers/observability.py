@@ -146,11 +146,11 @@ def build_monitoring(
 
 
 def _prefix(ctx: LayerContext) -> str:
-    return f"{ctx.api_name}-{ctx.config.api.stage_name}"
+    return f"{ctx.physical_prefix}-{ctx.config.api.stage_name}"
 
 
 def _access_log_group_name(ctx: LayerContext) -> str:
-    return f"/aws/apigateway/{ctx.api_name}/{ctx.config.api.stage_name}/access"
+    return f"/aws/apigateway/{ctx.physical_prefix}/{ctx.config.api.stage_name}/access"
 
 
 def _log_group_arn(ctx: LayerContext, name: str) -> str:

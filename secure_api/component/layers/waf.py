@@ -57,7 +57,7 @@ class WafResources:
 
 def waf_log_group_name(ctx: LayerContext) -> str:
     """WAF only logs to CloudWatch log groups whose name starts with `aws-waf-logs-`."""
-    return f"aws-waf-logs-{ctx.api_name}-{ctx.config.api.stage_name}"
+    return f"aws-waf-logs-{ctx.physical_prefix}-{ctx.config.api.stage_name}"
 
 
 def build_waf(ctx: LayerContext, stage: aws.apigateway.Stage, log_key: aws.kms.Key | None) -> WafResources | None:
@@ -66,7 +66,7 @@ def build_waf(ctx: LayerContext, stage: aws.apigateway.Stage, log_key: aws.kms.K
         pulumi.log.warn(f"WAF is off (waf.enabled: false): the {ctx.config.api.endpoint_type} API has no web ACL")
         return None
     _warn_relaxed(settings)
-    name = f"{ctx.api_name}-{ctx.config.api.stage_name}"
+    name = f"{ctx.physical_prefix}-{ctx.config.api.stage_name}"
     ip_sets = {
         version: wafv2.IpSet(
             ctx.child(f"waf-blocklist-ipv{version}"),

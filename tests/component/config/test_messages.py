@@ -132,7 +132,7 @@ def test_every_key_says_what_it_allows_with_an_example(path: tuple, value: Any) 
 
 BAD_INPUTS = [
     # (config, key path, words the message must contain)
-    ({"api": "orders"}, "api", "a mapping with the keys name, description, stageName"),
+    ({"api": "orders"}, "api", "a mapping with the keys name, physicalNamePrefix, description, stageName"),
     ({"routes": {"path": "/x"}}, "routes", "must be a list of mappings"),
     ({"api": {"name": "orders api"}}, "api.name", "starting with a letter or digit, e.g. orders-api; got 'orders api'"),
     ({"api": {"stageName": "v 1"}}, "api.stageName", "1 to 48 letters"),

@@ -71,7 +71,7 @@ def test_stage_writes_json_access_logs_with_the_caller_and_never_a_token(dev_pla
     if dev_plan.preview:
         assert isinstance(settings["destinationArn"], Unknown)
     else:
-        assert settings["destinationArn"].endswith(":log-group:/aws/apigateway/orders-api/v1/access")
+        assert settings["destinationArn"].endswith(":log-group:/aws/apigateway/orders-api-dev/v1/access")
 
 
 def test_every_log_group_is_encrypted_retained_and_deletion_protected(dev_plan: PlanResult) -> None:
@@ -101,10 +101,10 @@ def test_the_customer_managed_key_rotates_is_protected_and_scoped(dev_plan: Plan
     prefix = f"arn:aws:logs:eu-west-1:{ACCOUNT_ID}:log-group:"
     assert sorted(logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]) == sorted(
         [
-            f"{prefix}/aws/apigateway/orders-api/v1/access",
+            f"{prefix}/aws/apigateway/orders-api-dev/v1/access",
             f"{prefix}API-Gateway-Execution-Logs_*/v1",
-            f"{prefix}aws-waf-logs-orders-api-v1",
-            f"{prefix}/aws/lambda/orders-api-authorizer",
+            f"{prefix}aws-waf-logs-orders-api-dev-v1",
+            f"{prefix}/aws/lambda/orders-api-dev-authorizer",
         ]
     )
     alarms = statements["CloudWatchAlarmsPublishToTheTopic"]
@@ -112,10 +112,10 @@ def test_the_customer_managed_key_rotates_is_protected_and_scoped(dev_plan: Plan
     assert sorted(alarms["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
     assert alarms["Condition"] == {
         "StringEquals": {"aws:SourceAccount": ACCOUNT_ID},
-        "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:eu-west-1:{ACCOUNT_ID}:alarm:orders-api-v1-*"},
+        "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:eu-west-1:{ACCOUNT_ID}:alarm:orders-api-dev-v1-*"},
     }
     alias = dev_plan.one("aws:kms/alias:Alias")
-    assert alias.inputs["name"] == "alias/orders-api-v1-logs"
+    assert alias.inputs["name"] == "alias/orders-api-dev-v1-logs"
     assert depends_on(alias, key, "targetKeyId")
 
 
@@ -173,7 +173,7 @@ def test_without_the_account_role_the_plan_says_the_account_needs_one(dev_config
 
 
 def alarms_of(result: PlanResult) -> dict[str, PlannedResource]:
-    return {a.inputs["name"].removeprefix("orders-api-v1-"): a for a in result.of_type(ALARM)}
+    return {a.inputs["name"].removeprefix("orders-api-dev-v1-"): a for a in result.of_type(ALARM)}
 
 
 def test_alarms_watch_error_rates_latency_traffic_and_waf(dev_plan: PlanResult) -> None:
@@ -188,7 +188,7 @@ def test_alarms_watch_error_rates_latency_traffic_and_waf(dev_plan: PlanResult) 
         assert depends_on(alarm, topic, "alarmActions")
         assert depends_on(alarm, topic, "okActions")
         if not dev_plan.preview:
-            assert alarm.inputs["alarmActions"] == [f"arn:aws:sns:eu-west-1:{ACCOUNT_ID}:orders-api-v1-alarms"]
+            assert alarm.inputs["alarmActions"] == [f"arn:aws:sns:eu-west-1:{ACCOUNT_ID}:orders-api-dev-v1-alarms"]
     for role in ("5xx-rate", "4xx-rate", "latency-p99", "traffic-spike"):
         assert alarms[role].inputs["namespace"] == "AWS/ApiGateway"
         assert depends_on(alarms[role], api, "dimensions")
@@ -219,13 +219,13 @@ def test_alarms_watch_error_rates_latency_traffic_and_waf(dev_plan: PlanResult) 
         "Sum",
     )
     assert depends_on(waf, dev_plan.one("aws:wafv2/webAcl:WebAcl"), "dimensions")
-    assert waf.inputs["dimensions"] == {"WebACL": "orders-api-v1", "Rule": "ALL", "Region": "eu-west-1"}
+    assert waf.inputs["dimensions"] == {"WebACL": "orders-api-dev-v1", "Rule": "ALL", "Region": "eu-west-1"}
     assert waf.inputs["threshold"] == 200
 
 
 def test_alarm_topic_is_encrypted_with_the_key_and_mails_on_call(dev_plan: PlanResult) -> None:
     topic = dev_plan.one(TOPIC)
-    assert topic.inputs["name"] == "orders-api-v1-alarms"
+    assert topic.inputs["name"] == "orders-api-dev-v1-alarms"
     assert depends_on(topic, dev_plan.one(KEY), "kmsMasterKeyId")
     (subscription,) = dev_plan.of_type("aws:sns/topicSubscription:TopicSubscription")
     assert (subscription.inputs["protocol"], subscription.inputs["endpoint"]) == ("email", "api-oncall@example.com")
@@ -265,7 +265,7 @@ def test_dashboard_shows_traffic_errors_latency_waf_and_authorizer_errors(dev_pl
     waf = [m[1] for m in widgets["WAF allowed / blocked"]["properties"]["metrics"]]
     assert waf == ["AllowedRequests", "BlockedRequests"]
     query = widgets["Authorizer errors"]["properties"]["query"]
-    assert query.startswith("SOURCE '/aws/apigateway/orders-api/v1/access'")
+    assert query.startswith("SOURCE '/aws/apigateway/orders-api-dev/v1/access'")
     assert "authorizerError" in query
 
 
@@ -306,8 +306,8 @@ def test_no_dashboard_when_switched_off(
     dev = dev_plans["update"]
     dev_outputs = dev.outputs[dev.one("secure-api:index:SecureApi").urn]
     assert dev_outputs["dashboardName"] == "orders-api-v1-eu-west-1-dev-dashboard"
-    assert dev_outputs["accessLogGroupName"] == "/aws/apigateway/orders-api/v1/access"
-    assert dev_outputs["alarmTopicArn"] == f"arn:aws:sns:eu-west-1:{ACCOUNT_ID}:orders-api-v1-alarms"
+    assert dev_outputs["accessLogGroupName"] == "/aws/apigateway/orders-api-dev/v1/access"
+    assert dev_outputs["alarmTopicArn"] == f"arn:aws:sns:eu-west-1:{ACCOUNT_ID}:orders-api-dev-v1-alarms"
 
 
 BAD_INPUTS = [

@@ -45,10 +45,10 @@ def problems_of(config: dict[str, Any]) -> dict[str, str]:
 def test_regional_acl_with_metrics_and_samples_on_every_rule(dev_plan: PlanResult) -> None:
     acl = dev_plan.one(ACL)
     assert acl.inputs["scope"] == "REGIONAL"
-    assert acl.inputs["name"] == "orders-api-v1"
+    assert acl.inputs["name"] == "orders-api-dev-v1"
     assert acl.inputs["defaultAction"] == {"allow": {}}
     visibility = {"cloudwatchMetricsEnabled": True, "sampledRequestsEnabled": True}
-    assert acl.inputs["visibilityConfig"] == {**visibility, "metricName": "orders-api-v1"}
+    assert acl.inputs["visibilityConfig"] == {**visibility, "metricName": "orders-api-dev-v1"}
     rules = acl.inputs["rules"]
     assert [r["priority"] for r in rules] == list(range(len(rules)))
     for rule in rules:
@@ -228,7 +228,7 @@ def test_disabling_a_baseline_group_drops_it_and_warns(dev_config: dict[str, Any
 
 def test_logs_go_to_a_protected_encrypted_aws_waf_logs_group_with_credentials_redacted(dev_plan: PlanResult) -> None:
     log_group = named(dev_plan, LOG_GROUP, "waf-logs")
-    assert log_group.inputs["name"] == "aws-waf-logs-orders-api-v1"
+    assert log_group.inputs["name"] == "aws-waf-logs-orders-api-dev-v1"
     assert log_group.inputs["retentionInDays"] == 365
     assert log_group.inputs["deletionProtectionEnabled"] is True
     assert log_group.protect
