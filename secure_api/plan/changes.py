@@ -54,6 +54,12 @@ STATEFUL_TYPES: dict[str, str] = {
 """Types whose replacement or deletion loses something beyond configuration, and what."""
 
 
+KEPT_BY = {
+    ("aws:cognito/userPool:UserPool", "name"): "api.name",
+    ("aws:s3/bucket:Bucket", "bucketPrefix"): "api.name",
+}
+"""The config key behind each input the component ignores changes to."""
+
 NEW_OUTPUTS_ON_UPDATE = frozenset({"aws:s3/bucketObjectv2:BucketObjectv2"})
 """Types an in-place update gives new outputs that dependents read (an S3 object's `versionId`, which the
 mTLS domain pins as `truststoreVersion`): an input that depends on an updated one of these changes too."""
@@ -93,6 +99,9 @@ class Change:
     forced_by: tuple[str, ...] = ()
     changed: tuple[str, ...] = ()
     protected: bool = False
+    kept: tuple[tuple[str, Any], ...] = ()
+    """(input, the state's value) of `ignoreChanges` inputs the program now sets otherwise: AWS cannot change
+    them in place, so the resource keeps them rather than being replaced."""
 
     @property
     def stateful(self) -> str | None:
@@ -158,13 +167,14 @@ def diff(state: Iterable[Mapping[str, Any]], plan: PlanResult) -> list[Change]:
             changes.append(Change(resource.urn, resource.type, resource.name, "create", protected=resource.protect))
             continue
         changed = _changed_inputs(old, resource, renewed)
+        kept = _kept_inputs(old, resource)
         rule = rules.get(resource.type)
         forced = tuple(key for key in changed if rule is not None and key in rule.replace_on)
         op: Op = "replace" if forced else "update" if changed else "same"
         if op == "replace" or (op == "update" and resource.type in NEW_OUTPUTS_ON_UPDATE):
             renewed.add(resource.urn)
         protected = bool(old.get("protect")) or resource.protect
-        changes.append(Change(resource.urn, resource.type, resource.name, op, forced, changed, protected))
+        changes.append(Change(resource.urn, resource.type, resource.name, op, forced, changed, protected, kept))
     for (kind, name), old in before.items():
         changes.append(Change(str(old.get("urn")), kind, name, "delete", protected=bool(old.get("protect"))))
     return changes
@@ -191,6 +201,15 @@ def _changed_inputs(old: Mapping[str, Any], new: PlannedResource, renewed: set[s
         elif not _same(before.get(key), new.inputs[key]):
             changed.append(key)
     return tuple(changed)
+
+
+def _kept_inputs(old: Mapping[str, Any], new: PlannedResource) -> tuple[tuple[str, Any], ...]:
+    before = old.get("inputs") or {}
+    return tuple(
+        (key, before[key])
+        for key in new.ignore_changes
+        if key in before and key in new.inputs and not _same(before[key], new.inputs[key])
+    )
 
 
 def _same(old: Any, new: Any) -> bool:
@@ -248,7 +267,7 @@ def render_changes(changes: list[Change]) -> list[str]:
     counts = {op: sum(1 for c in changes if c.op == op) for op in ("create", "update", "replace", "delete", "same")}
     lines = ["Changes against the state (as `pulumi up` would apply them)"]
     lines.append("  " + ", ".join(f"{n} to {op}" if op != "same" else f"{n} unchanged" for op, n in counts.items()))
-    for change in ordered(c for c in changes if c.op != "same"):
+    for change in ordered(c for c in changes if c.op != "same" or c.kept):
         marks = [mark for mark, on in (("protected", change.protected), ("stateful", change.stateful)) if on]
         why = f" (forced by {', '.join(change.forced_by)})" if change.forced_by else ""
         if change.op == "update" and change.changed:
@@ -260,4 +279,9 @@ def render_changes(changes: list[Change]) -> list[str]:
         if change.matters:
             loses = f"loses {change.stateful}; " if change.stateful else ""
             lines.append(f"      {loses}{change.advice()}")
+        for key, value in change.kept:
+            lines.append(
+                f"      keeps {key} {value!r}: AWS cannot change it in place, and the config's new value "
+                f"({KEPT_BY.get((change.type, key), 'the config')}) only labels it"
+            )
     return lines

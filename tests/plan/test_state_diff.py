@@ -96,3 +96,19 @@ def test_json_lists_every_change_and_fail_on_replace_exits_4(
 def test_fail_on_replace_needs_a_state(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan", "--stack", "dev", "--cwd", str(REPO), "--no-policy", "--fail-on-replace"]) == 2
     assert "--fail-on-replace needs --state" in capsys.readouterr().err
+
+
+def test_renaming_the_api_keeps_the_pool_and_bucket_and_says_why(
+    tmp_path: Path, state_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = yaml.load((REPO / "Pulumi.dev.yaml").read_text(), Loader=StackFileLoader)["config"]
+    cwd = _project(tmp_path, {"api": {**config["secure-api:api"], "name": "orders-service"}})
+    assert main([*_plan(cwd, state_file), "--no-policy"]) == 0
+    section = capsys.readouterr().out.split("Changes against the state")[1]
+    assert "0 to delete" in section
+    pool = [line for line in section.splitlines() if "secure-api-users" in line]
+    assert pool[0].startswith("    same    aws:cognito/userPool:UserPool secure-api-users")
+    assert "keeps name 'orders-api-users': AWS cannot change it in place" in section
+    assert "(api.name) only labels it" in section
+    assert "keeps bucketPrefix 'orders-api-truststore-'" in section
+    assert "! replace" not in section  # nothing stateful or protected is replaced
