@@ -52,6 +52,23 @@ class Violation:
     """What on the resource is at fault (a route, a missing WAF protection), for scoped markers;
     violations found on a tagless resource have its name as subject."""
 
+    @property
+    def reported(self) -> str:
+        """The message as the analyzer reports it: ` [subject: <subject>]` appended when there is one, the
+        token a scoped accepted exception names and `subject_of` reads back on the other side."""
+        return f"{self.message}{SUBJECT_MARK}{self.subject}]" if self.subject else self.message
+
+
+SUBJECT_MARK = " [subject: "
+
+
+def subject_of(message: str) -> tuple[str, str]:
+    """(message without the subject mark, subject or '') of a reported message (`Violation.reported`)."""
+    if message.endswith("]") and SUBJECT_MARK in message:
+        text, _, subject = message[:-1].rpartition(SUBJECT_MARK)
+        return text, subject
+    return message, ""
+
 
 @dataclass(frozen=True)
 class Undecided:

@@ -118,9 +118,9 @@ class _Reporter:
             if reason is UNKNOWN:
                 self._undecided(f"{outcome.message} (its {MARKER_PREFIX}{self.rule} tag is unknown)", outcome.urn)
             elif reason is None:
-                self.report_violation(outcome.message, outcome.urn)
+                self.report_violation(outcome.reported, outcome.urn)
             else:
-                message = accepted_message(self.rule, outcome.message, reason)
+                message = accepted_message(self.rule, outcome.reported, reason)
                 self.report_advisory(message, outcome.urn)
 
     def _undecided(self, message: str, urn: str | None) -> None:

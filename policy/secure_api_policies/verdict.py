@@ -24,7 +24,7 @@ from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from .catalog import RULES
 from .exceptions import split_accepted
-from .model import ALLOW_EXCEPTIONS, ALLOW_EXCEPTIONS_SCHEMA, UNDECIDED_PREFIX, RuleMeta
+from .model import ALLOW_EXCEPTIONS, ALLOW_EXCEPTIONS_SCHEMA, UNDECIDED_PREFIX, RuleMeta, subject_of
 from .pack import PACK_DESCRIPTION, PACK_NAME, Binding, bindings, pack_version
 
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -75,6 +75,9 @@ class Finding:
     title: str
     remediation: str
     checkers: tuple[str, ...]
+    subject: str = ""
+    """What on the resource is at fault (`rate-limit`, `sqli`, a route, a managed group), '' when the rule
+    names none: the token a scoped accepted exception lists, and what the plan locates the config key by."""
 
 
 @dataclass(frozen=True)
@@ -308,7 +311,8 @@ def findings_of(
     found = []
     for diagnostic in response.diagnostics:
         meta: RuleMeta = _METAS[diagnostic.policyName]
-        state, reason, message = classify(diagnostic.message, diagnostic.description)
+        state, reason, reported = classify(diagnostic.message, diagnostic.description)
+        message, subject = subject_of(reported)
         level = (levels or {}).get(meta.id) or (
             _LEVELS[diagnostic.enforcementLevel] if state == "violation" else meta.enforcement.value
         )
@@ -328,6 +332,7 @@ def findings_of(
                 title=meta.title,
                 remediation=meta.remediation,
                 checkers=meta.checkers,
+                subject=subject,
             )
         )
     return found
@@ -503,7 +508,11 @@ def _sarif_result(finding: Finding, rule_index: int, location: Location) -> dict
         "message": {"text": f"{where}{finding.message} Fix: {location.fix}"},
         "locations": [sarif_location],
         "partialFingerprints": {"secureApiFinding/v1": fingerprint[:32]},
-        "properties": {"state": finding.state, "enforcementLevel": finding.level},
+        "properties": {
+            "state": finding.state,
+            "enforcementLevel": finding.level,
+            **({"subject": finding.subject} if finding.subject else {}),
+        },
     }
     if finding.state == "undecided":
         result.update(kind="open", level="none")  # SARIF 2.1.0 §3.27.9: a non-`fail` kind has level none

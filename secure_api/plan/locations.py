@@ -194,8 +194,8 @@ class Locator:
         self, finding: Finding, resource: PlannedResource | None, call: tuple[PlannedResource, str]
     ) -> Location:
         component, uri = call
-        fix = RULE_CONFIG[finding.rule]
-        key = _keys(finding.rule, resource)[0]
+        fix = fix_of(finding)
+        key = _keys(finding, resource)[0]
         snake = ".".join(to_snake(part) for part in key.split("."))
         named = f"`{key}`" if snake == key else f"`{key}` (`{snake}` in SecureApiArgs)"
         return Location(
@@ -205,8 +205,8 @@ class Locator:
         )
 
     def _in_stack_file(self, finding: Finding, resource: PlannedResource | None) -> Location:
-        fix = RULE_CONFIG[finding.rule]
-        keys = _keys(finding.rule, resource)
+        fix = fix_of(finding)
+        keys = _keys(finding, resource)
         stack_file = self.plan.stack_file
         line = next((n for key in keys if (n := stack_file.line_of(f"{NAMESPACE}:{key}"))), None)
         return Location(
@@ -216,9 +216,41 @@ class Locator:
         )
 
 
-def _keys(rule: str, resource: PlannedResource | None) -> tuple[str, ...]:
-    """The config keys that control `rule` on `resource`, the most specific first."""
-    keys = RULE_CONFIG[rule].keys
-    if rule == "log-group-retention" and resource is not None:
+def fix_of(finding: Finding) -> ConfigFix:
+    """The config keys and fix for `finding`: its subject's (`SUBJECT_CONFIG`) when the rule names one, else
+    the rule's. A missing managed group, or one counting its Log4j rules, is fixed at that group's keys."""
+    rule, subject = finding.rule, finding.subject
+    if (rule, subject) in SUBJECT_CONFIG:
+        return SUBJECT_CONFIG[(rule, subject)]
+    if rule in ("waf-acl-rules", "waf-reputation-lists") and subject.startswith("AWSManagedRules"):
+        group = f"waf.managedRuleGroups.{subject}"
+        keys = (f"{group}.mode", f"{group}.enabled", group, "waf.managedRuleGroups", "waf")
+        if rule == "waf-acl-rules":
+            return ConfigFix(keys, "enable it in BLOCK mode")
+        return ConfigFix(keys, f"add `{subject}: {{}}` under it (or say why not)")
+    return RULE_CONFIG[rule]
+
+
+_KNOWN_BAD = "waf.managedRuleGroups.AWSManagedRulesKnownBadInputsRuleSet"
+SUBJECT_CONFIG: Mapping[tuple[str, str], ConfigFix] = {
+    ("waf-acl-rules", "rate-limit"): ConfigFix(("waf.rateLimit.mode", "waf.rateLimit", "waf"), "set it to BLOCK"),
+    ("waf-acl-rules", "sqli"): ConfigFix(
+        ("waf.sqlInjection", "waf"), "set it to BLOCK, or run AWSManagedRulesSQLiRuleSet in BLOCK mode"
+    ),
+    ("waf-acl-rules", "xss"): ConfigFix(
+        ("waf.crossSiteScripting", "waf"), "set it to BLOCK, or keep the Common rule set's XSS rules blocking"
+    ),
+    ("waf-acl-rules", "Log4JRCE"): ConfigFix(
+        (f"{_KNOWN_BAD}.countRules", _KNOWN_BAD, "waf.managedRuleGroups", "waf"),
+        "take the Log4JRCE rules out of countRules",
+    ),
+}
+"""(rule, subject) -> where that subject of the rule is fixed, where it differs from the rule's own keys."""
+
+
+def _keys(finding: Finding, resource: PlannedResource | None) -> tuple[str, ...]:
+    """The config keys that control `finding` on `resource`, the most specific first."""
+    keys = fix_of(finding).keys
+    if finding.rule == "log-group-retention" and resource is not None:
         keys = tuple(key for word, key in _RETENTION_BY_NAME if word in resource.name) + keys
     return keys
