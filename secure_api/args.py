@@ -483,7 +483,8 @@ class CognitoSettings(TypedDict, total=False):
     app_clients: list[AppClient]
     """Default: one client named `web` with the AppClient defaults."""
     domain_prefix: str
-    """The hosted domain prefix (needed by OAuth flows). Default: none."""
+    """The hosted domain prefix (needed by OAuth flows). Default: none, or when a client uses an OAuth flow the
+    physical name prefix and a digest of the account, region, stack and component."""
 
 
 class JwtIssuer(TypedDict):

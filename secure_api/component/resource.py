@@ -39,7 +39,7 @@ route table of each component the program built, whichever way its args were giv
 
 
 _CLAIMED: "weakref.WeakKeyDictionary[pulumi.Resource, dict[str, str]]" = weakref.WeakKeyDictionary()
-"""Per program run (its root stack resource): physical name prefix -> the SecureApi that uses it."""
+"""Per program run (its root stack resource): `prefix:<physical prefix>` and `name:<api.name>` -> the SecureApi."""
 
 
 def _claim_physical_prefix(name: str, config: StackConfig) -> None:
@@ -50,19 +50,28 @@ def _claim_physical_prefix(name: str, config: StackConfig) -> None:
     if root is None:  # a Construct call of the component plugin: one component per call
         return
     prefix = config.api.physical_name_prefix or default_physical_prefix(name, pulumi.get_stack())
+    api_name = config.api.name or name
     claimed = _CLAIMED.setdefault(root, {})
-    if prefix in claimed:
-        raise ConfigError(
-            "secure-api",
-            [
-                (
-                    "api.physicalNamePrefix",
-                    f"SecureApi {name!r} and SecureApi {claimed[prefix]!r} would both name their log groups, web "
-                    f"ACL, authorizer function and alarms {prefix}-…; give each its own api.physicalNamePrefix",
-                )
-            ],
+    problems = []
+    if (other := claimed.get(f"prefix:{prefix}")) is not None:
+        problems.append(
+            (
+                "api.physicalNamePrefix",
+                f"SecureApi {name!r} and SecureApi {other!r} would both name their log groups, web ACL, authorizer "
+                f"function and alarms {prefix}-…; give each its own api.physicalNamePrefix",
+            )
         )
-    claimed[prefix] = name
+    if (other := claimed.get(f"name:{api_name}")) is not None:
+        problems.append(
+            (
+                "api.name",
+                f"SecureApi {name!r} and SecureApi {other!r} are both named {api_name!r}: their IAM invoke policies "
+                "and dashboards (named by api.name, account-wide) would collide; give each its own api.name",
+            )
+        )
+    if problems:
+        raise ConfigError("secure-api", problems)
+    claimed[f"prefix:{prefix}"] = claimed[f"name:{api_name}"] = name
 
 
 class SecureApi(pulumi.ComponentResource):

@@ -7,6 +7,7 @@ with the component's physical prefix, `<component>-<stack>` unless `api.physical
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pulumi
@@ -109,6 +110,46 @@ def test_two_components_with_one_prefix_are_a_config_error_naming_both() -> None
     assert "SecureApi 'payments' and SecureApi 'orders' would both name" in message
     result = _two(shared, {**MINIMAL, "api": {"physicalNamePrefix": "shop-payments"}})
     assert len(result.of_type("secure-api:index:SecureApi")) == 2
+
+
+def test_two_components_with_one_api_name_are_a_config_error_naming_both() -> None:
+    """The IAM invoke policy and the dashboard are named by api.name (account-wide, with the stack)."""
+    first = {**MINIMAL, "api": {"name": "shop", "physicalNamePrefix": "shop-orders"}}
+    second = {**MINIMAL, "api": {"name": "shop", "physicalNamePrefix": "shop-payments"}}
+    with pytest.raises(ConfigError) as raised:
+        _two(first, second)
+    ((key, message),) = raised.value.problems
+    assert key == "secure-api:api.name"
+    assert "SecureApi 'payments' and SecureApi 'orders' are both named 'shop'" in message
+
+
+def test_an_oauth_client_without_a_domain_prefix_gets_one_per_stack() -> None:
+    config = minimal()
+    config["routes"] = [{**config["routes"][0], "auth": "cognito"}]
+    config["cognito"] = {
+        "appClients": [
+            {
+                "name": "web",
+                "oauthFlows": ["code"],
+                "allowedScopes": ["openid"],
+                "callbackUrls": ["https://app.example.com/cb"],
+            }
+        ]
+    }
+    prefixes = {
+        stack: run(config, preview=True, stack=stack)
+        .of_type("aws:cognito/userPoolDomain:UserPoolDomain")[0]
+        .inputs["domain"]
+        for stack in ("dev", "prod", "aws-cognito-amazon")
+    }
+    assert prefixes["dev"].startswith("secure-api-dev-")
+    assert len(set(prefixes.values())) == 3
+    for prefix in prefixes.values():
+        assert re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", prefix), prefix
+        assert not any(word in prefix for word in ("aws", "amazon", "cognito")), prefix
+    no_oauth = minimal()
+    no_oauth["routes"] = [{**no_oauth["routes"][0], "auth": "cognito"}]
+    assert run(no_oauth, preview=True).of_type("aws:cognito/userPoolDomain:UserPoolDomain") == []
 
 
 def test_two_components_under_their_own_names_never_collide() -> None:

@@ -184,7 +184,9 @@ class CognitoSettings(ConfigModel):
     domain_prefix: str | None = Field(
         default=None,
         pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$",
-        description="1 to 63 lowercase letters, digits or -, not starting or ending with -",
+        description="1 to 63 lowercase letters, digits or -, not starting or ending with -. Default, when a "
+        "client uses an OAuth flow: the physical name prefix and a digest of the account, region, stack and "
+        "component (a prefix is unique per region across all AWS accounts)",
         examples=["orders-auth"],
     )
 
@@ -217,11 +219,12 @@ class CognitoSettings(ConfigModel):
             unknown = sorted(set(client.allowed_scopes) - known - {"openid", "email", "profile", "phone"})
             if unknown:
                 raise ValueError(f"app client {client.name!r} allows unknown scopes {unknown}; known: {sorted(known)}")
-            if client.oauth_flows and not self.domain_prefix and "client_credentials" not in client.oauth_flows:
-                raise ValueError(f"app client {client.name!r} uses the code flow, which needs domainPrefix")
-        if any("client_credentials" in c.oauth_flows for c in self.app_clients) and not self.domain_prefix:
-            raise ValueError("the client_credentials flow needs domainPrefix (the token endpoint lives there)")
         return self
+
+    @property
+    def needs_domain(self) -> bool:
+        """Whether a client uses an OAuth flow: the authorize and token endpoints live on the pool's domain."""
+        return any(client.oauth_flows for client in self.app_clients)
 
     def full_scope(self, scope: str) -> str:
         """Route scopes may be written short (`orders.read`); the token carries `<identifier>/<name>`."""

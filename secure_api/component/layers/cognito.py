@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
+from ..config.auth import RESERVED_DOMAIN_WORDS
 from .context import LayerContext
 
 
@@ -92,10 +95,11 @@ def build_user_pool(ctx: LayerContext) -> UserPoolResources:
         )
         for client in settings.app_clients
     }
-    if settings.domain_prefix:
+    prefix = settings.domain_prefix or (default_domain_prefix(ctx) if settings.needs_domain else None)
+    if prefix:
         domain = aws.cognito.UserPoolDomain(
             ctx.child("users-domain"),
-            domain=settings.domain_prefix,
+            domain=prefix,
             user_pool_id=pool.id,
             managed_login_version=2,
             # One prefix domain per user pool: a new prefix can only be created once the old one is gone.
@@ -119,6 +123,18 @@ def build_user_pool(ctx: LayerContext) -> UserPoolResources:
         issuer_url=issuer,
         jwks_url=issuer.apply(lambda url: f"{url}/.well-known/jwks.json"),
     )
+
+
+def default_domain_prefix(ctx: LayerContext) -> str:
+    """`<physical prefix>-<8 hex>`: lowercase, Cognito's reserved words left out, and a digest of the account,
+    region, stack and component, since a prefix domain is unique per region across all AWS accounts
+    (Cognito developer guide, "Using the Amazon Cognito prefix domain")."""
+    base = re.sub(r"[^a-z0-9-]", "-", ctx.physical_prefix.lower())
+    for word in RESERVED_DOMAIN_WORDS:
+        base = base.replace(word, "")
+    base = re.sub(r"-{2,}", "-", base).strip("-")[:54].strip("-")
+    digest = hashlib.sha256(f"{ctx.account_id}/{ctx.region}/{pulumi.get_stack()}/{ctx.name}".encode()).hexdigest()
+    return f"{base}-{digest[:8]}" if base else f"pool-{digest[:8]}"
 
 
 def _resource_server(ctx: LayerContext, pool: aws.cognito.UserPool) -> aws.cognito.ResourceServer | None:
