@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -88,16 +89,73 @@ def _same(
 
 
 def _integrations(view: StackView, method: PolicyResource) -> tuple[list[PolicyResource], bool]:
-    """The stack's integrations of `method`, and whether every other one is known not to be its."""
+    """The stack's integrations of `method`, and whether every other one is known not to be its.
+
+    Only the integrations that may share the method's `resourceId` are compared (`_ResourceIndex`): a stack
+    of N preflights costs about N comparisons, not N x N."""
     found: list[PolicyResource] = []
     decided = True
-    for integration in view.of_type(t.INTEGRATION):
+    for integration in _index(view).candidates(view, method):
         same = _same_method(view, method, integration)
         if same is None:
             decided = False
         elif same:
             found.append(integration)
     return found, decided
+
+
+class _ResourceIndex:
+    """A view's integrations by what decides their `resourceId`: a known value, or (in preview) the API
+    resources it was computed from, which have distinct ids. An integration in neither map may be anyone's."""
+
+    def __init__(self, view: StackView) -> None:
+        self.by_value: dict[str, list[PolicyResource]] = {}
+        self.by_target: dict[str, list[PolicyResource]] = {}
+        self.valued: list[PolicyResource] = []
+        self.targeted: list[PolicyResource] = []
+        self.rest: list[PolicyResource] = []
+        for integration in view.of_type(t.INTEGRATION):
+            value, targets = _resource_of(view, integration)
+            if value is not None:
+                self.by_value.setdefault(value, []).append(integration)
+                self.valued.append(integration)
+            elif targets:
+                for urn in targets:
+                    self.by_target.setdefault(urn, []).append(integration)
+                self.targeted.append(integration)
+            else:
+                self.rest.append(integration)
+
+    def candidates(self, view: StackView, method: PolicyResource) -> list[PolicyResource]:
+        value, targets = _resource_of(view, method)
+        if value is not None:  # a known id: same value, or integrations only an API resource decides
+            return [*self.by_value.get(value, []), *self.targeted, *self.rest]
+        if targets:  # computed from these API resources: integrations of the same, or decided by value
+            shared = {i.urn: i for urn in targets for i in self.by_target.get(urn, [])}
+            return [*shared.values(), *self.valued, *self.rest]
+        return [*self.valued, *self.targeted, *self.rest]
+
+
+def _resource_of(view: StackView, resource: PolicyResource) -> tuple[str | None, frozenset[str]]:
+    """The known `resourceId`, else the URNs of the API resources it was certainly computed from."""
+    value = _value(resource, "resourceId")
+    if isinstance(value, str):
+        return value, frozenset()
+    _prop, types, keys = _SAME_METHOD[1]
+    if not all(dep.resource_type in types for dep in dependencies(resource, "resourceId")):
+        return None, frozenset()  # computed from a method, say: `_same` decides it, pair by pair
+    link = view.link(resource, "resourceId", types, keys)
+    return None, frozenset(r.urn for r in link.targets) if link.decided else frozenset()
+
+
+_INDEXES: weakref.WeakKeyDictionary[StackView, _ResourceIndex] = weakref.WeakKeyDictionary()
+"""Per stack view, built on its first preflight."""
+
+
+def _index(view: StackView) -> _ResourceIndex:
+    if view not in _INDEXES:
+        _INDEXES[view] = _ResourceIndex(view)
+    return _INDEXES[view]
 
 
 def _same_method(view: StackView, method: PolicyResource, integration: PolicyResource) -> bool | None:
