@@ -18,6 +18,18 @@ ALLOW_EXCEPTIONS_SCHEMA: Mapping[str, Any] = {
     "description": "Report violations marked `secure-api:accept:<rule>` as accepted exceptions; false "
     "refuses the markers (they are violations again).",
 }
+FAIL_ON_UNDECIDED = "failOnUndecided"
+FAIL_ON_UNDECIDED_SCHEMA: Mapping[str, Any] = {
+    "type": "boolean",
+    "default": False,
+    "description": "Report a check that waits for a value only known after the update as a violation at the "
+    "rule's level (a mandatory rule then fails the preview) instead of an advisory.",
+}
+COMMON_PROPERTIES: Mapping[str, Mapping[str, Any]] = {
+    ALLOW_EXCEPTIONS: ALLOW_EXCEPTIONS_SCHEMA,
+    FAIL_ON_UNDECIDED: FAIL_ON_UNDECIDED_SCHEMA,
+}
+"""The properties every rule takes, also settable for all rules at once (`all`)."""
 
 
 @dataclass(frozen=True)
@@ -37,8 +49,8 @@ class RuleMeta:
 
     @property
     def schema(self) -> dict[str, Mapping[str, Any]]:
-        """The rule's configuration properties, `allowExceptions` included (every rule has it)."""
-        return {**self.config, ALLOW_EXCEPTIONS: ALLOW_EXCEPTIONS_SCHEMA}
+        """The rule's configuration properties, with `allowExceptions` and `failOnUndecided` (every rule has them)."""
+        return {**self.config, **COMMON_PROPERTIES}
 
     def defaults(self) -> dict[str, Any]:
         return {key: schema["default"] for key, schema in self.schema.items()}

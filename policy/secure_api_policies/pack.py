@@ -19,6 +19,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import UnknownValueError
 
 from . import alarms, auth, cognito, cors, logs, network, tls, usage, waf
 from .catalog import RULES
@@ -26,6 +27,7 @@ from .exceptions import CARRIERS, MARKER_PREFIX, accepted_message, advisory_repo
 from .graph import StackView
 from .model import (
     ALLOW_EXCEPTIONS,
+    FAIL_ON_UNDECIDED,
     UNDECIDED_PREFIX,
     Check,
     Outcome,
@@ -101,6 +103,7 @@ class _Reporter:
     def __init__(self, meta: RuleMeta, config: Mapping[str, Any], report_violation: ReportViolation) -> None:
         self.rule = meta.id
         self.allow = config.get(ALLOW_EXCEPTIONS, True) is not False
+        self.strict = config.get(FAIL_ON_UNDECIDED, False) is True
         self.report_violation = report_violation
         self.undecided: list[str] = []
 
@@ -110,6 +113,14 @@ class _Reporter:
         return advisory_reporter(self.report_violation)
 
     def report(self, outcomes: Iterable[Outcome], reason_of: Callable[[Violation], Any]) -> None:
+        try:
+            self._report(outcomes, reason_of)
+        except UnknownValueError as error:
+            if not self.strict:
+                raise  # pulumi_policy reports it: "can't run policy ... during preview"
+            self._undecided(getattr(error, "message", "") or "a value is unknown during preview", None)
+
+    def _report(self, outcomes: Iterable[Outcome], reason_of: Callable[[Violation], Any]) -> None:
         for outcome in outcomes:
             if isinstance(outcome, Undecided):
                 self._undecided(outcome.message, outcome.urn)
@@ -124,8 +135,11 @@ class _Reporter:
                 self.report_advisory(message, outcome.urn)
 
     def _undecided(self, message: str, urn: str | None) -> None:
-        """On its resource when known (an advisory), else with the stack's "can't run policy" advisory."""
-        if urn:
+        """On its resource when known (an advisory), else with the stack's "can't run policy" advisory; with
+        `failOnUndecided`, a violation at the rule's level, so a mandatory rule fails the preview."""
+        if self.strict:
+            self.report_violation(f"{UNDECIDED_PREFIX}{message}", urn)
+        elif urn:
             self.report_advisory(f"{UNDECIDED_PREFIX}{message}", urn)
         else:
             self.undecided.append(message)

@@ -24,7 +24,7 @@ from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from .catalog import RULES
 from .exceptions import split_accepted
-from .model import ALLOW_EXCEPTIONS, ALLOW_EXCEPTIONS_SCHEMA, UNDECIDED_PREFIX, RuleMeta, subject_of
+from .model import COMMON_PROPERTIES, UNDECIDED_PREFIX, RuleMeta, subject_of
 from .pack import PACK_DESCRIPTION, PACK_NAME, Binding, bindings, pack_version
 
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -75,6 +75,8 @@ class Finding:
     title: str
     remediation: str
     checkers: tuple[str, ...]
+    blocking: bool = False
+    """An undecided finding reported at the mandatory level (`failOnUndecided`): it fails the plan."""
     subject: str = ""
     """What on the resource is at fault (`rate-limit`, `sqli`, a route, a managed group), '' when the rule
     names none: the token a scoped accepted exception lists, and what the plan locates the config key by."""
@@ -135,8 +137,9 @@ def _levels_and_properties(config: Mapping[str, Any] | None) -> dict[str, tuple[
         level = entry.pop("enforcementLevel", default_level or meta.enforcement.value)
         if level not in _LEVEL_VALUES:
             problems.append(f"{meta.id}.enforcementLevel: {json.dumps(level)} is not one of {', '.join(levels)}")
-        if ALLOW_EXCEPTIONS in everyone:
-            entry.setdefault(ALLOW_EXCEPTIONS, everyone[ALLOW_EXCEPTIONS])
+        for key in COMMON_PROPERTIES:
+            if key in everyone:
+                entry.setdefault(key, everyone[key])
         valid = ["enforcementLevel", *meta.schema]
         for extra in sorted(set(entry) - set(meta.schema)):
             problems.append(f"{meta.id}.{extra}: no such property; valid: {', '.join(valid)}")
@@ -151,7 +154,8 @@ def _levels_and_properties(config: Mapping[str, Any] | None) -> dict[str, tuple[
 
 
 def _everyone(everyone: Any, levels: Sequence[str], problems: list[str]) -> dict[str, Any]:
-    """The `all` entry as `{"enforcementLevel"?, "allowExceptions"?}`; its problems are added to `problems`."""
+    """The `all` entry as `{"enforcementLevel"?, "allowExceptions"?, "failOnUndecided"?}`; its problems are
+    added to `problems`."""
     if everyone is None:
         return {}
     if isinstance(everyone, str):
@@ -165,15 +169,17 @@ def _everyone(everyone: Any, levels: Sequence[str], problems: list[str]) -> dict
     level = everyone.get("enforcementLevel")
     if level is not None and level not in _LEVEL_VALUES:
         problems.append(f"all.enforcementLevel: {json.dumps(level)} is not one of {', '.join(levels)}")
-    valid = ["enforcementLevel", ALLOW_EXCEPTIONS]
+    valid = ["enforcementLevel", *COMMON_PROPERTIES]
     for extra in sorted(set(everyone) - set(valid)):
         problems.append(f"all.{extra}: no such property; valid: {', '.join(valid)}")
-    wrong = _errors({ALLOW_EXCEPTIONS: ALLOW_EXCEPTIONS_SCHEMA}, everyone)
+    wrong = _errors(COMMON_PROPERTIES, everyone)
+    faulty = set()
     for error in wrong:
         where = ".".join(str(part) for part in error.absolute_path)
+        faulty.add(str(error.absolute_path[0]) if error.absolute_path else "")
         problems.append(f"all.{where}: {_schema_problem(error)}")
     # A wrong value is reported once, here, not again for every rule it would apply to.
-    return {key: value for key, value in everyone.items() if key in valid and not (key == ALLOW_EXCEPTIONS and wrong)}
+    return {key: value for key, value in everyone.items() if key in valid and key not in faulty}
 
 
 def _schema_errors(meta: RuleMeta, entry: Mapping[str, Any]) -> list[Any]:
@@ -332,6 +338,7 @@ def findings_of(
                 title=meta.title,
                 remediation=meta.remediation,
                 checkers=meta.checkers,
+                blocking=state == "undecided" and diagnostic.enforcementLevel == proto.MANDATORY,
                 subject=subject,
             )
         )
@@ -391,8 +398,9 @@ def is_mandatory_violation(finding: Finding) -> bool:
 
 
 def has_mandatory(findings: Sequence[Finding]) -> bool:
-    """True when a mandatory violation should fail the plan (undecided and accepted findings never do)."""
-    return any(is_mandatory_violation(finding) for finding in findings)
+    """True when a mandatory violation should fail the plan (accepted findings never do, undecided ones only
+    with `failOnUndecided`)."""
+    return any(is_mandatory_violation(finding) or finding.blocking for finding in findings)
 
 
 def summary(findings: Sequence[Finding]) -> dict[str, int]:
@@ -440,9 +448,12 @@ def render_text(findings: Sequence[Finding], *, preview: bool = True, locate: Lo
             ]
     undecided = [f for f in findings if f.state == "undecided"]
     if preview and undecided:
-        lines += ["", "Undecided (unknown until the update; not violations, run --update to decide)"]
+        blocking = sum(1 for f in undecided if f.blocking)
+        why = f"{blocking} fail the plan (failOnUndecided)" if blocking else "not violations"
+        lines += ["", f"Undecided (unknown until the update; {why}; run --update to decide)"]
         for finding in undecided:
-            lines += [f"  [{finding.level}] {finding.rule}  {_where(finding)}", f"      {finding.message}"]
+            level = f"{finding.level}, fails" if finding.blocking else finding.level
+            lines += [f"  [{level}] {finding.rule}  {_where(finding)}", f"      {finding.message}"]
     accepted = [f for f in findings if f.state == "accepted"]
     if accepted:
         lines += ["", "Accepted exceptions (acknowledged in the config, with their reasons)"]

@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from secure_api_policies.model import FAIL_ON_UNDECIDED
 from secure_api_policies.verdict import (
     PolicyConfigError,
     configure_request,
@@ -110,6 +111,12 @@ def _parser() -> argparse.ArgumentParser:
         "protected and stateful resources first",
     )
     plan.add_argument(
+        "--fail-on-undecided",
+        action="store_true",
+        help="exit 1 when a mandatory rule waits for a value only known after the update (pack config "
+        "`failOnUndecided: true` for every rule, as `pulumi preview --policy-pack-config` would pass it)",
+    )
+    plan.add_argument(
         "--fail-on-replace",
         action="store_true",
         help=f"with --state: exit {EXIT_REPLACEMENTS} when the update would replace a resource (for CI)",
@@ -164,6 +171,15 @@ def _policy_config(path: Path | None) -> dict[str, Any] | None:
         configure_request(config)
     except PolicyConfigError as error:
         raise _PlanError(f"{path}: {error}", EXIT_BAD_POLICY_CONFIG) from None
+    return config
+
+
+def _strict(config: dict[str, Any] | None) -> dict[str, Any]:
+    """`config` with `all.failOnUndecided: true` (an `all` level string kept as its enforcementLevel)."""
+    config = dict(config or {})
+    everyone = config.get("all") or {}
+    everyone = {"enforcementLevel": everyone} if isinstance(everyone, str) else dict(everyone)
+    config["all"] = {**everyone, FAIL_ON_UNDECIDED: True}
     return config
 
 
@@ -232,6 +248,8 @@ def _run_plan(args: argparse.Namespace) -> tuple[str, int]:
     if args.no_policy and args.format != "text":
         raise _PlanError("--no-policy only goes with --format text", EXIT_BAD_INPUT)
     policy_config = _policy_config(args.policy_config)
+    if args.fail_on_undecided:
+        policy_config = _strict(policy_config)
     state = _state(args.state)
     if args.fail_on_replace and state is None:
         raise _PlanError("--fail-on-replace needs --state", EXIT_BAD_INPUT)

@@ -224,10 +224,11 @@ def fix_of(finding: Finding) -> ConfigFix:
         return SUBJECT_CONFIG[(rule, subject)]
     if rule in ("waf-acl-rules", "waf-reputation-lists") and subject.startswith("AWSManagedRules"):
         group = f"waf.managedRuleGroups.{subject}"
-        keys = (f"{group}.mode", f"{group}.enabled", group, "waf.managedRuleGroups", "waf")
         if rule == "waf-acl-rules":
-            return ConfigFix(keys, "enable it in BLOCK mode")
-        return ConfigFix(keys, f"add `{subject}: {{}}` under it (or say why not)")
+            return ConfigFix(
+                (f"{group}.mode", f"{group}.enabled", group, "waf.managedRuleGroups", "waf"), "enable it in BLOCK mode"
+            )
+        return ConfigFix(("waf.managedRuleGroups", "waf"), f"add `{subject}: {{}}` under it (or say why not)")
     return RULE_CONFIG[rule]
 
 

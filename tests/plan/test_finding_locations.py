@@ -62,3 +62,20 @@ def test_a_relaxed_subject_points_at_its_own_key(
     assert result["message"]["text"].endswith(fix)
     line = result["locations"][0]["physicalLocation"]["region"]["startLine"]
     assert key in (tmp_path / "Pulumi.dev.yaml").read_text().splitlines()[line - 1]
+
+
+def test_fail_on_undecided_fails_the_preview_on_mandatory_rules_that_wait(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The dev stack's preview waits for its OpenAPI body (it embeds the user pool's ARN): five mandatory
+    rules are undecided. Without the flag they never fail; with it, the plan fails as the pack's
+    `failOnUndecided` makes `pulumi preview` fail."""
+    argv = ["plan", "--stack", "dev", "--cwd", str(REPO), "--no-access-matrix"]
+    assert main(argv) == 0
+    assert "undecided (unknown until the update; not violations" in capsys.readouterr().out.replace("\n", " ").lower()
+    assert main([*argv, "--fail-on-undecided"]) == 1
+    out = capsys.readouterr().out
+    assert "Undecided (unknown until the update; 5 fail the plan (failOnUndecided)" in out
+    assert "[mandatory, fails] api-route-authorizer" in out
+    assert "[advisory] cors-no-wildcard-with-authorizers" in out  # advisory rules never fail
+    assert main([*argv, "--update", "--fail-on-undecided"]) == 0  # nothing waits after the update
