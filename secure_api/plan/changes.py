@@ -22,19 +22,21 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import pulumi
 import yaml
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
-from .harness import PlannedResource, PlanResult
+from .harness import PlannedResource, PlanResult, Seed
+
+T = TypeVar("T")
 
 Op = Literal["create", "update", "replace", "delete", "same"]
 
@@ -50,12 +52,22 @@ STATEFUL_TYPES: dict[str, str] = {
     "aws:sns/topicSubscription:TopicSubscription": "its confirmation",
     "aws:apigateway/domainName:DomainName": "its regional domain name, which DNS points at",
     "aws:acm/certificate:Certificate": "its validation",
+    "aws:iam/policy:Policy": "its ARN, which principals outside the stack attach (attach the new one and detach "
+    "the old, or deleting it fails)",
 }
 """Types whose replacement or deletion loses something beyond configuration, and what."""
 
 
+LIST_ITEM_TYPES = frozenset(
+    {"aws:apigateway/apiKey:ApiKey", "aws:apigateway/usagePlan:UsagePlan", "aws:cognito/userPoolClient:UserPoolClient"}
+)
+"""What `apiKeys[]`, `usagePlans[]` and `cognito.appClients[]` create: each item's `id` names its resources."""
+
 KEPT_BY = {
+    ("aws:iam/policy:Policy", "name"): "api.name",
+    ("aws:iam/policy:Policy", "description"): "api.name",
     ("aws:cognito/userPool:UserPool", "name"): "api.name",
+    ("aws:cognito/resourceServer:ResourceServer", "name"): "cognito.resourceServer.name",
     ("aws:s3/bucket:Bucket", "bucketPrefix"): "api.name",
 }
 """The config key behind each input the component ignores changes to."""
@@ -102,6 +114,10 @@ class Change:
     kept: tuple[tuple[str, Any], ...] = ()
     """(input, the state's value) of `ignoreChanges` inputs the program now sets otherwise: AWS cannot change
     them in place, so the resource keeps them rather than being replaced."""
+    retained: bool = False
+    """`retainOnDelete`: a deletion (or the old half of a replacement) leaves the resource in AWS."""
+    modelled: bool = True
+    """The type is in `replacements.yaml`; otherwise an update may really be a replacement."""
 
     @property
     def stateful(self) -> str | None:
@@ -113,18 +129,26 @@ class Change:
         """A protected or stateful resource that is replaced or deleted."""
         return self.op in ("replace", "delete") and (self.protected or self.stateful is not None)
 
-    def advice(self) -> str:
-        """The command or config change that makes this change safe, for `matters` changes ('' otherwise)."""
+    def advice(self, renamed: bool = False) -> str:
+        """The command or config change that makes this change safe, for `matters` changes ('' otherwise).
+
+        `renamed`: the same type is created beside this deletion under a new name (a list item renamed
+        without its `id`)."""
         if not self.matters:
             return ""
         if self.op == "delete":
-            return f"to keep it in AWS, `pulumi state delete '{self.urn}'` before `pulumi up`" + (
-                f"; to delete it, `pulumi state unprotect '{self.urn}'`" if self.protected else ""
-            )
+            if renamed:
+                return "a renamed list item? set its `id` to its old name and the rename is an update in place"
+            if self.retained:
+                unprotect = f"; `pulumi state unprotect '{self.urn}'` lets the update go on" if self.protected else ""
+                return f"it stays in AWS (retainOnDelete) and leaves the stack{unprotect}"
+            force = " --force" if self.protected else ""
+            return f"to keep it in AWS, `pulumi state delete{force} '{self.urn}'` before `pulumi up`"
         keep = f"keep {', '.join(self.forced_by)} as the state has it"
+        old = "the old one stays in AWS (retainOnDelete)" if self.retained else "the old one is deleted"
         if self.protected:
-            return f"{keep}; to replace it, `pulumi state unprotect '{self.urn}'` (the old one is deleted)"
-        return keep
+            return f"{keep}; to replace it, `pulumi state unprotect '{self.urn}'` ({old})"
+        return f"{keep}; otherwise {old}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -137,29 +161,76 @@ class Change:
 
 
 def state_key(resource: Mapping[str, Any]) -> tuple[str, str]:
-    """(type, logical name) of a state resource; the plan's URNs name the same project and stack."""
+    """(type, logical name) of a state resource: how the mock runtime, which sees no parents, finds it."""
     return str(resource.get("type", "")), str(resource.get("urn", "")).rsplit("::", 1)[-1]
 
 
-def seed_from_state(state: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], tuple[str, dict[str, Any]]]:
-    """(type, name) -> (id, outputs) of the state's custom resources, for the mock runtime."""
+def urn_key(urn: str) -> tuple[str, str]:
+    """(type chain, logical name) of a URN, whatever its project and stack: `urn:pulumi:<stack>::<project>::
+    <parent types>$<type>::<name>`. The root stack's type, which the mock runtime puts first, is left out."""
+    parts = urn.split("::")
+    if len(parts) < 4:
+        return "", urn
+    return parts[2].removeprefix("pulumi:pulumi:Stack$"), parts[-1]
+
+
+def seed_from_state(
+    state: Iterable[Mapping[str, Any]], renewed: Iterable[tuple[str, str]] = ()
+) -> dict[tuple[str, str], tuple[str, dict[str, Any]]]:
+    """(type, name) -> (id, outputs) of the state's custom resources, for the mock runtime; not for the `renewed`
+    URN keys (`urn_key`), whose id and outputs the update replaces. A secret the export encrypted (`ciphertext`,
+    no `value`) is seeded as a secret placeholder: the program only passes it on."""
+    skip = set(renewed)
     return {
-        state_key(resource): (str(resource.get("id", "")), dict(resource.get("outputs") or {}))
+        state_key(resource): (str(resource.get("id", "")), _decipherable(dict(resource.get("outputs") or {})))
         for resource in state
-        if resource.get("custom") and resource.get("id")
+        if resource.get("custom") and resource.get("id") and urn_key(str(resource.get("urn", ""))) not in skip
     }
+
+
+def against_state(
+    state: list[Mapping[str, Any]], run: Callable[[Seed], T], result_of: Callable[[T], PlanResult]
+) -> tuple[T, list[Change]]:
+    """Plan with `run(seed)` seeded from `state`, then again without the ids and outputs of what the update
+    creates or replaces (it gets new ones, as `pulumi preview` leaves them unknown): the plan and its changes."""
+    planned = run(seed_from_state(state))
+    changes = diff(state, result_of(planned))
+    renewed = renewed_keys(changes)
+    if renewed:
+        planned = run(seed_from_state(state, renewed))
+        changes = diff(state, result_of(planned))
+    return planned, changes
+
+
+def renewed_keys(changes: Iterable[Change]) -> set[tuple[str, str]]:
+    """The URN keys of the resources the update creates or replaces (new ids and outputs)."""
+    return {urn_key(c.urn) for c in changes if c.op in ("create", "replace")}
+
+
+def _decipherable(value: Any) -> Any:
+    if _secret(value) and "value" not in value:
+        return {rpc._special_sig_key: rpc._special_secret_sig, "value": "[secret]"}
+    if isinstance(value, Mapping):
+        return {key: _decipherable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_decipherable(item) for item in value]
+    return value
 
 
 def diff(state: Iterable[Mapping[str, Any]], plan: PlanResult) -> list[Change]:
     """Every custom resource of `state` and `plan` with what `pulumi up` would do to it; see the module."""
     rules = replacement_rules()
-    before = {state_key(r): r for r in state if r.get("custom") and not str(r.get("type", "")).startswith("pulumi:")}
+    before = {
+        urn_key(str(r.get("urn", ""))): r
+        for r in state
+        if r.get("custom") and not str(r.get("type", "")).startswith("pulumi:")
+    }
     renewed: set[str] = set()
     changes = []
     for resource in plan.custom_resources():
-        old = before.pop((resource.type, resource.name), None)
+        old = before.pop(urn_key(resource.urn), None)
         for alias in resource.aliases if old is None else ():
-            old = before.pop((alias.split("::")[2].rsplit("$", 1)[-1], alias.rsplit("::", 1)[-1]), None)
+            old = before.pop(urn_key(alias), None)
             if old is not None:
                 break
         if old is None:
@@ -170,13 +241,19 @@ def diff(state: Iterable[Mapping[str, Any]], plan: PlanResult) -> list[Change]:
         kept = _kept_inputs(old, resource)
         rule = rules.get(resource.type)
         forced = tuple(key for key in changed if rule is not None and key in rule.replace_on)
+        modelled = rule is not None
         op: Op = "replace" if forced else "update" if changed else "same"
         if op == "replace" or (op == "update" and resource.type in NEW_OUTPUTS_ON_UPDATE):
             renewed.add(resource.urn)
         protected = bool(old.get("protect")) or resource.protect
-        changes.append(Change(resource.urn, resource.type, resource.name, op, forced, changed, protected, kept))
-    for (kind, name), old in before.items():
-        changes.append(Change(str(old.get("urn")), kind, name, "delete", protected=bool(old.get("protect"))))
+        retained = bool(old.get("retainOnDelete")) or resource.retain_on_delete
+        changes.append(
+            Change(resource.urn, resource.type, resource.name, op, forced, changed, protected, kept, retained, modelled)
+        )
+    for old in before.values():
+        kind, name = state_key(old)
+        protected, retained = bool(old.get("protect")), bool(old.get("retainOnDelete"))
+        changes.append(Change(str(old.get("urn")), kind, name, "delete", protected=protected, retained=retained))
     return changes
 
 
@@ -237,20 +314,20 @@ def _same_asset(old: Any, new: pulumi.Asset | pulumi.Archive) -> bool:
     if not isinstance(old, Mapping):
         return False
     path = getattr(new, "path", None)
-    if path is not None and old.get("path") is not None:
-        return str(old["path"]) == str(path)
     if isinstance(new, pulumi.StringAsset):
         return old.get("text") == new.text
-    if path is not None and old.get("hash"):
+    if path is not None and old.get("hash"):  # the engine's hash of the content, whatever the machine's path
         try:
             return hashlib.sha256(Path(path).read_bytes()).hexdigest() == old["hash"]
         except OSError:
             return False
+    if path is not None and old.get("path") is not None:
+        return str(old["path"]) == str(path)
     return False
 
 
 def _secret(value: Any) -> bool:
-    return isinstance(value, Mapping) and rpc._special_sig_key in value
+    return isinstance(value, Mapping) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
 
 
 def _json(text: str) -> Any:
@@ -267,18 +344,24 @@ def render_changes(changes: list[Change]) -> list[str]:
     counts = {op: sum(1 for c in changes if c.op == op) for op in ("create", "update", "replace", "delete", "same")}
     lines = ["Changes against the state (as `pulumi up` would apply them)"]
     lines.append("  " + ", ".join(f"{n} to {op}" if op != "same" else f"{n} unchanged" for op, n in counts.items()))
+    created = {(c.type, c.name) for c in changes if c.op == "create"}
     for change in ordered(c for c in changes if c.op != "same" or c.kept):
         marks = [mark for mark, on in (("protected", change.protected), ("stateful", change.stateful)) if on]
         why = f" (forced by {', '.join(change.forced_by)})" if change.forced_by else ""
         if change.op == "update" and change.changed:
-            why = f" ({', '.join(change.changed)})"
+            why = f" ({', '.join(change.changed)})" + ("" if change.modelled else " (replacement not modelled)")
         lines.append(
             f"  {'!' if change.matters else ' '} {change.op:<7} {change.type} {change.name}{why}"
             + (f"  [{', '.join(marks)}]" if marks else "")
         )
         if change.matters:
             loses = f"loses {change.stateful}; " if change.stateful else ""
-            lines.append(f"      {loses}{change.advice()}")
+            renamed = (
+                change.op == "delete"
+                and change.type in LIST_ITEM_TYPES
+                and any(kind == change.type for kind, _name in created)
+            )
+            lines.append(f"      {loses}{change.advice(renamed)}")
         for key, value in change.kept:
             lines.append(
                 f"      keeps {key} {value!r}: AWS cannot change it in place, and the config's new value "

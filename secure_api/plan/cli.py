@@ -54,7 +54,7 @@ from ..gateway.pipeline import Gateway
 from ..gateway.resources import StackModelError
 from ..gateway.stack import load as load_gateway
 from . import codegen
-from .changes import diff, ordered, render_changes, seed_from_state
+from .changes import Change, against_state, ordered, render_changes
 from .harness import Seed, UnsupportedDataSourceError
 from .locations import Locator, repository_root
 from .offline import Plan, Project, StackFileError, find_project, run_plan
@@ -119,7 +119,8 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument(
         "--fail-on-replace",
         action="store_true",
-        help=f"with --state: exit {EXIT_REPLACEMENTS} when the update would replace a resource (for CI)",
+        help=f"with --state: exit {EXIT_REPLACEMENTS} when the update would replace or delete a protected or "
+        "stateful resource (for CI)",
     )
     requests_cli.add_parser(commands)
     matrix = commands.add_parser(
@@ -254,8 +255,11 @@ def _run_plan(args: argparse.Namespace) -> tuple[str, int]:
     if args.fail_on_replace and state is None:
         raise _PlanError("--fail-on-replace needs --state", EXIT_BAD_INPUT)
     with _progress_on_stderr():
-        plan = _plan(args, seed=None if state is None else seed_from_state(state))
-    changes = None if state is None else diff(state, plan.result)
+        changes: list[Change] | None = None
+        if state is None:
+            plan = _plan(args)
+        else:
+            plan, changes = against_state(state, lambda seed: _plan(args, seed=seed), lambda p: p.result)
     if state is not None:
         plan.result.warnings.extend(retired_resource_warnings(state))
         plan.result.warnings.extend(change.message for change in protected_changes(state, plan.result))
@@ -266,7 +270,7 @@ def _run_plan(args: argparse.Namespace) -> tuple[str, int]:
     locate = Locator(plan, resources, root)
     matrix = None if args.no_access_matrix else _access_matrix(args, plan)
     code = EXIT_MANDATORY_VIOLATIONS if has_mandatory(findings) or (matrix and matrix.violations) else 0
-    if not code and args.fail_on_replace and any(change.op == "replace" for change in changes or ()):
+    if not code and args.fail_on_replace and any(change.matters for change in changes or ()):
         code = EXIT_REPLACEMENTS
     if args.format == "json":
         document = json.loads(render_json(findings, locate=locate))

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from pulumi.runtime import rpc
 
-from secure_api.plan.changes import Change, diff, seed_from_state
+from secure_api.plan.changes import Change, against_state
 from secure_api.plan.harness import PlanResult
 from secure_api.plan.offline import load_stack_config, plan_stack
 from tests.conftest import REPO
@@ -59,8 +59,10 @@ def dev_state() -> list[dict[str, Any]]:
 
 def changes_for(state: list[dict[str, Any]], patch: list[dict[str, Any]], *, preview: bool) -> list[Change]:
     config = jsonpatch.apply_patch(load_stack_config("dev", REPO), patch)
-    result = plan_stack("dev", preview=preview, project_dir=REPO, config=config, seed=seed_from_state(state))
-    return diff(state, result)
+    _result, changes = against_state(
+        state, lambda seed: plan_stack("dev", preview=preview, project_dir=REPO, config=config, seed=seed), lambda r: r
+    )
+    return changes
 
 
 def outcome(changes: list[Change]) -> dict[str, list[str]]:

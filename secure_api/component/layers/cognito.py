@@ -150,5 +150,7 @@ def _resource_server(ctx: LayerContext, pool: aws.cognito.UserPool) -> aws.cogni
             aws.cognito.ResourceServerScopeArgs(scope_name=s.name, scope_description=s.description)
             for s in server.scopes
         ],
-        opts=ctx.opts(),
+        # The name only labels the server and replaces it (create-before-delete of the same identifier in the
+        # same pool would fail): a rename keeps the name it was created with; the identifier is what counts.
+        opts=ctx.opts(ignore_changes=["name"]),
     )

@@ -43,5 +43,7 @@ def build_invoke_policy(ctx: LayerContext, execution_arn: pulumi.Output[str]) ->
             )
         ),
         tags=ctx.tags(),
-        opts=ctx.opts(),
+        # Principals outside the stack attach it by ARN, and IAM renames nothing (name and description
+        # replace the policy): an api.name rename keeps the policy it was created as.
+        opts=ctx.opts(ignore_changes=["name", "description"]),
     )
