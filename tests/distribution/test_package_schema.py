@@ -10,14 +10,11 @@
 """
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import grpc
 import jsonschema
-import pytest
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from secure_api.component.resource import TYPE_TOKEN
@@ -80,26 +77,6 @@ def test_optional_where_a_default_exists_and_enums_for_closed_sets() -> None:
     integration = types["secure-api:index:Integration"]["properties"]
     assert "plain" not in integration["functionArn"]
     assert integration["timeoutMs"]["plain"] is True
-
-
-@pytest.fixture(scope="module")
-def plugin(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """The component plugin as the Pulumi CLI starts it: `python -m pulumi.run.plugin <name> <engine>`."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pulumi.run.plugin", "secure-api", "127.0.0.1:1"],
-        cwd=tmp_path_factory.mktemp("plugin"),  # not the checkout: the installed package is what runs
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        port = int(process.stdout.readline().strip() or "0")
-        assert port, process.stderr.read() if process.stderr else "no port"
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_plugin_serves_the_schema_over_grpc(plugin: int) -> None:

@@ -268,7 +268,7 @@ def test_readme_install_lines_pin_the_release_tag_or_a_commit() -> None:
     assert not mentioned, f"install lines name another release than pyproject.toml's {VERSION}: {sorted(mentioned)}"
 
 
-def test_component_plugin_states_no_other_version(tmp_path: Path) -> None:
+def test_component_plugin_states_no_other_version(plugin: int) -> None:
     """The plugin `pulumi package add` starts reports pyproject's version or none of its own (the SDK default).
 
     It runs the `secure_api` this distribution installs; neither PulumiPlugin.yaml nor the plugin may name a
@@ -277,22 +277,8 @@ def test_component_plugin_states_no_other_version(tmp_path: Path) -> None:
     manifest = yaml.safe_load((ROOT / "PulumiPlugin.yaml").read_text()) or {}
     stated = str(manifest.get("version", VERSION)).removeprefix("v")
     assert stated == VERSION, f"PulumiPlugin.yaml states version {stated}, pyproject.toml {VERSION}"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pulumi.run.plugin", "secure-api", "127.0.0.1:1"],
-        cwd=tmp_path,  # not the checkout: the installed package is what runs
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        port = int(process.stdout.readline().strip() or "0")
-        assert port, process.stderr.read() if process.stderr else "no port"
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            info = provider_pb2_grpc.ResourceProviderStub(channel).GetPluginInfo(empty_pb2.Empty(), timeout=60)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with grpc.insecure_channel(f"127.0.0.1:{plugin}") as channel:
+        info = provider_pb2_grpc.ResourceProviderStub(channel).GetPluginInfo(empty_pb2.Empty(), timeout=60)
     assert info.version in {VERSION, SDK_DEFAULT_PLUGIN_VERSION}, info.version
 
 
