@@ -251,6 +251,16 @@ RULES: tuple[RuleMeta, ...] = (
         checkers=("CKV2_AWS_29", "AwsSolutions-APIG3", "APIGateway.4"),
     ),
     RuleMeta(
+        id="waf-one-acl-per-stage",
+        layer="waf",
+        title="One web ACL per stage",
+        description="A stage has at most one WAFv2 web ACL association: a resource keeps a single web ACL (WAF API "
+        "reference, AssociateWebACL), so a second association silently replaces the first.",
+        severity=Severity.HIGH,
+        enforcement=MANDATORY,
+        remediation="Keep one `wafv2.WebAclAssociation` per stage and put every rule in that web ACL.",
+    ),
+    RuleMeta(
         id="waf-acl-rules",
         layer="waf",
         title="Web ACLs rate-limit, block injection and run the baseline managed groups",

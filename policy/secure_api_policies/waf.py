@@ -260,6 +260,30 @@ def log_destination(view: StackView, _config: Config) -> Iterator[Outcome]:
                 yield Violation(f"WAF log destination {name!r} does not start with {WAF_LOG_PREFIX!r}", logging.urn)
 
 
+def one_acl_per_stage(view: StackView, _config: Config) -> Iterator[Outcome]:
+    """A stage associated more than once: "a resource can only be associated with a single web ACL" (WAF API
+    reference, AssociateWebACL), so each association overwrites the last and only one web ACL protects it."""
+    by_stage: dict[str, list[Any]] = {}
+    unresolved = []
+    stages = {stage.urn: stage for stage in view.of_type(t.STAGE)}
+    for association in view.of_type(t.WEB_ACL_ASSOCIATION):
+        link = view.link(association, "resourceArn", {t.STAGE})
+        if not link.decided:
+            unresolved.append(association)
+        for stage in link.targets:
+            by_stage.setdefault(stage.urn, []).append(association)
+    for urn, associations in by_stage.items():
+        if len(associations) > 1:
+            names = ", ".join(sorted(a.name for a in associations))
+            yield Violation(
+                f"stage {stages[urn].name} has {len(associations)} web ACL associations ({names}): a stage keeps one "
+                "web ACL, the last one applied, so the others protect nothing; associate one web ACL per stage",
+                urn,
+            )
+    if unresolved and by_stage:
+        yield Undecided(f"{', '.join(label(a) for a in unresolved)}: which stage they associate is unknown")
+
+
 def _capacities(view: StackView) -> Iterator[tuple[Any, Any, list[str]]]:
     separate, unresolved = _separate_rules(view)
     for acl in view.of_type(t.WEB_ACL):
@@ -296,6 +320,7 @@ def acl_capacity_quota(view: StackView, _config: Config) -> Iterator[Outcome]:
 
 CHECKS = {
     "waf-stage-association": StackCheck(frozenset({t.STAGE, t.REST_API, t.WEB_ACL_ASSOCIATION}), stage_association),
+    "waf-one-acl-per-stage": StackCheck(frozenset({t.STAGE, t.WEB_ACL_ASSOCIATION}), one_acl_per_stage),
     "waf-acl-rules": StackCheck(frozenset({t.WEB_ACL, t.WEB_ACL_RULE, t.WEB_ACL_RULE_GROUP_ASSOCIATION}), acl_rules),
     "waf-reputation-lists": StackCheck(
         frozenset({t.WEB_ACL, t.WEB_ACL_RULE, t.WEB_ACL_RULE_GROUP_ASSOCIATION}), acl_reputation_lists

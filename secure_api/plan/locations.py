@@ -82,6 +82,7 @@ RULE_CONFIG: Mapping[str, ConfigFix] = {
         "keep it false and call the API by its vpcEndpointUrls",
     ),
     "waf-stage-association": ConfigFix(("waf.enabled", "waf"), "set it to true"),
+    "waf-one-acl-per-stage": ConfigFix(("waf",), "keep the component's one web ACL association per stage"),
     "waf-acl-rules": ConfigFix(
         ("waf.managedRuleGroups", "waf.rateLimit", "waf"), "enable the required managed groups in BLOCK mode"
     ),

@@ -460,6 +460,12 @@ def _association_ok() -> None:
     _stage(_api("private", types="PRIVATE"), "internal")
 
 
+def _one_acl_bad() -> None:
+    stage = _stage(_api())
+    aws.wafv2.WebAclAssociation("prod-first", resource_arn=stage.arn, web_acl_arn=_acl().arn)
+    aws.wafv2.WebAclAssociation("prod-second", resource_arn=stage.arn, web_acl_arn=_acl("second").arn)
+
+
 def _association_bad() -> None:
     _acl()
     _stage(_api())
@@ -943,6 +949,7 @@ CASES: dict[str, Case] = {
         _endpoint_policy_ok, _endpoint_policy_bad, frozenset({"default-policy", "full-access"})
     ),
     "waf-stage-association": Case(_association_ok, _association_bad, frozenset({"prod", "edge"})),
+    "waf-one-acl-per-stage": Case(_association_ok, _one_acl_bad, frozenset({"prod"})),
     "waf-acl-rules": Case(_acl_rules_ok, _acl_rules_bad, frozenset({"counting", "no-sqli", "log4j-counted"})),
     "waf-reputation-lists": Case(_acl, _reputation_bad, frozenset({"baseline-only"})),
     "waf-capacity": Case(_acl, _capacity_bad, frozenset({"use-case-groups"})),
