@@ -24,7 +24,7 @@ from tests.conftest import REPO
 
 TABLE = yaml.safe_load((REPO / "tests" / "data" / "change-table.yaml").read_text())
 PREFIX = "secure-api-"
-OPS = ("replace", "delete", "create")
+OPS = ("update", "replace", "delete", "create")
 
 
 def export(result: PlanResult) -> list[dict[str, Any]]:
@@ -66,8 +66,8 @@ def changes_for(state: list[dict[str, Any]], patch: list[dict[str, Any]], *, pre
 
 
 def outcome(changes: list[Change]) -> dict[str, list[str]]:
-    """Replaced, deleted and created resources by logical name (without `secure-api-`), and the protected ones
-    among the replaced and deleted."""
+    """Updated, replaced, deleted and created resources by logical name (without `secure-api-`), and the
+    protected ones among the replaced and deleted."""
     named = {op: sorted(c.name.removeprefix(PREFIX) for c in changes if c.op == op) for op in OPS}
     named["protected"] = sorted(
         c.name.removeprefix(PREFIX) for c in changes if c.protected and c.op in ("replace", "delete")
