@@ -171,7 +171,8 @@ RULES: tuple[RuleMeta, ...] = (
         id="usage-plan-stage",
         layer="usage",
         title="Usage plans reference a stage",
-        description="Usage plans are bound to at least one API stage.",
+        description="Usage plans are bound to at least one API stage, and a stage they name is one its API has "
+        "in the stack (otherwise every call with one of their keys is refused).",
         severity=Severity.MEDIUM,
         enforcement=MANDATORY,
         remediation="Add `api_stages=[{api_id: api.id, stage: stage.stage_name}]` using the Stage "

@@ -6,9 +6,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from . import tokens as t
-from .graph import StackView, label
-from .model import Config, Outcome, ResourceCheck, StackCheck, Undecided, Violation
-from .values import is_set, peek
+from .graph import StackView, dependencies, label
+from .model import Config, Outcome, ResourceCheck, StackCheck, Undecided, Violation, on_resource
+from .values import UNKNOWN, as_list, is_set, peek
 
 
 def plan_throttle(props: Mapping[str, Any], _config: Config) -> Iterator[Outcome]:
@@ -32,6 +32,50 @@ def plan_stage(props: Mapping[str, Any], _config: Config) -> Iterator[Outcome]:
             yield Violation(f"apiStages[{index}] needs both apiId and stage")
 
 
+def plan_stages(view: StackView, config: Config) -> Iterator[Outcome]:
+    """Each usage plan is bound to stages, and a stage it names by a literal name is one its API has.
+
+    API Gateway refuses every call with a key of a plan whose `apiStages` name a stage the API lacks (403,
+    "Invalid API identifier specified" in the access log); the plan applies to nothing. A stage name from
+    an output, or an API whose stages are not in the stack, is not judged."""
+    names = _stage_names(view)
+    for plan in view.of_type(t.USAGE_PLAN):
+        yield from on_resource(plan, plan_stage(plan.props, config))
+        for index, entry in enumerate(as_list(peek(plan.props, "apiStages"))):
+            stage = peek(entry, "stage")
+            if not isinstance(stage, str) or stage is UNKNOWN:
+                continue
+            for api in _apis_of(view, plan, peek(entry, "apiId")):
+                known = names.get(api.urn)
+                if known is None or any(not isinstance(name, str) for name in known) or stage in known:
+                    continue
+                yield Violation(
+                    f"usage plan {plan.name}: apiStages[{index}] names stage {stage!r}, which API {api.name} does not "
+                    f"have (its stages: {', '.join(sorted(known))}); every call with one of its keys is refused (403)",
+                    plan.urn,
+                )
+
+
+def _stage_names(view: StackView) -> dict[str, list[Any]]:
+    """REST API URN -> the `stageName`s of its stages in the stack (UNKNOWN where not known)."""
+    names: dict[str, list[Any]] = {}
+    for stage in view.of_type(t.STAGE):
+        for api in view.link(stage, "restApi", {t.REST_API}, keys=("id",)).targets:
+            names.setdefault(api.urn, []).append(peek(stage.props, "stageName"))
+    return names
+
+
+def _apis_of(view: StackView, plan: Any, api_id: Any) -> list[Any]:
+    """The REST API an `apiStages` entry names: by its id when a stack API has it, else the one API the entries
+    were computed from (none when several or none)."""
+    if isinstance(api_id, str) and api_id is not UNKNOWN:
+        named = [api for api in view.of_type(t.REST_API) if peek(api.props, "id") == api_id]
+        if named:
+            return named
+    sources = [dep for dep in dependencies(plan, "apiStages") if dep.resource_type == t.REST_API]
+    return sources if len(sources) == 1 else []
+
+
 def keys_in_plans(view: StackView, _config: Config) -> Iterator[Outcome]:
     bound: set[str] = set()
     undecided = False
@@ -51,6 +95,6 @@ def keys_in_plans(view: StackView, _config: Config) -> Iterator[Outcome]:
 CHECKS = {
     "usage-plan-throttle": ResourceCheck({t.USAGE_PLAN: plan_throttle}),
     "usage-plan-quota": ResourceCheck({t.USAGE_PLAN: plan_quota}),
-    "usage-plan-stage": ResourceCheck({t.USAGE_PLAN: plan_stage}),
+    "usage-plan-stage": StackCheck(frozenset({t.USAGE_PLAN, t.STAGE, t.REST_API}), plan_stages),
     "api-key-in-usage-plan": StackCheck(frozenset({t.API_KEY, t.USAGE_PLAN_KEY}), keys_in_plans),
 }

@@ -347,6 +347,17 @@ def _plan(name: str = "plan", **overrides: object) -> None:
     apigw.UsagePlanKey("key", key_id=key.id, key_type="API_KEY", usage_plan_id=plan.id)
 
 
+def _plan_stage_bad() -> None:
+    """A plan bound to nothing, and one that names a stage its API does not have (a typo for `prod`)."""
+    api = _api()
+    _stage(api)
+    throttle = apigw.UsagePlanThrottleSettingsArgs(burst_limit=20, rate_limit=10)
+    quota = apigw.UsagePlanQuotaSettingsArgs(limit=1000, period="DAY")
+    apigw.UsagePlan("plan", throttle_settings=throttle, quota_settings=quota)
+    stages = [apigw.UsagePlanApiStageArgs(api_id=api.id, stage="prd")]
+    apigw.UsagePlan("typo", api_stages=stages, throttle_settings=throttle, quota_settings=quota)
+
+
 def _keys_bad() -> None:
     _plan()
     apigw.ApiKey("loose")
@@ -938,7 +949,7 @@ CASES: dict[str, Case] = {
     ),
     "usage-plan-throttle": Case(_plan, lambda: _plan(throttle_settings=None), frozenset({"plan"})),
     "usage-plan-quota": Case(_plan, lambda: _plan(quota_settings=None), frozenset({"plan"})),
-    "usage-plan-stage": Case(_plan, lambda: _plan(api_stages=None), frozenset({"plan"})),
+    "usage-plan-stage": Case(_plan, _plan_stage_bad, frozenset({"plan", "typo"})),
     "api-key-in-usage-plan": Case(_plan, _keys_bad, frozenset({"loose"})),
     "resource-policy-no-open-allow": Case(
         _open_ok, _open_bad, frozenset({"open", "if-exists", "no-policy", "edge-no-policy"})
