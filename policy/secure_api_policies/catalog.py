@@ -179,6 +179,16 @@ RULES: tuple[RuleMeta, ...] = (
         "resource's output (a literal name races the stage: 'Invalid API Stage').",
     ),
     RuleMeta(
+        id="api-key-stage-in-usage-plan",
+        layer="usage",
+        title="Stages with API-key methods are in a usage plan",
+        description="A stage serving methods that require an API key is in a usage plan: API Gateway accepts a "
+        "key only for the stages of its plans, so otherwise every call to those methods is refused (403).",
+        severity=Severity.MEDIUM,
+        enforcement=MANDATORY,
+        remediation="Add the stage to a usage plan's `api_stages` (from the Stage resource) and the keys to it.",
+    ),
+    RuleMeta(
         id="api-key-in-usage-plan",
         layer="usage",
         title="API keys belong to a usage plan",

@@ -8,7 +8,8 @@ from typing import Any
 from . import tokens as t
 from .graph import StackView, dependencies, label
 from .model import Config, Outcome, ResourceCheck, StackCheck, Undecided, Violation, on_resource
-from .values import UNKNOWN, as_list, is_set, peek
+from .openapi import is_api_key, routes, security_schemes
+from .values import UNKNOWN, as_list, is_set, parse_document, peek
 
 
 def plan_throttle(props: Mapping[str, Any], _config: Config) -> Iterator[Outcome]:
@@ -76,6 +77,56 @@ def _apis_of(view: StackView, plan: Any, api_id: Any) -> list[Any]:
     return sources if len(sources) == 1 else []
 
 
+def keyed_stages_in_plans(view: StackView, _config: Config) -> Iterator[Outcome]:
+    """A stage that serves API-key methods is in a usage plan: API Gateway accepts a key only for the stages of
+    the plans it is in, so without one every call to those methods is refused (403 Forbidden; developer guide,
+    "Usage plans and API keys for REST APIs in API Gateway"). Stages some plan names are not looked into."""
+    covered: set[tuple[str, Any]] = set()
+    for plan in view.of_type(t.USAGE_PLAN):
+        for entry in as_list(peek(plan.props, "apiStages")):
+            for api in _apis_of(view, plan, peek(entry, "apiId")):
+                covered.add((api.urn, peek(entry, "stage")))
+    for stage in view.of_type(t.STAGE):
+        name = peek(stage.props, "stageName")
+        for api in view.link(stage, "restApi", {t.REST_API}, keys=("id",)).targets:
+            if (api.urn, name) in covered or any(urn == api.urn and not isinstance(s, str) for urn, s in covered):
+                continue
+            keyed = _keyed_methods(view, api)
+            if keyed is UNKNOWN:
+                yield Undecided(f"{label(stage)}: whether its API's methods require an API key is unknown", stage.urn)
+            elif keyed:
+                yield Violation(
+                    f"stage {stage.name} serves methods that require an API key ({', '.join(keyed[:5])}) and no usage "
+                    "plan includes it: API Gateway refuses every call to them (403) until a plan with the key does",
+                    stage.urn,
+                )
+
+
+def _keyed_methods(view: StackView, api: Any) -> Any:
+    """The API's `METHOD /path`s that require an API key (OpenAPI body, `Method` resources); UNKNOWN if unknown."""
+    keyed = []
+    body = peek(api.props, "body")
+    if body is not None:
+        doc = parse_document(body)
+        if doc is UNKNOWN:
+            return UNKNOWN
+        if isinstance(doc, Mapping):
+            schemes = security_schemes(doc)
+            for route, operation in routes(doc):
+                requirements = operation.get("security", doc.get("security")) or []
+                names = [n for r in requirements if isinstance(r, Mapping) for n in r]
+                if any(is_api_key(schemes.get(n)) for n in names):
+                    keyed.append(route)
+    for method in view.of_type(t.METHOD):
+        if api in view.link(method, "restApi", {t.REST_API}, keys=("id",)).targets:
+            required = peek(method.props, "apiKeyRequired")
+            if required is UNKNOWN:
+                return UNKNOWN
+            if required:
+                keyed.append(f"{peek(method.props, 'httpMethod')} {method.name}")
+    return sorted(keyed)
+
+
 def keys_in_plans(view: StackView, _config: Config) -> Iterator[Outcome]:
     bound: set[str] = set()
     undecided = False
@@ -97,4 +148,7 @@ CHECKS = {
     "usage-plan-quota": ResourceCheck({t.USAGE_PLAN: plan_quota}),
     "usage-plan-stage": StackCheck(frozenset({t.USAGE_PLAN, t.STAGE, t.REST_API}), plan_stages),
     "api-key-in-usage-plan": StackCheck(frozenset({t.API_KEY, t.USAGE_PLAN_KEY}), keys_in_plans),
+    "api-key-stage-in-usage-plan": StackCheck(
+        frozenset({t.USAGE_PLAN, t.STAGE, t.REST_API, t.METHOD}), keyed_stages_in_plans
+    ),
 }

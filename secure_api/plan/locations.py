@@ -66,6 +66,7 @@ RULE_CONFIG: Mapping[str, ConfigFix] = {
     "usage-plan-quota": ConfigFix(("usagePlans",), "give each plan a `quota`"),
     "usage-plan-stage": ConfigFix(("usagePlans",), "keep each plan on the API's stage"),
     "api-key-in-usage-plan": ConfigFix(("apiKeys",), "give each key a `usagePlan`"),
+    "api-key-stage-in-usage-plan": ConfigFix(("usagePlans",), "add a usage plan for the routes with `apiKeyRequired`"),
     "resource-policy-no-open-allow": ConfigFix(
         ("network.allowedSourceCidrs", "network.acceptPublicApi", "network"),
         "list the source networks allowed to call the API, or set `acceptPublicApi: true` for a public API",

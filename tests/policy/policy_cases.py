@@ -358,6 +358,36 @@ def _plan_stage_bad() -> None:
     apigw.UsagePlan("typo", api_stages=stages, throttle_settings=throttle, quota_settings=quota)
 
 
+def _keyed_ok() -> None:
+    _plan()
+    api = _api("keyed")
+    _keyed_method(api)
+    stage = _stage(api, "keyed-stage")
+    throttle = apigw.UsagePlanThrottleSettingsArgs(burst_limit=20, rate_limit=10)
+    quota = apigw.UsagePlanQuotaSettingsArgs(limit=1000, period="DAY")
+    stages = [apigw.UsagePlanApiStageArgs(api_id=api.id, stage=stage.stage_name)]
+    apigw.UsagePlan("keyed-plan", api_stages=stages, throttle_settings=throttle, quota_settings=quota)
+
+
+def _keyed_method(api: apigw.RestApi) -> None:
+    resource = apigw.Resource("orders", rest_api=api.id, parent_id=api.root_resource_id, path_part="orders")
+    apigw.Method(
+        "orders-get",
+        rest_api=api.id,
+        resource_id=resource.id,
+        http_method="GET",
+        authorization="AWS_IAM",
+        api_key_required=True,
+    )
+
+
+def _keyed_bad() -> None:
+    """A stage whose API has a method requiring an API key, and no usage plan for it."""
+    api = _api("keyed")
+    _keyed_method(api)
+    _stage(api, "unplanned")
+
+
 def _keys_bad() -> None:
     _plan()
     apigw.ApiKey("loose")
@@ -951,6 +981,7 @@ CASES: dict[str, Case] = {
     "usage-plan-quota": Case(_plan, lambda: _plan(quota_settings=None), frozenset({"plan"})),
     "usage-plan-stage": Case(_plan, _plan_stage_bad, frozenset({"plan", "typo"})),
     "api-key-in-usage-plan": Case(_plan, _keys_bad, frozenset({"loose"})),
+    "api-key-stage-in-usage-plan": Case(_keyed_ok, _keyed_bad, frozenset({"unplanned"})),
     "resource-policy-no-open-allow": Case(
         _open_ok, _open_bad, frozenset({"open", "if-exists", "no-policy", "edge-no-policy"})
     ),

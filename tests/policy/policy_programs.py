@@ -405,6 +405,7 @@ INSECURE_VIOLATIONS = frozenset(
         ("usage-plan-quota", "partners"),
         ("usage-plan-stage", "partners"),
         ("api-key-in-usage-plan", "partner-a"),
+        ("api-key-stage-in-usage-plan", "prod"),
         ("resource-policy-no-open-allow", "orders"),
         ("private-api-vpce-policy", "internal"),
         ("waf-stage-association", "prod"),

@@ -207,7 +207,7 @@ def test_text_groups_findings_by_severity(insecure_findings: list[Finding]) -> N
 
     assert headers == ["CRITICAL", "HIGH", "MEDIUM", "LOW"]
     assert text.splitlines()[0].endswith(
-        "32 mandatory, 4 advisory, 0 undecided (unknown until the update), 0 accepted exception(s)"
+        "33 mandatory, 4 advisory, 0 undecided (unknown until the update), 0 accepted exception(s)"
     )
     assert "[mandatory] domain-tls-policy  api (aws:apigateway/domainName:DomainName)" in text
 
@@ -215,7 +215,7 @@ def test_text_groups_findings_by_severity(insecure_findings: list[Finding]) -> N
 def test_json_lists_every_finding(insecure_findings: list[Finding]) -> None:
     document = json.loads(render_json(insecure_findings))
 
-    assert document["summary"] == {"mandatory": 32, "advisory": 4, "undecided": 0, "accepted": 0}
+    assert document["summary"] == {"mandatory": 33, "advisory": 4, "undecided": 0, "accepted": 0}
     assert {(f["rule"], f["resource_name"]) for f in document["findings"]} == INSECURE_VIOLATIONS
 
 
