@@ -18,7 +18,7 @@ from .fingerprint import redeploy_fingerprint
 from .inputs import component_inputs
 from .layers.client_certificate import build_client_certificate
 from .layers.cognito import build_user_pool
-from .layers.context import LayerContext, default_physical_prefix
+from .layers.context import LayerContext, physical_prefix
 from .layers.iam_invoke import build_invoke_policy
 from .layers.integrations import build_lambda_permissions, check_lambda_integrations
 from .layers.lambda_authorizer import build_lambda_authorizer, grant_api_gateway_invoke
@@ -49,7 +49,7 @@ def _claim_physical_prefix(name: str, config: StackConfig) -> None:
     root = pulumi.runtime.settings.get_root_resource()
     if root is None:  # a Construct call of the component plugin: one component per call
         return
-    prefix = config.api.physical_name_prefix or default_physical_prefix(name, pulumi.get_stack())
+    prefix = physical_prefix(name, config)
     api_name = config.api.name or name
     claimed = _CLAIMED.setdefault(root, {})
     problems = []

@@ -23,7 +23,7 @@ import hashlib
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -77,25 +77,13 @@ NEW_OUTPUTS_ON_UPDATE = frozenset({"aws:s3/bucketObjectv2:BucketObjectv2"})
 mTLS domain pins as `truststoreVersion`): an input that depends on an updated one of these changes too."""
 
 
-@dataclass(frozen=True)
-class ReplacementRule:
-    """The inputs of one resource type whose change replaces the resource."""
-
-    source: str
-    replace_on: frozenset[str]
-    conditional: Mapping[str, str] = field(default_factory=dict)
-
-
 @cache
-def replacement_rules() -> dict[str, ReplacementRule]:
-    """`replacements.yaml`, by Pulumi type token."""
+def replacement_rules() -> dict[str, frozenset[str]]:
+    """Pulumi type token -> the inputs whose change replaces the resource (`replaceOn` and the inputs whose
+    `nested` attributes do), from `replacements.yaml`; its `source` and `conditional` entries document them."""
     document = yaml.safe_load(resources.files(__package__).joinpath("replacements.yaml").read_text())
     return {
-        token: ReplacementRule(
-            source=str(entry.get("source", "")),
-            replace_on=frozenset(entry.get("replaceOn") or ()) | frozenset(entry.get("nested") or {}),
-            conditional=dict(entry.get("conditional") or {}),
-        )
+        token: frozenset(entry.get("replaceOn") or ()) | frozenset(entry.get("nested") or {})
         for token, entry in document["resources"].items()
     }
 
@@ -239,9 +227,9 @@ def diff(state: Iterable[Mapping[str, Any]], plan: PlanResult) -> list[Change]:
             continue
         changed = _changed_inputs(old, resource, renewed)
         kept = _kept_inputs(old, resource)
-        rule = rules.get(resource.type)
-        forced = tuple(key for key in changed if rule is not None and key in rule.replace_on)
-        modelled = rule is not None
+        replacing = rules.get(resource.type)
+        modelled = replacing is not None
+        forced = tuple(key for key in changed if key in (replacing or ()))
         op: Op = "replace" if forced else "update" if changed else "same"
         if op == "replace" or (op == "update" and resource.type in NEW_OUTPUTS_ON_UPDATE):
             renewed.add(resource.urn)
@@ -344,7 +332,7 @@ def render_changes(changes: list[Change]) -> list[str]:
     counts = {op: sum(1 for c in changes if c.op == op) for op in ("create", "update", "replace", "delete", "same")}
     lines = ["Changes against the state (as `pulumi up` would apply them)"]
     lines.append("  " + ", ".join(f"{n} to {op}" if op != "same" else f"{n} unchanged" for op, n in counts.items()))
-    created = {(c.type, c.name) for c in changes if c.op == "create"}
+    created = {c.type for c in changes if c.op == "create"}
     for change in ordered(c for c in changes if c.op != "same" or c.kept):
         marks = [mark for mark, on in (("protected", change.protected), ("stateful", change.stateful)) if on]
         why = f" (forced by {', '.join(change.forced_by)})" if change.forced_by else ""
@@ -356,11 +344,7 @@ def render_changes(changes: list[Change]) -> list[str]:
         )
         if change.matters:
             loses = f"loses {change.stateful}; " if change.stateful else ""
-            renamed = (
-                change.op == "delete"
-                and change.type in LIST_ITEM_TYPES
-                and any(kind == change.type for kind, _name in created)
-            )
+            renamed = change.op == "delete" and change.type in LIST_ITEM_TYPES and change.type in created
             lines.append(f"      {loses}{change.advice(renamed)}")
         for key, value in change.kept:
             lines.append(

@@ -334,13 +334,20 @@ def _weak_password() -> None:
 # --- usage plans
 
 
+def _limits() -> dict[str, object]:
+    """A usage plan's throttle and quota, as every compliant plan here has them."""
+    return {
+        "throttle_settings": apigw.UsagePlanThrottleSettingsArgs(burst_limit=20, rate_limit=10),
+        "quota_settings": apigw.UsagePlanQuotaSettingsArgs(limit=1000, period="DAY"),
+    }
+
+
 def _plan(name: str = "plan", **overrides: object) -> None:
     api = _api()
     stage = _stage(api)
     settings: dict[str, object] = {
         "api_stages": [apigw.UsagePlanApiStageArgs(api_id=api.id, stage=stage.stage_name)],
-        "throttle_settings": apigw.UsagePlanThrottleSettingsArgs(burst_limit=20, rate_limit=10),
-        "quota_settings": apigw.UsagePlanQuotaSettingsArgs(limit=1000, period="DAY"),
+        **_limits(),
     }
     plan = apigw.UsagePlan(name, **{**settings, **overrides})
     key = apigw.ApiKey("key")
@@ -351,11 +358,8 @@ def _plan_stage_bad() -> None:
     """A plan bound to nothing, and one that names a stage its API does not have (a typo for `prod`)."""
     api = _api()
     _stage(api)
-    throttle = apigw.UsagePlanThrottleSettingsArgs(burst_limit=20, rate_limit=10)
-    quota = apigw.UsagePlanQuotaSettingsArgs(limit=1000, period="DAY")
-    apigw.UsagePlan("plan", throttle_settings=throttle, quota_settings=quota)
-    stages = [apigw.UsagePlanApiStageArgs(api_id=api.id, stage="prd")]
-    apigw.UsagePlan("typo", api_stages=stages, throttle_settings=throttle, quota_settings=quota)
+    apigw.UsagePlan("plan", **_limits())
+    apigw.UsagePlan("typo", api_stages=[apigw.UsagePlanApiStageArgs(api_id=api.id, stage="prd")], **_limits())
 
 
 def _keyed_ok() -> None:
@@ -363,10 +367,8 @@ def _keyed_ok() -> None:
     api = _api("keyed")
     _keyed_method(api)
     stage = _stage(api, "keyed-stage")
-    throttle = apigw.UsagePlanThrottleSettingsArgs(burst_limit=20, rate_limit=10)
-    quota = apigw.UsagePlanQuotaSettingsArgs(limit=1000, period="DAY")
     stages = [apigw.UsagePlanApiStageArgs(api_id=api.id, stage=stage.stage_name)]
-    apigw.UsagePlan("keyed-plan", api_stages=stages, throttle_settings=throttle, quota_settings=quota)
+    apigw.UsagePlan("keyed-plan", api_stages=stages, **_limits())
 
 
 def _keyed_method(api: apigw.RestApi) -> None:

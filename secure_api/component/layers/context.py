@@ -37,11 +37,8 @@ class LayerContext:
 
     @property
     def physical_prefix(self) -> str:
-        """`api.physicalNamePrefix`, else `<component>-<stack>` (40 characters at most, letters, digits, `-`, `_`):
-        the start of every name AWS keeps unique per account and region, so two stacks never share one."""
-        if self.config.api.physical_name_prefix:
-            return self.config.api.physical_name_prefix
-        return default_physical_prefix(self.name, pulumi.get_stack())
+        """The start of every name AWS keeps unique per account and region (`physical_prefix`)."""
+        return physical_prefix(self.name, self.config)
 
     def child(self, role: str) -> str:
         """Children are named `<component>-<role>` so URNs stay stable and readable."""
@@ -75,6 +72,12 @@ class LayerContext:
 
 
 PHYSICAL_PREFIX_LIMIT = 40
+
+
+def physical_prefix(component: str, config: StackConfig) -> str:
+    """`api.physicalNamePrefix`, else `<component>-<stack>` (40 characters at most, letters, digits, `-`, `_`),
+    so two stacks never share a name."""
+    return config.api.physical_name_prefix or default_physical_prefix(component, pulumi.get_stack())
 
 
 def default_physical_prefix(component: str, stack: str) -> str:

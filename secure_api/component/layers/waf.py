@@ -303,7 +303,7 @@ def _managed_group(name: str, settings: WafSettings) -> _Rule:
     return _Rule(name, statement, override_action=override)
 
 
-def enforces(settings: WafSettings, group: str, rule: str) -> bool:
+def _enforces(settings: WafSettings, group: str, rule: str) -> bool:
     """Whether managed rule group `group` runs, blocks (mode BLOCK) and leaves its `rule` blocking."""
     managed = settings.managed_rule_groups.get(group)
     return managed is not None and managed.enabled and managed.mode == "BLOCK" and rule not in managed.count_rules
@@ -315,7 +315,7 @@ def _sqli(settings: WafSettings, uninspected: list[str]) -> wafv2.WebAclRuleStat
     The body is left to SQLi_BODY when it enforces and our sensitivity is LOW, the level AWS documents for it.
     """
     field = wafv2.WebAclRuleStatementSqliMatchStatementFieldToMatchArgs
-    body_elsewhere = settings.sql_injection_sensitivity == "LOW" and enforces(settings, SQLI_RULE_SET, "SQLi_BODY")
+    body_elsewhere = settings.sql_injection_sensitivity == "LOW" and _enforces(settings, SQLI_RULE_SET, "SQLi_BODY")
     fields = [
         field(query_string=wafv2.WebAclRuleStatementSqliMatchStatementFieldToMatchQueryStringArgs()),
         # Past WAF's body inspection limit keep inspecting what fits; the common rule set limits body size.
@@ -362,7 +362,7 @@ def _xss(settings: WafSettings, uninspected: list[str]) -> wafv2.WebAclRuleState
     The body is left to the common rule set's CrossSiteScripting_BODY when it enforces.
     """
     field = wafv2.WebAclRuleStatementXssMatchStatementFieldToMatchArgs
-    body_elsewhere = enforces(settings, COMMON_RULE_SET, "CrossSiteScripting_BODY")
+    body_elsewhere = _enforces(settings, COMMON_RULE_SET, "CrossSiteScripting_BODY")
     fields = [
         field(query_string=wafv2.WebAclRuleStatementXssMatchStatementFieldToMatchQueryStringArgs()),
         *(
